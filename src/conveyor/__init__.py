@@ -1,0 +1,3 @@
+"""conveyor: run GitHub-Actions-syntax workflows locally, without Docker."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Command-line interface (top layer): Typer commands, one module per command group."""

@@ -1,0 +1,173 @@
+"""The interfaces the engine needs from the layers above it.
+
+Implementations live in :mod:`conveyor.runners` (processes), :mod:`conveyor.store`
+(history) and :mod:`conveyor.actions` (built-in and remote actions); the CLI wires
+them together. Keeping these as protocols lets the engine stay free of I/O details.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from conveyor.engine.events import Event
+from conveyor.engine.masking import Masker
+
+# ---------------------------------------------------------------- events / history
+
+
+class EventSink(Protocol):
+    """Receives every event of a run, in order per job. Must be thread-safe."""
+
+    def emit(self, event: Event) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    workflow_path: str
+    workflow_name: str
+    event: str
+    ref: str
+    sha: str
+    repository: str
+    pid: int
+
+
+class RunStore(EventSink, Protocol):
+    """Persists runs. ``begin_run`` allocates the run id and the per-workflow run number."""
+
+    def begin_run(self, run: NewRun) -> tuple[int, int]:
+        """Create the run row; returns ``(run_id, run_number)``."""
+        ...
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass(frozen=True, slots=True)
+class StepRequest:
+    """One process to run for a step.
+
+    Either ``script`` (with ``shell``: GitHub's shell names or a custom template
+    containing ``{0}``; None means the job/workflow default, resolved by the engine to
+    ``bash`` when available else ``sh``) or ``argv`` (e.g. ``node main.js``).
+    """
+
+    name: str
+    working_directory: Path
+    env: Mapping[str, str]
+    script: str | None = None
+    shell: str | None = None
+    argv: Sequence[str] | None = None
+    timeout_seconds: float | None = None
+    temp_dir: Path | None = None  # where the runner puts script and $GITHUB_* files
+    state: Mapping[str, str] = field(default_factory=dict)  # STATE_* env for post steps
+
+
+@dataclass(slots=True)
+class StepResult:
+    """What a step process produced, after parsing file and workflow commands."""
+
+    exit_code: int | None
+    timed_out: bool = False
+    cancelled: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # from $GITHUB_ENV
+    path: list[str] = field(default_factory=list)  # from $GITHUB_PATH, in order added
+    state: dict[str, str] = field(default_factory=dict)  # from $GITHUB_STATE / save-state
+    summary: str = ""  # $GITHUB_STEP_SUMMARY
+    error: str = ""  # why it could not start (e.g. "shell 'pwsh' not found")
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAnnotation:
+    level: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    title: str | None = None
+
+
+class StepOutput(Protocol):
+    """Where a running step's lines go (already masked by the runner)."""
+
+    def line(self, text: str, stream: str = "stdout") -> None: ...
+
+    def annotation(self, annotation: CommandAnnotation) -> None: ...
+
+
+class StepRunner(Protocol):
+    """Runs one step process: own process group, timeout, cancellation, file commands,
+    workflow commands (``::add-mask::`` registers into ``masker``), masked output."""
+
+    def run(
+        self,
+        request: StepRequest,
+        output: StepOutput,
+        masker: Masker,
+        cancel: threading.Event,
+    ) -> StepResult: ...
+
+
+# ---------------------------------------------------------------- actions
+
+
+@dataclass(slots=True)
+class ActionContext:
+    """Everything a built-in action may use."""
+
+    inputs: Mapping[str, str]
+    workspace: Path
+    repository_root: Path
+    state_dir: Path  # the .conveyor directory (caches, artifacts, tools)
+    env: Mapping[str, str]
+    github: Mapping[str, Any]
+    run_id: int
+    job_key: str
+    output: StepOutput
+    masker: Masker
+    cancel: threading.Event
+
+
+@dataclass(slots=True)
+class ActionResult:
+    ok: bool = True
+    message: str = ""  # why it failed, naming what to do
+    outputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+    post: Callable[[ActionContext], ActionResult] | None = None  # runs after the job
+
+
+class BuiltinAction(Protocol):
+    def __call__(self, context: ActionContext) -> ActionResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedAction:
+    """Where ``uses:`` points.
+
+    kind: ``builtin`` (``builtin`` set), ``composite`` / ``node`` / ``docker`` (``directory``
+    holds action.yml), or ``workflow`` (``workflow_file`` is a reusable workflow).
+    """
+
+    uses: str
+    kind: str
+    builtin: BuiltinAction | None = None
+    directory: Path | None = None
+    workflow_file: Path | None = None
+
+
+class ActionProvider(Protocol):
+    def resolve(self, uses: str, *, workspace: Path, repository_root: Path) -> ResolvedAction:
+        """Find the action or reusable workflow; raises ``conveyor.errors.ActionError``
+        naming the action when it cannot (e.g. offline with no cached copy)."""
+        ...

@@ -1,0 +1,22 @@
+"""Status and conclusion values shared by the engine, the store and the console."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Conclusion(StrEnum):
+    """How a run, job or step ended (GitHub's names)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    TIMED_OUT = "timed_out"  # reported as failure in contexts; kept for display
+    INTERRUPTED = "interrupted"  # conveyor itself died; set by the store on recovery
+
+
+class RunState(StrEnum):
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"

@@ -1,0 +1,1 @@
+"""Workflow model, YAML loading with positions, and validation (pure layer)."""
