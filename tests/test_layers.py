@@ -27,6 +27,8 @@ RANKS: dict[str, int] = {
     "runners": 4,
     "actions": 4,
     "store": 4,
+    "git": 4,
+    "console": 4,
     "cli": 5,
     "web": 5,
 }

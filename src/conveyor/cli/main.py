@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (also used by tests in-process)."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except ConveyorError as exc:
         message = str(exc)
         if message:
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"conveyor: internal error: {exc!r} (please report this bug)", err=True)
         traceback.print_exc()
         return EXIT_BUG
-    return 0
+    # In non-standalone mode a ``typer.Exit(n)`` raised by a command comes back as its code.
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 def run() -> None:  # pragma: no cover - console script shim

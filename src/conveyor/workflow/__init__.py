@@ -1,1 +1,105 @@
-"""Workflow model, YAML loading with positions, and validation (pure layer)."""
+"""Workflow model, YAML loading with positions, and validation (pure layer).
+
+Public API::
+
+    load_workflow(path) -> LoadedWorkflow        # .model, .document, .diagnostics, .require()
+    load_workflow_text(text, path) -> LoadedWorkflow
+    load_action(path) -> LoadedAction
+    validate_paths(paths) -> list[Diagnostic]
+    discover_workflows(path) -> list[str]
+    Workflow.events() -> dict[str, EventConfig | None]
+"""
+
+from conveyor.workflow.loader import (
+    LoadedAction,
+    LoadedWorkflow,
+    is_action_file,
+    load_action,
+    load_action_text,
+    load_any,
+    load_workflow,
+    load_workflow_text,
+)
+from conveyor.workflow.model import (
+    EVENT_NAMES,
+    ActionInput,
+    ActionMetadata,
+    ActionOutput,
+    ActivityEvent,
+    CallInput,
+    CallOutput,
+    CallSecret,
+    CompositeRuns,
+    Concurrency,
+    Container,
+    Defaults,
+    DispatchInput,
+    DockerRuns,
+    Environment,
+    EventConfig,
+    Job,
+    Matrix,
+    NodeRuns,
+    On,
+    Permissions,
+    PullRequestEvent,
+    PushEvent,
+    RefEvent,
+    RunsOnGroup,
+    ScheduleEvent,
+    ScheduleItem,
+    Step,
+    Strategy,
+    Workflow,
+    WorkflowCallEvent,
+    WorkflowDispatchEvent,
+    WorkflowRunEvent,
+)
+from conveyor.workflow.validate import DEFAULT_PATH, discover_workflows, validate_paths
+
+__all__ = [
+    "DEFAULT_PATH",
+    "EVENT_NAMES",
+    "ActionInput",
+    "ActionMetadata",
+    "ActionOutput",
+    "ActivityEvent",
+    "CallInput",
+    "CallOutput",
+    "CallSecret",
+    "CompositeRuns",
+    "Concurrency",
+    "Container",
+    "Defaults",
+    "DispatchInput",
+    "DockerRuns",
+    "Environment",
+    "EventConfig",
+    "Job",
+    "LoadedAction",
+    "LoadedWorkflow",
+    "Matrix",
+    "NodeRuns",
+    "On",
+    "Permissions",
+    "PullRequestEvent",
+    "PushEvent",
+    "RefEvent",
+    "RunsOnGroup",
+    "ScheduleEvent",
+    "ScheduleItem",
+    "Step",
+    "Strategy",
+    "Workflow",
+    "WorkflowCallEvent",
+    "WorkflowDispatchEvent",
+    "WorkflowRunEvent",
+    "discover_workflows",
+    "is_action_file",
+    "load_action",
+    "load_action_text",
+    "load_any",
+    "load_workflow",
+    "load_workflow_text",
+    "validate_paths",
+]

@@ -124,9 +124,9 @@ class Document:
             path, value = stack.pop()
             yield path, value
             if isinstance(value, dict):
-                stack.extend((path + (k,), v) for k, v in reversed(list(value.items())))
+                stack.extend(((*path, k), v) for k, v in reversed(list(value.items())))
             elif isinstance(value, list):
-                stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+                stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
 
 
 def _mark(node: yaml.Node) -> Pos:
@@ -142,7 +142,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
@@ -184,7 +184,7 @@ class _Builder:
                     )
                 )
                 continue
-            child = path + (key,)
+            child = (*path, key)
             key_at = _mark(key_node)
             if key in result:
                 first = self.doc.key_pos[child]
@@ -210,7 +210,7 @@ def load_text(text: str, path: str = "<string>") -> Document:
     """Load one YAML document from ``text``. Syntax errors become diagnostics, never exceptions."""
     doc = Document(path=path, data=None, text=text)
     try:
-        root = yaml.compose(text, Loader=_Loader)  # noqa: S506 - our loader only composes nodes
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -1,0 +1,12 @@
+"""Registers every command module on the app. Add a line here for a new module."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from conveyor.cli import eval_cmd, validate_cmd
+
+    for module in (validate_cmd, eval_cmd):
+        module.register(app)

@@ -1,0 +1,146 @@
+"""Checks on ``on:``: event names, filters (glob, conflicts), cron, and inputs."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from conveyor.filters import FilterPatternError, compile_filter
+from conveyor.workflow.checks.base import CheckContext, str_items
+from conveyor.workflow.checks.cron import CronError, check_cron
+from conveyor.workflow.checks.locate import locate
+from conveyor.workflow.model.events import EVENT_NAMES
+from conveyor.workflow.yamlload import Path
+
+_FILTERS: dict[str, Literal["ref", "path"]] = {
+    "branches": "ref",
+    "branches-ignore": "ref",
+    "tags": "ref",
+    "tags-ignore": "ref",
+    "paths": "path",
+    "paths-ignore": "path",
+}
+
+
+def _event_names(ctx: CheckContext, on: Any) -> None:
+    for index, name in str_items(on):
+        if name in EVENT_NAMES:
+            continue
+        path: Path = ("on",) if index is None else ("on", index)
+        close = difflib.get_close_matches(name, sorted(EVENT_NAMES), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see GitHub's list of workflow events"
+        ctx.error(path, f"unknown event '{name}' in 'on'; {hint}", "unknown-key")
+
+
+def _filters(ctx: CheckContext, event: str, config: dict[str, Any]) -> None:
+    base: Path = ("on", event)
+    for key in ("branches", "tags", "paths"):
+        if config.get(key) is not None and config.get(f"{key}-ignore") is not None:
+            ctx.error(
+                (*base, f"{key}-ignore"),
+                f"event '{event}' has both '{key}' and '{key}-ignore'; use only '{key}' "
+                f"and exclude with '!pattern' entries",
+                "filter-conflict",
+                at_key=True,
+            )
+    for key, kind in _FILTERS.items():
+        for index, pattern in str_items(config.get(key)):
+            path: Path = (*base, key) if index is None else (*base, key, index)
+            body, shift = (pattern[1:], 1) if pattern.startswith("!") else (pattern, 0)
+            try:
+                compile_filter(body, kind=kind)
+            except FilterPatternError as exc:
+                line, col = locate(ctx.doc, path, shift + max(exc.column, 1) - 1)
+                ctx.error_at(
+                    line,
+                    col,
+                    f"invalid {key} pattern '{pattern}': {exc.message}; "
+                    "escape special characters with '\\'",
+                    "glob",
+                )
+
+
+def _schedule(ctx: CheckContext, items: Any) -> None:
+    if not isinstance(items, list):
+        return
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        cron = item.get("cron")
+        if isinstance(cron, str):
+            try:
+                check_cron(cron)
+            except CronError as exc:
+                line, col = locate(ctx.doc, ("on", "schedule", i, "cron"), exc.offset)
+                ctx.error_at(line, col, f"invalid cron '{cron}': {exc.message}", "cron")
+        tz = item.get("timezone")
+        if isinstance(tz, str):
+            try:
+                ZoneInfo(tz)
+            except (ValueError, KeyError, OSError):
+                ctx.error(
+                    ("on", "schedule", i, "timezone"),
+                    f"unknown time zone '{tz}'; use an IANA name like 'Europe/Berlin'",
+                    "cron",
+                )
+
+
+def _call_inputs(ctx: CheckContext, inputs: Any) -> None:
+    if not isinstance(inputs, dict):
+        return
+    for name, spec in inputs.items():
+        if spec is None or (isinstance(spec, dict) and "type" not in spec):
+            ctx.error(
+                ("on", "workflow_call", "inputs", name),
+                f"workflow_call input '{name}' has no 'type'; add 'type: string', "
+                "'type: boolean' or 'type: number'",
+                "workflow-call-input-type",
+                at_key=True,
+            )
+
+
+def _dispatch_inputs(ctx: CheckContext, inputs: Any) -> None:
+    if not isinstance(inputs, dict):
+        return
+    for name, spec in inputs.items():
+        if not isinstance(spec, dict) or spec.get("type") != "choice":
+            continue
+        base: Path = ("on", "workflow_dispatch", "inputs", name)
+        options = spec.get("options")
+        if not isinstance(options, list) or not options:
+            ctx.error(
+                (*base, "type"),
+                f"choice input '{name}' has no 'options'; list the allowed values under 'options'",
+                "dispatch-choice",
+            )
+            continue
+        default = spec.get("default")
+        if default is not None and default not in options:
+            allowed = ", ".join(repr(o) for o in options)
+            ctx.error(
+                (*base, "default"),
+                f"default {default!r} of choice input '{name}' is not one of its options "
+                f"({allowed}); pick one of them",
+                "dispatch-choice",
+            )
+
+
+def check_events(ctx: CheckContext) -> None:
+    if not isinstance(ctx.data, dict):
+        return
+    on = ctx.data.get("on")
+    if isinstance(on, str | list):
+        _event_names(ctx, on)
+        return
+    if not isinstance(on, dict):
+        return
+    for event, config in on.items():
+        if event == "schedule":
+            _schedule(ctx, config)
+        elif isinstance(config, dict):
+            _filters(ctx, event, config)
+            if event == "workflow_call":
+                _call_inputs(ctx, config.get("inputs"))
+            elif event == "workflow_dispatch":
+                _dispatch_inputs(ctx, config.get("inputs"))
