@@ -11,7 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-CORPUS = Path("/work/shared/corpus/workflows")
+_REPO = Path(__file__).resolve().parents[1]
+CORPUS = next(
+    (
+        p / "corpus" / "workflows"
+        for p in (_REPO.parent / "shared", Path("/work/shared"))
+        if (p / "corpus" / "workflows").is_dir()
+    ),
+    _REPO.parent / "shared" / "corpus" / "workflows",
+)
 TARGET_S = 2.0
 
 

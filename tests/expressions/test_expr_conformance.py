@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conveyor.errors import ExpressionEvalError, ExpressionSyntaxError
 from conveyor.expressions import evaluate, parse
+from shared_data import CONFORMANCE
 
-DATA = Path("/work/shared/conformance/github-expressions")
+DATA = CONFORMANCE
 ERROR_KINDS = {
     "lexing": ExpressionSyntaxError,
     "parsing": ExpressionSyntaxError,

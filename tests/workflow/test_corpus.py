@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conveyor.workflow import load_any
+from shared_data import CORPUS
 
-CORPUS = Path("/work/shared/corpus/workflows")
 FILES = sorted(p for p in CORPUS.glob("*.y*ml")) if CORPUS.is_dir() else []
 
 
