@@ -1,0 +1,228 @@
+"""Plan loaded workflows for one event: firing, job order, matrices and runners.
+
+Pure: takes loaded workflows (model + positioned document) and returns a
+:class:`~conveyor.planner.plan.Plan`. Problems the planner finds (a bad matrix, a
+``needs`` cycle, an expression that fails) become positioned diagnostics, raised
+together as :class:`~conveyor.errors.WorkflowInvalid`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conveyor.diagnostics import Diagnostic
+from conveyor.errors import ExpressionError, WorkflowInvalid
+from conveyor.planner.graph import GraphError, build_graph
+from conveyor.planner.inputs import inputs_context, missing_inputs
+from conveyor.planner.matrix import MatrixError, expand_matrix
+from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
+from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
+from conveyor.planner.statics import DynamicValue, resolve_text
+from conveyor.planner.triggers import default_payload, event_fires, github_context
+from conveyor.workflow.loader import LoadedWorkflow
+from conveyor.workflow.model import EventConfig, Job, Matrix, RunsOnGroup, Workflow
+from conveyor.workflow.yamlload import Document, Path
+
+
+class _Problems:
+    """Collects positioned diagnostics for one workflow file."""
+
+    def __init__(self, path: str, document: Document | None) -> None:
+        self.path = path
+        self.document = document
+        self.found: list[Diagnostic] = []
+
+    def add(self, where: Path, message: str, rule: str) -> None:
+        if self.document is not None:
+            self.found.append(self.document.diag(where, message, rule))
+        else:
+            self.found.append(Diagnostic(self.path, 1, 1, message, rule))
+
+
+def event_configs(workflow: Workflow) -> dict[str, Mapping[str, Any] | None]:
+    """``on:`` as plain data: event name -> its configuration with YAML keys (or None)."""
+    result: dict[str, Mapping[str, Any] | None] = {}
+    for name, config in workflow.events().items():
+        if isinstance(config, EventConfig):
+            result[name] = config.model_dump(by_alias=True, exclude_none=True)
+        else:
+            result[name] = None
+    return result
+
+
+def matrix_data(job: Job) -> Mapping[str, Any] | str | None:
+    """``strategy.matrix`` as plain data (vectors in file order), or its expression text."""
+    if job.strategy is None or job.strategy.matrix is None:
+        return None
+    matrix = job.strategy.matrix
+    if not isinstance(matrix, Matrix):
+        return matrix
+    data: dict[str, Any] = dict(matrix.vectors())
+    if matrix.include is not None:
+        data["include"] = matrix.include
+    if matrix.exclude is not None:
+        data["exclude"] = matrix.exclude
+    return data
+
+
+def _runs_on_data(job: Job) -> Any:
+    value = job.runs_on
+    if isinstance(value, RunsOnGroup):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def _union(results: list[RunsOn]) -> tuple[list[str], list[list[str]], str | None, bool]:
+    """All labels (first seen first), labels per combination, the group, and dynamic-ness."""
+    distinct = {id(r): r for r in results}
+    lists = {key: list(r.labels) for key, r in distinct.items()}
+    labels: dict[str, None] = {}
+    group: str | None = None
+    dynamic = False
+    for r in distinct.values():
+        labels.update(dict.fromkeys(r.labels))
+        group = group or r.group
+        dynamic = dynamic or r.dynamic
+    per = [lists[id(r)] for r in results]
+    return list(labels), per, group, dynamic
+
+
+def _if_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _job_name(job_id: str, job: Job, contexts: Mapping[str, Any]) -> str:
+    if job.name is None:
+        return job_id
+    try:
+        value = resolve_text(job.name, contexts)
+    except (DynamicValue, ExpressionError):
+        return job.name
+    return job.name if value is None else str(value)
+
+
+def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Problems) -> JobPlan:
+    """Plan one job: expand its matrix and resolve ``runs-on`` for each combination."""
+    where: Path = ("jobs", job_id)
+    raw_matrix = matrix_data(job)
+    combos: list[dict[str, Any]] | None = []
+    dynamic = False
+    reason = ""
+    if raw_matrix is not None:
+        try:
+            result = expand_matrix(raw_matrix, contexts)
+        except MatrixError as exc:
+            problems.add((*where, "strategy", "matrix", *exc.path), exc.message, "matrix")
+            result = None
+        except ExpressionError as exc:
+            problems.add((*where, "strategy", "matrix"), str(exc), "expression")
+            result = None
+        if result is not None:
+            combos, dynamic, reason = result.combinations, result.dynamic, result.reason
+    runs_on_raw = _runs_on_data(job)
+    per: list[list[str]] = []
+    try:
+        if combos:
+            labels, per, group, dyn_runs_on = _union(
+                resolve_runs_on_each(runs_on_raw, contexts, combos)
+            )
+        else:
+            # no matrix: ``matrix`` is an empty object; dynamic matrix: not known yet
+            extra: dict[str, Any] = {} if dynamic else {"matrix": {}}
+            one = resolve_runs_on(runs_on_raw, {**contexts, **extra})
+            labels, group, dyn_runs_on = list(one.labels), one.group, one.dynamic
+    except ExpressionError as exc:
+        problems.add((*where, "runs-on"), str(exc), "expression")
+        labels, group, dyn_runs_on = [], None, False
+    return JobPlan(
+        id=job_id,
+        name=_job_name(job_id, job, contexts),
+        needs=tuple(job.needs_list()),
+        matrix=combos,
+        runs_on=labels,
+        dynamic_matrix=dynamic,
+        matrix_reason=reason,
+        runs_on_by_combination=per,
+        runner_group=group,
+        dynamic_runs_on=dyn_runs_on,
+        uses=job.uses,
+        if_=_if_text(job.if_),
+    )
+
+
+def plan_workflow(
+    workflow: Workflow,
+    *,
+    path: str,
+    event: str,
+    payload: Mapping[str, Any],
+    inputs: Mapping[str, Any] | None = None,
+    document: Document | None = None,
+) -> WorkflowPlan:
+    """Plan one workflow model; raises :class:`WorkflowInvalid` for problems found."""
+    problems = _Problems(path, document)
+    name = workflow.name or path
+    fired = event_fires(event_configs(workflow), event, payload)
+    if not fired.fires:
+        return WorkflowPlan(path, name, False, fired.reason, [])
+    try:
+        graph = build_graph({job_id: job.needs_list() for job_id, job in workflow.jobs.items()})
+    except GraphError as exc:
+        problems.add(("jobs", exc.job, "needs"), exc.message, "needs")
+        raise WorkflowInvalid(problems.found) from exc
+    contexts: dict[str, Any] = {"github": github_context(event, payload)}
+    reasons = [fired.reason] if fired.reason else []
+    missing = missing_inputs(workflow, event, inputs or {})
+    if missing:
+        # unknown inputs: anything that reads ``inputs`` is resolved at run time
+        reasons.append(f"required inputs not given: {', '.join(missing)}")
+    else:
+        contexts["inputs"] = inputs_context(workflow, event, inputs or {})
+    jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in graph.order]
+    if problems.found:
+        raise WorkflowInvalid(problems.found)
+    return WorkflowPlan(path, name, True, "; ".join(reasons), jobs, graph)
+
+
+def plan_workflows(
+    loaded: Sequence[LoadedWorkflow],
+    *,
+    event: str,
+    payload: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Plan every loaded workflow for ``event``; ``payload`` defaults to a push to main.
+
+    Raises :class:`WorkflowInvalid` with every error diagnostic when any workflow has
+    load/validation errors or the planner finds a problem.
+    """
+    data = dict(payload) if payload is not None else default_payload(event)
+    diagnostics: list[Diagnostic] = []
+    plans: list[WorkflowPlan] = []
+    for item in loaded:
+        path = str(item.path)
+        errors = [d for d in item.diagnostics if d.is_error]
+        if errors or item.model is None:
+            diagnostics.extend(errors or [Diagnostic(path, 1, 1, "workflow not loaded", "load")])
+            continue
+        try:
+            plans.append(
+                plan_workflow(
+                    item.model,
+                    path=path,
+                    event=event,
+                    payload=data,
+                    inputs=inputs,
+                    document=item.document,
+                )
+            )
+        except WorkflowInvalid as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise WorkflowInvalid(diagnostics)
+    return Plan(event, plans)

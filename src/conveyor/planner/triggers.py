@@ -1,0 +1,148 @@
+"""Which workflows an event fires, and the ``github``/``inputs`` contexts it gives.
+
+* The event must be listed under ``on:``.
+* ``push``: branch/tag/path filters against ``payload.ref``.
+* ``pull_request``/``pull_request_target``: activity types and base-branch/path
+  filters against ``payload.action`` and ``payload.pull_request.base.ref``.
+* ``workflow_run``: ``workflows``, ``types`` and branch filters.
+* Any other event: its ``types`` (when given) must hold ``payload.action``.
+
+Changed files are not known to the planner yet, so path filters are reported as
+not evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from conveyor.filters import (
+    EventFilterResult,
+    FilterPatternError,
+    check_pull_request_filters,
+    check_push_filters,
+    ref_filter_allows,
+)
+
+DEFAULT_REF = "refs/heads/main"
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+ZERO_SHA = "0" * 40
+
+
+def default_payload(event: str) -> dict[str, Any]:
+    """A minimal payload for ``event`` when none is given (a push to ``main``)."""
+    if event in PULL_REQUEST_EVENTS:
+        return {
+            "action": "opened",
+            "number": 1,
+            "pull_request": {
+                "number": 1,
+                "base": {"ref": "main", "sha": ZERO_SHA},
+                "head": {"ref": "feature", "sha": ZERO_SHA},
+            },
+        }
+    if event == "push":
+        return {"ref": DEFAULT_REF, "before": ZERO_SHA, "after": ZERO_SHA}
+    return {}
+
+
+def _dig(data: Mapping[str, Any], *keys: str) -> Any:
+    value: Any = data
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def event_ref(event: str, payload: Mapping[str, Any]) -> str:
+    """The ref the event runs on (``GITHUB_REF``)."""
+    if event in PULL_REQUEST_EVENTS:
+        number = _dig(payload, "pull_request", "number") or payload.get("number") or 1
+        return f"refs/pull/{number}/merge"
+    ref = payload.get("ref")
+    return ref if isinstance(ref, str) and ref else DEFAULT_REF
+
+
+def github_context(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of the ``github`` context known before a run."""
+    ref = event_ref(event, payload)
+    ref_type = "tag" if ref.startswith("refs/tags/") else "branch"
+    ref_name = ref.split("/", 2)[2] if ref.count("/") >= 2 else ref
+    context: dict[str, Any] = {
+        "event_name": event,
+        "event": dict(payload),
+        "ref": ref,
+        "ref_name": ref_name,
+        "ref_type": ref_type,
+        "sha": payload.get("after") or _dig(payload, "pull_request", "head", "sha") or ZERO_SHA,
+        "base_ref": "",
+        "head_ref": "",
+    }
+    if event in PULL_REQUEST_EVENTS:
+        context["base_ref"] = _dig(payload, "pull_request", "base", "ref") or ""
+        context["head_ref"] = _dig(payload, "pull_request", "head", "ref") or ""
+    return context
+
+
+def _as_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _types_check(config: Mapping[str, Any], payload: Mapping[str, Any]) -> EventFilterResult:
+    types = _as_list(config.get("types"))
+    action = payload.get("action")
+    if types is None or action is None or action in types:
+        return EventFilterResult(True, "")
+    return EventFilterResult(False, f"activity type '{action}' not in types [{', '.join(types)}]")
+
+
+def _workflow_run(config: Mapping[str, Any], payload: Mapping[str, Any]) -> EventFilterResult:
+    run = payload.get("workflow_run")
+    run = run if isinstance(run, Mapping) else {}
+    workflows = _as_list(config.get("workflows"))
+    name = run.get("name")
+    if workflows is not None and name is not None and name not in workflows:
+        return EventFilterResult(False, f"workflow '{name}' not in 'workflows' filter")
+    types = _types_check(config, payload)
+    if not types.fires:
+        return types
+    branch = run.get("head_branch")
+    if branch is None:
+        return EventFilterResult(True, "")
+    include = _as_list(config.get("branches"))
+    ignore = _as_list(config.get("branches-ignore"))
+    try:
+        allowed = ref_filter_allows(include, ignore, str(branch))
+    except (ValueError, FilterPatternError) as exc:
+        return EventFilterResult(False, f"invalid filter: {exc}")
+    if allowed:
+        return EventFilterResult(True, "")
+    return EventFilterResult(False, f"head branch '{branch}' does not pass the branch filters")
+
+
+def event_fires(
+    events: Mapping[str, Mapping[str, Any] | None], event: str, payload: Mapping[str, Any]
+) -> EventFilterResult:
+    """Whether ``event`` with ``payload`` fires a workflow whose ``on:`` is ``events``.
+
+    ``events`` maps each event under ``on:`` to its configuration as plain data
+    (YAML keys, e.g. ``branches-ignore``), or None when it has none.
+    """
+    if event not in events:
+        listed = ", ".join(events) or "none"
+        return EventFilterResult(False, f"'{event}' is not one of its events ({listed})")
+    config = events[event] or {}
+    if event == "push":
+        return check_push_filters(config, ref=event_ref(event, payload), changed_files=None)
+    if event in PULL_REQUEST_EVENTS:
+        base = _dig(payload, "pull_request", "base", "ref") or "main"
+        action = payload.get("action") or "opened"
+        return check_pull_request_filters(
+            config, base_ref=str(base), action=str(action), changed_files=None
+        )
+    if event == "workflow_run":
+        return _workflow_run(config, payload)
+    return _types_check(config, payload)
