@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from conveyor.cli import eval_cmd, plan_cmd, validate_cmd
+    from conveyor.cli import eval_cmd, history_cmd, plan_cmd, validate_cmd
 
-    for module in (validate_cmd, eval_cmd, plan_cmd):
+    for module in (validate_cmd, eval_cmd, plan_cmd, history_cmd):
         module.register(app)

@@ -1,0 +1,170 @@
+"""The local, content-addressed artifact store under ``<state_dir>/artifacts``.
+
+* ``blobs/<aa>/<sha256>``: file contents, stored once however many artifacts hold them;
+* ``runs/<run_id>/<name>.json``: one manifest per artifact of a run, mapping relative
+  paths to blob hashes (plus id, digest, size, retention);
+* ``next-id``: the counter behind artifact ids.
+
+Blobs and manifests are written to temp files and renamed into place. Manifest
+creation holds the store lock so two jobs cannot both create the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conveyor.actions.locking import atomic_write_text, file_lock
+
+_FORBIDDEN = set('":<>|*?\\/\r\n')
+
+
+class ArtifactError(ValueError):
+    """The artifact cannot be stored or found; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    sha256: str
+    size: int
+    mode: int
+
+
+@dataclass(slots=True)
+class Manifest:
+    id: int
+    name: str
+    run_id: int
+    digest: str
+    created: float
+    retention_days: int
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    path: Path = Path()
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files.values())
+
+    def to_json(self) -> dict[str, Any]:
+        files = {k: [v.sha256, v.size, v.mode] for k, v in sorted(self.files.items())}
+        return {
+            "id": self.id, "name": self.name, "run_id": self.run_id, "digest": self.digest,
+            "created": self.created, "retention_days": self.retention_days, "files": files,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path) -> Manifest:
+        files = {k: StoredFile(v[0], int(v[1]), int(v[2])) for k, v in data["files"].items()}
+        return cls(
+            int(data["id"]), str(data["name"]), int(data["run_id"]), str(data["digest"]),
+            float(data["created"]), int(data["retention_days"]), files, path,
+        )  # fmt: skip
+
+
+def check_name(name: str) -> None:
+    bad = sorted(set(name) & _FORBIDDEN)
+    if not name.strip() or bad:
+        shown = " ".join(repr(c) for c in bad)
+        raise ArtifactError(f"artifact name {name!r} is invalid: empty or contains {shown}")
+
+
+def _digest(files: dict[str, StoredFile]) -> str:
+    listing = "".join(f"{k}\0{v.sha256}\n" for k, v in sorted(files.items()))
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+class ArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _manifest_path(self, run_id: int, name: str) -> Path:
+        return self.root / "runs" / str(run_id) / f"{name}.json"
+
+    def _blob(self, sha: str) -> Path:
+        return self.root / "blobs" / sha[:2] / sha
+
+    def _put_blob(self, source: Path) -> StoredFile:
+        hasher = hashlib.sha256()
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(chunk)
+        sha = hasher.hexdigest()
+        blob = self._blob(sha)
+        if not blob.is_file():
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{sha}.", dir=blob.parent)
+            os.close(fd)
+            tmp = Path(name)
+            try:
+                shutil.copyfile(source, tmp)
+                tmp.replace(blob)
+            finally:
+                tmp.unlink(missing_ok=True)
+        stat = source.stat()
+        return StoredFile(sha, stat.st_size, stat.st_mode & 0o777)
+
+    def get(self, run_id: int, name: str) -> Manifest | None:
+        path = self._manifest_path(run_id, name)
+        if not path.is_file():
+            return None
+        return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), path)
+
+    def list_run(self, run_id: int) -> list[Manifest]:
+        folder = self.root / "runs" / str(run_id)
+        found = [self.get(run_id, p.stem) for p in sorted(folder.glob("*.json"))]
+        return [m for m in found if m is not None]
+
+    def upload(
+        self,
+        run_id: int,
+        name: str,
+        files: Sequence[tuple[Path, str]],
+        *,
+        overwrite: bool = False,
+        retention_days: int = 90,
+    ) -> Manifest:
+        """Store ``(source, relative path)`` pairs as artifact ``name`` of run ``run_id``."""
+        check_name(name)
+        if not overwrite and self.get(run_id, name) is not None:
+            raise _duplicate(name, run_id)
+        stored = {rel: self._put_blob(source) for source, rel in files}
+        path = self._manifest_path(run_id, name)
+        with file_lock(self.root / ".lock"):
+            if not overwrite and path.is_file():
+                raise _duplicate(name, run_id)
+            counter = self.root / "next-id"
+            next_id = int(counter.read_text()) if counter.is_file() else 1
+            atomic_write_text(counter, str(next_id + 1))
+            manifest = Manifest(
+                next_id, name, run_id, _digest(stored), time.time(), retention_days, stored, path
+            )
+            atomic_write_text(path, json.dumps(manifest.to_json(), indent=1))
+        return manifest
+
+    def materialize(self, manifest: Manifest, dest: Path) -> int:
+        """Write the artifact's files under ``dest``; returns how many."""
+        for rel, stored in manifest.files.items():
+            target = dest / rel
+            if dest.resolve() not in target.resolve().parents:
+                raise ArtifactError(f"artifact {manifest.name!r} holds an unsafe path {rel!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            shutil.copyfile(self._blob(stored.sha256), target)
+            target.chmod(stored.mode or 0o644)
+        return len(manifest.files)
+
+
+def _duplicate(name: str, run_id: int) -> ArtifactError:
+    return ArtifactError(
+        f"an artifact named {name!r} already exists in run {run_id}; artifact names must be "
+        "unique per run (v4). Use another name or set 'overwrite: true'"
+    )

@@ -1,0 +1,39 @@
+"""The built-in actions: ``uses:`` names (``owner/repo[/path]``, any ``@ref``) that run in-process.
+
+Add a built-in with one line in :data:`BUILTINS` (or :func:`register_builtin` at runtime).
+"""
+
+from __future__ import annotations
+
+from conveyor.actions import (
+    cache,
+    checkout,
+    download_artifact,
+    setup_go,
+    setup_node,
+    setup_python,
+    upload_artifact,
+)
+from conveyor.engine.ports import BuiltinAction
+
+BUILTINS: dict[str, BuiltinAction] = {
+    "actions/checkout": checkout.run,
+    "actions/setup-python": setup_python.run,
+    "actions/setup-node": setup_node.run,
+    "actions/setup-go": setup_go.run,
+    "actions/cache": cache.run,
+    "actions/cache/restore": cache.run_restore,
+    "actions/cache/save": cache.run_save,
+    "actions/upload-artifact": upload_artifact.run,
+    "actions/download-artifact": download_artifact.run,
+}
+
+
+def register_builtin(name: str, action: BuiltinAction) -> None:
+    """Make ``uses: <name>@<any ref>`` run ``action`` (``name`` is ``owner/repo[/path]``)."""
+    BUILTINS[name.lower()] = action
+
+
+def find_builtin(name: str) -> BuiltinAction | None:
+    """The built-in for ``owner/repo[/path]`` (case-insensitive), if any."""
+    return BUILTINS.get(name.lower())

@@ -1,0 +1,279 @@
+"""`conveyor runs`, `conveyor show RUN` and `conveyor logs RUN [JOB[/STEP]]`: run history.
+
+Tables use rich when stdout is a terminal and plain aligned text otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from conveyor.errors import UserError
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
+    from conveyor.store import SqlRunStore
+    from conveyor.store.queries import JobInfo, RunDetail, RunInfo, StepInfo
+
+
+_SHRINKABLE = frozenset({"workflow", "ref", "step", "note"})
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
+        file_okay=False,
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
+RunArgument = Annotated[str, typer.Argument(help="Run id (see `conveyor runs`), or 'latest'.")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app (once)."""
+    if any(info.name == "runs" for info in app.registered_commands):
+        return
+    app.command("runs")(runs)
+    app.command("show")(show)
+    app.command("logs")(logs)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def runs(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or file.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Status or conclusion, e.g. failure.")
+    ] = None,
+    output: FormatOption = OutputFormat.TEXT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """List recent runs, newest first."""
+    from conveyor.store import to_jsonable
+
+    store = _open(state_dir)
+    found: list[RunInfo] = []
+    if store is not None:
+        with store:
+            found = store.list_runs(workflow=workflow, status=status, limit=limit)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(to_jsonable(found), indent=2))
+        return
+    if not found:
+        typer.echo("no runs recorded yet" if store is None else "no runs match")
+        return
+    _table(
+        ("id", "#", "workflow", "event", "ref", "status", "started", "duration"),
+        [
+            (
+                str(run.id),
+                f"#{run.run_number}",
+                run.workflow_name or run.workflow_path,
+                run.event,
+                run.ref,
+                run.display_status,
+                _when(run.started_at or run.created_at),
+                _elapsed(run.duration),
+            )
+            for run in found
+        ],
+    )
+
+
+def show(
+    run: RunArgument,
+    output: FormatOption = OutputFormat.TEXT,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Show a run with its jobs and steps: conclusions, durations, exit codes, outputs."""
+    from conveyor.store import to_jsonable
+
+    detail = _load(run, state_dir)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(to_jsonable(detail), indent=2))
+        return
+    _show_run(detail.run)
+    for job in detail.jobs:
+        _show_job(job)
+    if detail.annotations:
+        typer.echo("\nannotations:")
+        for note in detail.annotations:
+            where = note.job_key if note.step_index is None else f"{note.job_key}/{note.step_index}"
+            spot = ":".join(str(p) for p in (note.file, note.line, note.col) if p is not None)
+            title = f" {note.title}:" if note.title else ""
+            typer.echo(f"  {note.level} {where}{' ' + spot if spot else ''}{title} {note.message}")
+
+
+def logs(
+    run: RunArgument,
+    target: Annotated[
+        str | None,
+        typer.Argument(metavar="[JOB[/STEP]]", help="Job key or id prefix; step index or name."),
+    ] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Print the logs of a run, a job, or one step."""
+    from conveyor.store.selection import select_logs
+
+    detail = _load(run, state_dir)
+    selections = select_logs(detail, target)
+    single = len(selections) == 1 and not selections[0].whole_job
+    for selection in selections:
+        job = selection.job
+        if selection.whole_job or not single:
+            typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
+        if selection.whole_job:
+            _cat(job.log_path)
+        for step in selection.steps:
+            if not single:
+                state = step.conclusion or step.status
+                typer.echo(f"--- step {step.index}: {step.name} ({state})")
+            _cat(step.log_path)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _open(state_dir: Path | None) -> SqlRunStore | None:
+    """The store, or None when nothing was ever recorded (don't create files to read)."""
+    from conveyor.store import SqlRunStore, default_state_dir
+    from conveyor.store.paths import DB_FILE_NAME, database_url, sqlite_url
+
+    directory = (state_dir or default_state_dir()).expanduser().resolve()
+    if database_url(directory) == sqlite_url(directory) and not (directory / DB_FILE_NAME).exists():
+        return None
+    return SqlRunStore(directory)
+
+
+def _load(run: str, state_dir: Path | None) -> RunDetail:
+    store = _open(state_dir)
+    if store is None:
+        raise UserError(f"no run {run!r}: no runs recorded yet")
+    with store:
+        run_id = _run_id(store, run)
+        detail = store.get_run(run_id) if run_id is not None else None
+        if detail is None:
+            recent = [str(r.id) for r in store.list_runs(limit=5)]
+            known = f"recent runs: {', '.join(recent)}" if recent else "no runs recorded yet"
+            raise UserError(f"no run {run!r}; {known} (see `conveyor runs`)")
+        return detail
+
+
+def _run_id(store: SqlRunStore, spec: str) -> int | None:
+    text = spec.strip()
+    if text.lower() in ("latest", "last"):
+        return store.latest_run_id()
+    if text.isdigit():
+        return int(text)
+    raise UserError(f"run must be a run id (a number) or 'latest', not {spec!r}")
+
+
+def _cat(path: Path | None) -> None:
+    if path is None or not path.is_file():
+        return
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), ""):
+            typer.echo(chunk, nl=False)
+
+
+def _show_run(run: RunInfo) -> None:
+    typer.echo(f"run {run.id}  #{run.run_number}  {run.workflow_name}  ({run.workflow_path})")
+    typer.echo(f"  event {run.event}  ref {run.ref or '-'}  sha {run.sha[:12] or '-'}")
+    typer.echo(f"  status {run.status}  conclusion {run.conclusion or '-'}")
+    started = _when(run.started_at or run.created_at)
+    typer.echo(f"  started {started}  duration {_elapsed(run.duration)}  pid {run.pid}@{run.host}")
+    if run.note:
+        typer.echo(f"  note: {run.note}")
+
+
+def _show_job(job: JobInfo) -> None:
+    state = job.conclusion or job.status
+    typer.echo(f"\njob {job.job_key}: {state}  {_elapsed(job.duration)}")
+    if job.name and job.name != job.job_key:
+        typer.echo(f"  name: {job.name}")
+    if job.note:
+        typer.echo(f"  note: {job.note}")
+    _outputs("  outputs", job.outputs)
+    if job.steps:
+        _table(("#", "step", "conclusion", "duration", "exit", "note"), _step_rows(job.steps))
+    for step in job.steps:
+        _outputs(f"  step {step.index} outputs", step.outputs)
+        if step.summary.strip():
+            typer.echo(f"  step {step.index} summary:")
+            for line in step.summary.rstrip().splitlines():
+                typer.echo(f"    {line}")
+
+
+def _step_rows(steps: Sequence[StepInfo]) -> list[tuple[str, ...]]:
+    return [
+        (
+            str(step.index),
+            step.name,
+            step.conclusion or step.status,
+            _elapsed(step.duration),
+            "-" if step.exit_code is None else str(step.exit_code),
+            step.note,
+        )
+        for step in steps
+    ]
+
+
+def _outputs(label: str, outputs: dict[str, str]) -> None:
+    if outputs:
+        typer.echo(f"{label}: " + ", ".join(f"{k}={v}" for k, v in sorted(outputs.items())))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    if sys.stdout.isatty():
+        from rich import box
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+        for column, header in enumerate(headers):
+            natural = max(len(str(row[column])) for row in (headers, *rows))
+            shrink = header in _SHRINKABLE  # long free text gives way to the short columns
+            table.add_column(header, no_wrap=True, min_width=None if shrink else natural)
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        Console().print(table)
+        return
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
+    for line in (headers, *rows):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
+
+
+def _when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def _elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

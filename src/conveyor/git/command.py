@@ -1,0 +1,74 @@
+"""Run ``git`` and fail with one error that shows the command and what git printed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from conveyor.errors import ConveyorError
+
+# Never prompt for credentials or an editor: conveyor runs unattended.
+_QUIET_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GIT_EDITOR": "true",
+    "LC_ALL": "C",
+}
+
+
+class GitError(ConveyorError):
+    """A git command failed (or git is not installed)."""
+
+    def __init__(self, args: tuple[str, ...], cwd: Path | str, rc: int | None, output: str) -> None:
+        command = "git " + " ".join(args)
+        status = "could not start" if rc is None else f"exited with {rc}"
+        detail = f":\n{output.rstrip()}" if output.strip() else ""
+        super().__init__(f"`{command}` in {cwd} {status}{detail}")
+        self.args_ = args
+        self.cwd = Path(cwd)
+        self.rc = rc
+        self.output = output
+
+
+def git(
+    *args: str,
+    cwd: Path | str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = 600,
+) -> tuple[int, str, str]:
+    """Run ``git *args`` in ``cwd``; returns ``(rc, stdout, stderr)``.
+
+    With ``check`` (the default) a non-zero exit raises :class:`GitError`. A missing
+    ``git`` executable always raises.
+    """
+    full_env = {**os.environ, **(env or {}), **_QUIET_ENV}
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise GitError(args, cwd, None, f"{exc}; install git and make sure it is on PATH") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(args, cwd, None, f"timed out after {timeout}s") from exc
+    if check and proc.returncode != 0:
+        raise GitError(args, cwd, proc.returncode, proc.stderr + proc.stdout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def git_out(*args: str, cwd: Path | str) -> str | None:
+    """stdout of a git command, stripped; None when it fails (for optional facts)."""
+    rc, out, _ = git(*args, cwd=cwd, check=False)
+    return out.strip() if rc == 0 else None

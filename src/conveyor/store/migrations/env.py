@@ -1,0 +1,24 @@
+"""Alembic environment: conveyor passes an open connection in ``config.attributes``.
+
+Run by :func:`conveyor.store.database.migrate`. To write a new revision by hand, copy the
+newest file in ``versions/`` and set ``down_revision`` to its ``revision``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from conveyor.store.models import Base
+
+connection = context.config.attributes.get("connection")
+if not isinstance(connection, Connection):
+    raise RuntimeError("conveyor migrations need a connection: use conveyor.store.database")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,236 @@
+"""Read side of the history: plain, immutable results for the CLI and later features."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from conveyor.engine.status import RunState
+from conveyor.store.models import AnnotationRow, JobRow, RunRow, StepRow
+from conveyor.store.paths import JOB_LOG_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    run_number: int
+    workflow_path: str
+    workflow_name: str
+    event: str
+    ref: str
+    sha: str
+    repository: str
+    status: str
+    conclusion: str | None
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+    heartbeat_at: float | None
+    pid: int
+    host: str
+    note: str
+
+    @property
+    def display_status(self) -> str:
+        """The conclusion once completed, else the status."""
+        if self.status == RunState.COMPLETED.value and self.conclusion:
+            return self.conclusion
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class StepInfo:
+    index: int
+    name: str
+    status: str
+    outcome: str | None
+    conclusion: str | None
+    exit_code: int | None
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+    outputs: dict[str, str]
+    summary: str
+    note: str
+    log_path: Path | None  # absolute; the file exists only if the step printed something
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    job_key: str
+    job_id: str
+    name: str
+    matrix: dict[str, Any]
+    runs_on: list[str]
+    status: str
+    conclusion: str | None
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+    outputs: dict[str, str]
+    note: str
+    log_path: Path | None  # job-level lines (absolute); may not exist
+    steps: tuple[StepInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationInfo:
+    job_key: str
+    step_index: int | None
+    level: str
+    message: str
+    file: str | None
+    line: int | None
+    col: int | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    run: RunInfo
+    jobs: tuple[JobInfo, ...]
+    annotations: tuple[AnnotationInfo, ...]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Results as JSON-ready dicts/lists (paths become strings)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _run_info(row: RunRow) -> RunInfo:
+    names = [f.name for f in dataclasses.fields(RunInfo)]
+    return RunInfo(**{name: getattr(row, name) for name in names})
+
+
+def list_runs(
+    sessions: sessionmaker[Session],
+    *,
+    workflow: str | None = None,
+    status: str | None = None,
+    limit: int | None = 20,
+) -> list[RunInfo]:
+    """Newest first. ``workflow`` matches the name, the path, or the file name with or
+    without extension; ``status`` matches the status or the conclusion."""
+    query = select(RunRow).order_by(RunRow.id.desc())
+    if workflow:
+        path = RunRow.workflow_path
+        query = query.where(
+            or_(
+                RunRow.workflow_name == workflow,
+                path == workflow,
+                *(
+                    path.endswith(f"/{workflow}{suffix}", autoescape=True)
+                    for suffix in ("", ".yml", ".yaml")
+                ),
+            )
+        )
+    if status:
+        query = query.where(or_(RunRow.status == status, RunRow.conclusion == status))
+    if limit is not None:
+        query = query.limit(limit)
+    with sessions() as session:
+        return [_run_info(row) for row in session.scalars(query)]
+
+
+def latest_run_id(sessions: sessionmaker[Session]) -> int | None:
+    with sessions() as session:
+        return session.scalar(select(RunRow.id).order_by(RunRow.id.desc()).limit(1))
+
+
+def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> RunDetail | None:
+    """The run with its jobs (in start order), their steps (by index) and annotations."""
+    with sessions() as session:
+        run = session.get(RunRow, run_id)
+        if run is None:
+            return None
+        jobs = session.scalars(select(JobRow).where(JobRow.run_id == run_id).order_by(JobRow.id))
+        steps = session.scalars(
+            select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.step_index)
+        ).all()
+        notes = session.scalars(
+            select(AnnotationRow).where(AnnotationRow.run_id == run_id).order_by(AnnotationRow.id)
+        )
+        job_infos = tuple(
+            _job_info(job, [s for s in steps if s.job_pk == job.id], state_dir) for job in jobs
+        )
+        return RunDetail(
+            run=_run_info(run),
+            jobs=job_infos,
+            annotations=tuple(
+                AnnotationInfo(
+                    job_key=a.job_key,
+                    step_index=a.step_index,
+                    level=a.level,
+                    message=a.message,
+                    file=a.file,
+                    line=a.line,
+                    col=a.col,
+                    title=a.title,
+                )
+                for a in notes
+            ),
+        )
+
+
+def _job_info(job: JobRow, steps: list[StepRow], state_dir: Path) -> JobInfo:
+    return JobInfo(
+        job_key=job.job_key,
+        job_id=job.job_id,
+        name=job.name,
+        matrix=dict(job.matrix or {}),
+        runs_on=list(job.runs_on or []),
+        status=job.status,
+        conclusion=job.conclusion,
+        started_at=job.started_at,
+        ended_at=job.ended_at,
+        duration=job.duration,
+        outputs=dict(job.outputs or {}),
+        note=job.note,
+        log_path=state_dir / job.log_dir / JOB_LOG_NAME if job.log_dir else None,
+        steps=tuple(
+            StepInfo(
+                index=s.step_index,
+                name=s.name,
+                status=s.status,
+                outcome=s.outcome,
+                conclusion=s.conclusion,
+                exit_code=s.exit_code,
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                duration=s.duration,
+                outputs=dict(s.outputs or {}),
+                summary=s.summary,
+                note=s.note,
+                log_path=state_dir / s.log_file if s.log_file else None,
+            )
+            for s in steps
+        ),
+    )
+
+
+def log_paths(detail: RunDetail) -> list[tuple[str, int | None, Path]]:
+    """``(job_key, step_index or None for the job log, path)`` of every log file that exists."""
+    found: list[tuple[str, int | None, Path]] = []
+    for job in detail.jobs:
+        if job.log_path is not None and job.log_path.is_file():
+            found.append((job.job_key, None, job.log_path))
+        found.extend(
+            (job.job_key, step.index, step.log_path)
+            for step in job.steps
+            if step.log_path is not None and step.log_path.is_file()
+        )
+    return found

@@ -1,0 +1,123 @@
+"""Mark runs whose conveyor process died (crash, ``kill -9``, power loss) as interrupted.
+
+A run still ``queued``/``in_progress`` is interrupted when it was recorded on this host
+and its pid is gone (or now belongs to a newer process), or, from any host, when its
+heartbeat is older than ``stale_after`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from conveyor.engine.status import Conclusion, RunState
+from conveyor.store.models import JobRow, RunRow, StepRow
+
+_OPEN = (RunState.QUEUED.value, RunState.IN_PROGRESS.value)
+_CLOCK_SLACK = 2.0  # /proc start times have 1 s (boot time) + tick resolution
+
+
+def process_alive(pid: int, not_started_after: float | None = None) -> bool:
+    """Whether ``pid`` runs here, is not a zombie and (Linux) started before the given time."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True
+    state, started = stat
+    if state in ("Z", "X"):
+        return False
+    return not (
+        not_started_after is not None
+        and started is not None
+        and started > not_started_after + _CLOCK_SLACK
+    )
+
+
+def _proc_stat(pid: int) -> tuple[str, float | None] | None:
+    """(state, start time as a POSIX timestamp) from /proc, or None off Linux."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = raw[raw.rfind(")") + 2 :].split()  # skip "pid (comm) "; comm may hold spaces
+    if len(fields) < 20:
+        return None
+    state = fields[0]
+    try:
+        ticks = int(fields[19])  # field 22 of stat: starttime, in clock ticks since boot
+        boot = _boot_time()
+        hertz = os.sysconf("SC_CLK_TCK")
+    except (ValueError, OSError):
+        return state, None
+    return state, None if boot is None else boot + ticks / hertz
+
+
+def _boot_time() -> float | None:
+    try:
+        for line in Path("/proc/stat").read_text(encoding="utf-8").splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def recover_interrupted(
+    sessions: sessionmaker[Session], host: str, stale_after: float, now: float | None = None
+) -> list[int]:
+    """Mark dead runs (and their unfinished jobs and steps) interrupted; returns their ids."""
+    now = time.time() if now is None else now
+    with sessions() as session:
+        rows = session.execute(
+            select(RunRow.id, RunRow.pid, RunRow.host, RunRow.created_at, RunRow.heartbeat_at)
+            .where(RunRow.status.in_(_OPEN))
+            .order_by(RunRow.id)
+        ).all()
+    dead: list[int] = []
+    for run_id, pid, run_host, created_at, heartbeat_at in rows:
+        last_sign = heartbeat_at if heartbeat_at is not None else created_at
+        if (run_host == host and pid > 0 and not process_alive(pid, created_at)) or (
+            now - last_sign > stale_after
+        ):
+            dead.append(run_id)
+    for run_id in dead:
+        _mark(sessions, run_id)
+    return dead
+
+
+def _mark(sessions: sessionmaker[Session], run_id: int) -> None:
+    done, interrupted = RunState.COMPLETED.value, Conclusion.INTERRUPTED.value
+    with sessions.begin() as session:
+        run = session.get(RunRow, run_id)
+        if run is None or run.status not in _OPEN:
+            return  # another process got here first, or the run finished after all
+        signs = [run.heartbeat_at, run.started_at, run.created_at]
+        for table in (JobRow, StepRow):  # the last thing known to have happened
+            signs.append(
+                session.scalar(select(func.max(table.started_at)).where(table.run_id == run_id))
+            )
+        ended = max(sign for sign in signs if sign is not None)
+        run.status, run.conclusion, run.ended_at = done, interrupted, ended
+        run.duration = max(0.0, ended - (run.started_at or run.created_at))
+        note = "conveyor stopped while the run was in progress (crash or kill)"
+        run.note = f"{run.note}\n{note}".strip()
+        for table in (JobRow, StepRow):
+            session.execute(
+                update(table)
+                .where(table.run_id == run_id)
+                .where(or_(table.status != done, table.conclusion.is_(None)))
+                .values(status=done, conclusion=interrupted, ended_at=ended)
+            )

@@ -1,0 +1,82 @@
+"""Which logs ``conveyor logs RUN [JOB[/STEP]]`` means, with errors naming what exists.
+
+JOB: the job key (``test (3.12)``), the job id (``test``: every matrix instance) or a
+prefix of either that names one job id. STEP: the step index or its name (or a unique
+prefix of it, case-insensitive). Job keys may themselves hold ``/`` (``caller/callee``),
+so the whole target is tried as a job before splitting off a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conveyor.errors import UserError
+from conveyor.store.queries import JobInfo, RunDetail, StepInfo
+
+
+@dataclass(frozen=True, slots=True)
+class LogSelection:
+    job: JobInfo
+    steps: tuple[StepInfo, ...]
+    whole_job: bool  # also show the job-level log and headers
+
+
+def select_logs(detail: RunDetail, target: str | None) -> list[LogSelection]:
+    if not target:
+        return [LogSelection(job, job.steps, True) for job in detail.jobs]
+    jobs = _match_jobs(detail, target)
+    if jobs:
+        return [LogSelection(job, job.steps, True) for job in jobs]
+    if "/" in target:
+        job_spec, step_spec = target.rsplit("/", 1)
+        jobs = _match_jobs(detail, job_spec)
+        if jobs:
+            return [
+                LogSelection(job, (_match_step(detail, job, step_spec),), False) for job in jobs
+            ]
+        target = job_spec
+    raise UserError(f"run {detail.run.id} has no job {target!r}; {_job_names(detail)}")
+
+
+def _job_names(detail: RunDetail) -> str:
+    if not detail.jobs:
+        return "it has no jobs recorded"
+    return "its jobs: " + ", ".join(job.job_key for job in detail.jobs)
+
+
+def _match_jobs(detail: RunDetail, spec: str) -> list[JobInfo]:
+    for exact in (
+        [job for job in detail.jobs if job.job_key == spec],
+        [job for job in detail.jobs if job.job_id == spec],
+    ):
+        if exact:
+            return exact
+    found = [
+        job for job in detail.jobs if job.job_key.startswith(spec) or job.job_id.startswith(spec)
+    ]
+    ids = sorted({job.job_id for job in found})
+    if len(ids) > 1:
+        raise UserError(
+            f"job {spec!r} of run {detail.run.id} is ambiguous: it matches "
+            + ", ".join(ids)
+            + "; give more of the job id or the full job key"
+        )
+    return found
+
+
+def _match_step(detail: RunDetail, job: JobInfo, spec: str) -> StepInfo:
+    steps = job.steps
+    if spec.isdigit():
+        found = [step for step in steps if step.index == int(spec)]
+    else:
+        lowered = spec.lower()
+        found = [step for step in steps if step.name == spec]
+        found = found or [step for step in steps if step.name.lower() == lowered]
+        found = found or [step for step in steps if step.name.lower().startswith(lowered)]
+    if len(found) == 1:
+        return found[0]
+    names = ", ".join(f"{step.index} {step.name!r}" for step in steps) or "none recorded"
+    problem = "is ambiguous" if found else "does not exist"
+    raise UserError(
+        f"step {spec!r} of job {job.job_key!r} in run {detail.run.id} {problem}; its steps: {names}"
+    )

@@ -1,0 +1,98 @@
+"""Schema creation through Alembic, from an empty database."""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+import conveyor
+from conveyor.errors import ConfigError
+from conveyor.store import SqlRunStore
+from conveyor.store.database import current_revision, head_revision
+from conveyor.store.models import Base
+from conveyor.store.paths import database_url
+
+TABLES = {"alembic_version", "workflow_counters", "runs", "jobs", "steps", "annotations"}
+
+
+def test_opening_an_empty_database_migrates_to_head(
+    make_store: Callable[..., SqlRunStore], state_dir: Path, db_url: str | None
+) -> None:
+    store = make_store()
+    engine = create_engine(database_url(state_dir, db_url))
+    try:
+        assert set(inspect(engine).get_table_names()) >= TABLES
+        assert current_revision(engine) == head_revision() is not None
+    finally:
+        engine.dispose()
+    assert store.list_runs() == []
+
+
+def _import_every_model_module() -> None:
+    """Tables of other features live beside their code; every model imports our Base."""
+    root = Path(conveyor.__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts or "conveyor.store.models" not in path.read_text():
+            continue
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        importlib.import_module(".".join(p for p in parts if p != "__init__"))
+
+
+def test_models_match_the_migrations(
+    make_store: Callable[..., SqlRunStore], state_dir: Path, db_url: str | None
+) -> None:
+    _import_every_model_module()
+    make_store()
+    engine = create_engine(database_url(state_dir, db_url))
+    try:
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == [], "models.py and migrations/versions disagree; add a revision"
+
+
+def test_reopening_keeps_data_and_revision(
+    make_store: Callable[..., SqlRunStore], db_url: str | None
+) -> None:
+    from store_events import new_run
+
+    first = make_store()
+    run_id, _ = first.begin_run(new_run())
+    first.close()
+    again = make_store()
+    assert [run.id for run in again.list_runs()] == [run_id]
+
+
+def test_sqlite_database_is_in_the_state_dir_in_wal_mode(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with SqlRunStore(state):
+        pass
+    db = state / "conveyor.db"
+    assert db.is_file()
+    connection = sqlite3.connect(db)
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        connection.close()
+
+
+def test_database_from_a_newer_conveyor_is_refused(
+    make_store: Callable[..., SqlRunStore], state_dir: Path, db_url: str | None
+) -> None:
+    make_store().close()
+    engine = create_engine(database_url(state_dir, db_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(ConfigError, match="newer than this conveyor knows"):
+        make_store()

@@ -1,0 +1,227 @@
+"""SqlRunStore: events in, queries and log files out."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import create_engine, text
+from store_events import T0, WORKFLOW, new_run, record_full_run
+
+from conveyor.engine.events import (
+    JobFinished,
+    JobStarted,
+    LogLine,
+    RunFinished,
+    StepFinished,
+    StepStarted,
+)
+from conveyor.engine.masking import Masker
+from conveyor.engine.status import Conclusion
+from conveyor.store import SqlRunStore
+
+KEY = "test (3.12, ubuntu-latest)"
+
+
+def test_full_event_sequence_is_queryable(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    run_id = record_full_run(store)
+    detail = store.get_run(run_id)
+    assert detail is not None
+    run = detail.run
+    assert (run.run_number, run.workflow_path, run.workflow_name) == (1, WORKFLOW, "CI")
+    assert (run.event, run.ref, run.sha) == ("push", "refs/heads/main", "abc")
+    assert (run.status, run.conclusion, run.display_status) == ("completed", "failure", "failure")
+    assert run.started_at == T0 and run.ended_at == T0 + 6 and run.duration == 6.0
+    assert run.host and run.pid > 0
+
+    test, deploy = detail.jobs
+    assert (test.job_key, test.job_id, test.name) == (KEY, "test", "Test")
+    assert test.matrix == {"python": "3.12"} and test.runs_on == ["ubuntu-latest"]
+    assert (test.status, test.conclusion, test.duration) == ("completed", "failure", 4.0)
+    assert test.outputs == {"coverage": "81"}
+    checkout, tests = test.steps
+    assert (checkout.index, checkout.name, checkout.conclusion, checkout.exit_code) == (
+        0,
+        "Check out",
+        "success",
+        0,
+    )
+    assert checkout.outputs == {"ref": "main"} and checkout.duration == 1.0
+    assert (tests.outcome, tests.conclusion, tests.exit_code, tests.duration) == (
+        "failure",
+        "failure",
+        1,
+        3.0,
+    )
+    assert tests.summary == "## Results\n1 failed" and tests.note == "exit 1"
+
+    assert (deploy.job_key, deploy.conclusion, deploy.note, deploy.steps) == (
+        "deploy",
+        "skipped",
+        "needs test",
+        (),
+    )
+    (note,) = detail.annotations
+    assert (note.job_key, note.step_index, note.level, note.message) == (
+        KEY,
+        1,
+        "error",
+        note.message,
+    )
+    assert (note.file, note.line, note.col, note.title) == ("t.py", 3, 5, "Bad")
+
+
+def test_log_files_are_written_per_step_and_job(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    run_id = record_full_run(store)
+    paths = {(job, step): path for job, step, path in store.log_paths(run_id)}
+    base = store.state_dir / "logs" / str(run_id)
+    assert paths == {
+        (KEY, 0): base / "test_3.12_ubuntu-latest" / "0-Check_out.log",
+        (KEY, 1): base / "test_3.12_ubuntu-latest" / "1-Run_tests.log",
+        ("deploy", None): base / "deploy" / "job.log",
+    }
+    assert paths[(KEY, 1)].read_text() == "collected 3 items\n1 failed\n"
+    assert paths[("deploy", None)].read_text() == "skipped: needs test\n"
+
+
+def test_log_lines_are_readable_while_the_step_runs(
+    make_store: Callable[..., SqlRunStore],
+) -> None:
+    store = make_store()
+    run_id, _ = store.begin_run(new_run())
+    store.emit(StepStarted(run_id, "build", 0, "Compile", T0))
+    store.emit(LogLine(run_id, "build", 0, "compiling a.c", T0))
+    detail = store.get_run(run_id)
+    assert detail is not None
+    path = detail.jobs[0].steps[0].log_path
+    assert path is not None and path.read_text() == "compiling a.c\n"
+    assert detail.jobs[0].steps[0].status == "in_progress"
+
+
+def test_job_keys_that_sanitise_alike_get_distinct_dirs(
+    make_store: Callable[..., SqlRunStore],
+) -> None:
+    store = make_store()
+    run_id, _ = store.begin_run(new_run())
+    for key in ("a/b", "a b"):
+        store.emit(JobStarted(run_id, key, key, key))
+        store.emit(LogLine(run_id, key, None, f"from {key}"))
+        store.emit(JobFinished(run_id, key, Conclusion.SUCCESS, T0, T0 + 1))
+    found = {job: path for job, _, path in store.log_paths(run_id)}
+    assert found["a/b"].parent.name == "a_b" and found["a b"].parent.name == "a_b-2"
+    assert found["a b"].read_text() == "from a b\n"
+
+
+def test_store_masks_again(make_store: Callable[..., SqlRunStore], db_url: str | None) -> None:
+    store = make_store(masker=Masker(["hunter2"]))
+    run_id = record_full_run(store, secret="hunter2")
+    detail = store.get_run(run_id)
+    assert detail is not None
+    tests = detail.jobs[0].steps[1]
+    assert tests.outputs == {"token": "***"}
+    assert tests.summary == "## Results\n1 failed ***"
+    assert detail.annotations[0].message == "assert failed ***"
+    for _, _, path in store.log_paths(run_id):
+        assert "hunter2" not in path.read_text()
+    assert tests.log_path is not None and "collected 3 items ***" in tests.log_path.read_text()
+    engine = create_engine(store.url)
+    try:
+        with engine.connect() as connection:
+            for table in ("steps", "jobs", "annotations", "runs"):
+                for row in connection.execute(text(f"SELECT * FROM {table}")):
+                    assert "hunter2" not in repr(tuple(row)), table
+    finally:
+        engine.dispose()
+
+
+def test_run_numbers_count_per_workflow(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    numbers = [store.begin_run(new_run(w))[1] for w in ("a.yml", "a.yml", "b.yml", "a.yml")]
+    ids = [run.id for run in store.list_runs()]
+    assert numbers == [1, 2, 1, 3]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+
+
+def test_list_runs_filters(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    failed = record_full_run(store)
+    other, _ = store.begin_run(new_run(".github/workflows/release.yaml", "Release"))
+    assert [r.id for r in store.list_runs(workflow="CI")] == [failed]
+    assert [r.id for r in store.list_runs(workflow="ci.yml")] == [failed]
+    assert [r.id for r in store.list_runs(workflow="ci")] == [failed]
+    assert [r.id for r in store.list_runs(workflow="release")] == [other]
+    assert [r.id for r in store.list_runs(workflow="%")] == []
+    assert [r.id for r in store.list_runs(status="failure")] == [failed]
+    assert [r.id for r in store.list_runs(status="in_progress")] == [other]
+    assert [r.id for r in store.list_runs(limit=1)] == [other]
+    assert store.latest_run_id() == other
+    assert store.get_run(other + 100) is None
+
+
+def test_heartbeat_moves_while_events_flow(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store(heartbeat_interval=0.0)
+    run_id, _ = store.begin_run(new_run())
+    before = store.list_runs()[0].heartbeat_at
+    assert before is not None
+    store.emit(LogLine(run_id, "build", 0, "tick"))
+    after = store.list_runs()[0].heartbeat_at
+    assert after is not None and after >= before
+
+
+def test_emit_is_thread_safe(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    run_id, _ = store.begin_run(new_run())
+    errors: list[BaseException] = []
+
+    def job(n: int) -> None:
+        key = f"job{n}"
+        try:
+            store.emit(JobStarted(run_id, key, key, key, started_at=T0))
+            for index in range(3):
+                store.emit(StepStarted(run_id, key, index, f"step {index}", T0))
+                for line in range(40):
+                    store.emit(LogLine(run_id, key, index, f"{key} {index} {line}"))
+                store.emit(
+                    StepFinished(
+                        run_id,
+                        key,
+                        index,
+                        f"step {index}",
+                        Conclusion.SUCCESS,
+                        Conclusion.SUCCESS,
+                        0,
+                        T0,
+                        T0 + 1,
+                        outputs={"n": str(n)},
+                    )
+                )
+            store.emit(JobFinished(run_id, key, Conclusion.SUCCESS, T0, T0 + 3))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.emit(RunFinished(run_id, Conclusion.SUCCESS, T0 + 4))
+    assert errors == []
+    detail = store.get_run(run_id)
+    assert detail is not None and len(detail.jobs) == 8
+    for job_info in detail.jobs:
+        assert [s.conclusion for s in job_info.steps] == ["success"] * 3
+        for step in job_info.steps:
+            assert step.log_path is not None
+            lines = step.log_path.read_text().splitlines()
+            assert lines == [f"{job_info.job_key} {step.index} {n}" for n in range(40)]
+
+
+def test_events_for_an_unknown_run_are_rejected(make_store: Callable[..., SqlRunStore]) -> None:
+    from conveyor.engine.events import RunStarted
+
+    store = make_store()
+    with pytest.raises(ValueError, match="begin_run"):
+        store.emit(RunStarted(999, 1, WORKFLOW, "CI", "push", "", "", T0))
