@@ -29,8 +29,20 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# The demo copies the example service into $(DEMO_DIR) as its own git repository and runs
+# its PR-validation workflow with conveyor. State (history, tool venvs) is kept in
+# $(DEMO_DIR)/state so a second `make demo` is faster; `make clean` removes it.
+DEMO_DIR ?= .demo
+DEMO_ABS = $(abspath $(DEMO_DIR))
+
 demo: $(STAMP)
-	@echo "make demo arrives with the run engine (issue 3)"; exit 1
+	rm -rf $(DEMO_DIR)/service && mkdir -p $(DEMO_DIR)
+	cp -R examples/service $(DEMO_DIR)/service
+	cd $(DEMO_DIR)/service && git init -q -b main && git add -A && \
+	  git -c user.name=conveyor-demo -c user.email=demo@conveyor.invalid commit -qm "demo service"
+	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor run \
+	  -W .github/workflows/pr-validation.yml --event push --state-dir $(DEMO_ABS)/state
+	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor runs --state-dir $(DEMO_ABS)/state --limit 3
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(DEMO_DIR)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from conveyor.actions import (
     cache,
+    changes,
     checkout,
     download_artifact,
     setup_go,
@@ -26,6 +27,8 @@ BUILTINS: dict[str, BuiltinAction] = {
     "actions/cache/save": cache.run_save,
     "actions/upload-artifact": upload_artifact.run,
     "actions/download-artifact": download_artifact.run,
+    "conveyor/changes": changes.run,
+    "dorny/paths-filter": changes.run,
 }
 
 

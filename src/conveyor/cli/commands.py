@@ -6,7 +6,25 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from conveyor.cli import eval_cmd, history_cmd, plan_cmd, validate_cmd
+    from conveyor.cli import (
+        eval_cmd,
+        history_cmd,
+        plan_cmd,
+        results_cmd,
+        run_cmd,
+        schedule_cmd,
+        trigger_cmd,
+        validate_cmd,
+    )
 
-    for module in (validate_cmd, eval_cmd, plan_cmd, history_cmd):
+    for module in (
+        validate_cmd,
+        eval_cmd,
+        plan_cmd,
+        history_cmd,
+        run_cmd,
+        trigger_cmd,
+        schedule_cmd,
+        results_cmd,
+    ):
         module.register(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from conveyor.results import tables as _result_tables  # noqa: F401  (registers on Base)
 from conveyor.store.models import Base
 
 connection = context.config.attributes.get("connection")

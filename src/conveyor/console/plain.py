@@ -1,0 +1,135 @@
+"""The plain console: one prefixed line per event, for pipes, files and CI logs.
+
+Lines look like ``[job_key/step name] text``; step markers ``[job_key] ▶ step``,
+``[job_key] ✓ step (1.2s)``, ``[job_key] ✗ step (exit 1)``. Every write happens under
+one lock, so lines from concurrent jobs never interleave mid-line.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TextIO
+
+from conveyor.console.formatting import (
+    Marks,
+    duration,
+    failure_reason,
+    location,
+    mark,
+    marks_for,
+    one_line,
+    verb,
+)
+from conveyor.console.summary import RunSummary, overall_line, summarise, summary_lines
+from conveyor.console.tracking import RunTracker, line_prefix
+from conveyor.engine.events import (
+    Annotation,
+    Event,
+    JobFinished,
+    JobStarted,
+    LogLine,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+)
+from conveyor.engine.status import Conclusion
+
+
+def step_detail(event: StepFinished) -> str:
+    """What follows a finished step's name: ``(1.2s)``, ``(exit 1)``, ``(skipped)``."""
+    if event.outcome is Conclusion.SUCCESS:
+        return f"({duration(event.ended_at - event.started_at)})"
+    if event.outcome in (Conclusion.SKIPPED, Conclusion.CANCELLED):
+        why = event.outcome.value
+    else:
+        why = failure_reason(event)
+    if event.conclusion is Conclusion.SUCCESS:
+        why += "; continue-on-error"
+    return f"({why})"
+
+
+class PlainConsole:
+    """An :class:`~conveyor.engine.ports.EventSink` writing prefixed lines to a text stream."""
+
+    def __init__(self, stream: TextIO, *, marks: Marks | None = None) -> None:
+        self._stream = stream
+        self._marks = marks or marks_for(getattr(stream, "encoding", None))
+        self._lock = threading.Lock()
+        self._tracker = RunTracker()
+        self._summaries: list[RunSummary] = []
+        self._closed = False
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, LogLine):  # the hot path: no tracking, one write
+                prefix = self._prefix(event.run_id, event.job_key, event.step_index)
+                self._write(f"[{prefix}] ", event.text)
+                return
+            self._tracker.apply(event)
+            for line in self._lines(event):
+                self._write(line)
+            if isinstance(event, RunFinished):
+                self._summarise(event.run_id)
+
+    def close(self) -> None:
+        """Summarise runs that never finished, and several runs' overall result."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for run_id, run in self._tracker.runs.items():
+                if not run.summarised:
+                    self._summarise(run_id)
+            if len(self._summaries) > 1:
+                self._write("")
+                self._write(overall_line(self._summaries, self._marks))
+
+    # ------------------------------------------------------------------ internals
+
+    def _write(self, *parts: str) -> None:
+        self._stream.write("".join(parts).rstrip("\r\n") + "\n")
+        self._stream.flush()
+
+    def _prefix(self, run_id: int, job_key: str, step_index: int | None) -> str:
+        return line_prefix(self._tracker, run_id, job_key, step_index)
+
+    def _summarise(self, run_id: int) -> None:
+        run = self._tracker.run(run_id)
+        run.summarised = True
+        summary = summarise(run)
+        self._summaries.append(summary)
+        for line in summary_lines(summary, self._marks):
+            self._write(line)
+
+    def _lines(self, event: Event) -> list[str]:
+        m = self._marks
+        if isinstance(event, RunStarted):
+            run = self._tracker.run(event.run_id)
+            where = f"{event.event} on {event.ref}" if event.ref else event.event
+            sha = f" @ {event.sha[:7]}" if event.sha else ""
+            return [f"{m.start} {run.title} ({where}{sha}): {event.workflow_path}"]
+        if isinstance(event, JobStarted):
+            on = f" on {', '.join(event.runs_on)}" if event.runs_on else ""
+            name = f" ({event.name})" if event.name and event.name != event.job_key else ""
+            return [f"[{event.job_key}] job started{name}{on}"]
+        if isinstance(event, StepStarted):
+            return [f"[{event.job_key}] {m.start} {event.step_name}"]
+        if isinstance(event, StepFinished):
+            sign = mark(event.outcome, m)
+            return [f"[{event.job_key}] {sign} {event.step_name} {step_detail(event)}"]
+        if isinstance(event, Annotation):
+            prefix = self._prefix(event.run_id, event.job_key, event.step_index)
+            where = location(event.file, event.line, event.col)
+            title = f"{event.title}: " if event.title else ""
+            where = f" {where}" if where else ""
+            return [f"[{prefix}] {event.level}{where}: {title}{one_line(event.message)}"]
+        if isinstance(event, JobFinished):
+            job = self._tracker.job(event.run_id, event.job_key)
+            seconds = event.ended_at - (event.started_at or job.started_at)
+            note = f": {event.note}" if event.note else ""
+            return [
+                f"[{event.job_key}] {mark(event.conclusion, m)} job {verb(event.conclusion)}"
+                f" ({duration(seconds)}){note}"
+            ]
+        return []

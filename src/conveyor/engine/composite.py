@@ -1,0 +1,53 @@
+"""Composite actions: their steps run in a scope of their own (``inputs``, ``steps``,
+``github.action_path``), logging under the calling step; outputs map from ``steps``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conveyor.engine import exprs
+from conveyor.engine.jobstate import StepScope
+from conveyor.engine.status import Conclusion
+from conveyor.engine.steprun import StepCall, StepDone, run_steps
+from conveyor.errors import ConveyorError
+
+
+def run_composite(
+    call: StepCall,
+    *,
+    uses: str,
+    directory: Path,
+    meta: dict[str, Any],
+    inputs: dict[str, str],
+    depth: int,
+) -> StepDone:
+    scope, env, index = call.scope, call.env, call.index
+    job = scope.job
+    runs = meta.get("runs") or {}
+    steps = runs.get("steps") or []
+    inner = StepScope(
+        job=job,
+        env=env,
+        defaults={},
+        step_index=index,
+        action_path=str(directory),
+        action_repository=uses.split("@", 1)[0] if not uses.startswith(".") else "",
+        inputs=dict(inputs),
+        depth=depth,
+    )
+    run_steps(inner, [s for s in steps if isinstance(s, dict)])
+    outputs: dict[str, str] = {}
+    ctx = inner.contexts(inner.env_context())
+    declared = meta.get("outputs") or {}
+    for name, spec in declared.items() if isinstance(declared, dict) else []:
+        value = spec.get("value") if isinstance(spec, dict) else spec
+        try:
+            outputs[str(name)] = exprs.text(value, ctx)
+        except ConveyorError as exc:
+            return StepDone(Conclusion.FAILURE, outputs=outputs, note=f"output '{name}': {exc}")
+    if inner.failed:
+        return StepDone(Conclusion.FAILURE, 1, outputs, note=f"composite action {uses} failed")
+    if job.cancel.is_set():
+        return StepDone(Conclusion.CANCELLED, outputs=outputs)
+    return StepDone(Conclusion.SUCCESS, 0, outputs)

@@ -1,0 +1,49 @@
+"""Collect secrets from ``--secret K=V``, ``--secret-file`` (dotenv) and ``CONVEYOR_SECRET_*``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from conveyor.errors import UsageError
+
+ENV_PREFIX = "CONVEYOR_SECRET_"
+TOKEN_PLACEHOLDER = "conveyor-local-token"
+
+
+def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
+    """``["A=1", "B=x=y"]`` -> ``{"A": "1", "B": "x=y"}``; a pair without ``=`` is a usage error."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} expects KEY=VALUE, got {pair!r}")
+        result[key.strip()] = value
+    return result
+
+
+def collect_secrets(
+    pairs: Iterable[str] = (),
+    secret_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Later sources win: environment, then the file, then ``--secret``.
+
+    ``GITHUB_TOKEN`` gets a placeholder unless given, as workflows often reference it.
+    """
+    env = os.environ if environ is None else environ
+    secrets: dict[str, str] = {"GITHUB_TOKEN": TOKEN_PLACEHOLDER}
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
+            secrets[key[len(ENV_PREFIX) :]] = value
+    if secret_file is not None:
+        if not secret_file.is_file():
+            raise UsageError(f"--secret-file {secret_file}: no such file")
+        for name, found in dotenv_values(secret_file).items():
+            if found is not None:
+                secrets[name] = found
+    secrets.update(parse_pairs(pairs, "--secret"))
+    return secrets

@@ -1,0 +1,196 @@
+"""Run a list of steps: ``if``, env layering, ``run`` scripts, and step bookkeeping.
+
+``uses:`` steps are delegated to :mod:`conveyor.engine.actionrun`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from conveyor.engine import exprs
+from conveyor.engine.emitter import StepLog
+from conveyor.engine.events import StepFinished, StepStarted
+from conveyor.engine.jobstate import StepScope
+from conveyor.engine.ports import StepRequest, StepResult
+from conveyor.engine.status import Conclusion
+from conveyor.errors import ConveyorError
+
+
+@dataclass
+class StepCall:
+    """One step being run: its scope, spec, evaluated contexts/env and where it logs."""
+
+    scope: StepScope
+    spec: dict[str, Any]
+    ctx: dict[str, Any]
+    env: dict[str, str]
+    index: int
+    log: StepLog
+    position: int
+
+
+@dataclass
+class StepDone:
+    outcome: Conclusion
+    exit_code: int | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+    note: str = ""
+
+
+def fail(note: str) -> StepDone:
+    return StepDone(Conclusion.FAILURE, note=note)
+
+
+def step_name(spec: dict[str, Any], ctx: exprs.Contexts) -> str:
+    if spec.get("name"):
+        try:
+            return exprs.text(spec["name"], ctx)
+        except ConveyorError:
+            return str(spec["name"])
+    if "run" in spec:
+        first = str(spec["run"]).strip().splitlines()
+        return f"Run {first[0] if first else ''}".strip()
+    return f"Run {spec.get('uses', '')}".strip()
+
+
+def log_for(scope: StepScope, index: int) -> StepLog:
+    job = scope.job
+    return StepLog(job.wf.emitter, job.wf.run_id, job.key, index)
+
+
+def run_steps(scope: StepScope, steps: list[dict[str, Any]]) -> None:
+    for position, spec in enumerate(steps):
+        run_step(scope, spec, position)
+
+
+def run_step(scope: StepScope, spec: dict[str, Any], position: int) -> None:
+    job = scope.job
+    top = scope.step_index is None
+    env = scope.env_context()
+    ctx = scope.contexts(env)
+    name = step_name(spec, ctx)
+    index = job.next_index() if top else scope.step_index
+    assert index is not None
+    log = log_for(scope, index)
+    step_id = str(spec.get("id") or f"__step{position}")
+    started = time.time()
+    if top:
+        job.wf.emitter.emit(StepStarted(job.wf.run_id, job.key, index, name, started))
+    else:
+        log.line(f"▸ {name}")
+    done = _execute(StepCall(scope, spec, ctx, env, index, log, position))
+    try:
+        keep_going = done.outcome is Conclusion.FAILURE and exprs.truthy(
+            spec.get("continue-on-error", False), ctx
+        )
+    except ConveyorError as exc:
+        log.error(f"continue-on-error: {exc}")
+        keep_going = False
+    conclusion = Conclusion.SUCCESS if keep_going else done.outcome
+    if done.outcome is Conclusion.TIMED_OUT:
+        conclusion = Conclusion.SUCCESS if keep_going else Conclusion.FAILURE
+    scope.steps[step_id] = {
+        "outcome": _context_value(done.outcome),
+        "conclusion": _context_value(conclusion),
+        "outputs": dict(done.outputs),
+    }
+    if conclusion is Conclusion.FAILURE:
+        scope.failed = True
+    if done.note:
+        (log.warning if keep_going else log.error)(done.note)
+    if top:
+        job.wf.emitter.emit(
+            StepFinished(
+                job.wf.run_id,
+                job.key,
+                index,
+                name,
+                done.outcome,
+                conclusion,
+                done.exit_code,
+                started,
+                time.time(),
+                done.outputs,
+                done.summary,
+                done.note,
+            )
+        )
+
+
+def _context_value(conclusion: Conclusion) -> str:
+    return "failure" if conclusion is Conclusion.TIMED_OUT else str(conclusion)
+
+
+def _execute(call: StepCall) -> StepDone:
+    scope, spec, ctx, env = call.scope, call.spec, call.ctx, call.env
+    job = scope.job
+    cancelled = job.cancel.is_set()
+    try:
+        if not exprs.condition(spec.get("if"), ctx, failed=scope.failed, cancelled=cancelled):
+            return StepDone(Conclusion.SKIPPED)
+        if cancelled:  # the condition asked to run anyway, but the job is being torn down
+            return StepDone(Conclusion.CANCELLED)
+        call.env = {**env, **exprs.env_map(spec.get("env"), ctx)}
+        call.ctx = {**ctx, "env": call.env}
+        if "run" in spec:
+            return run_script(call)
+        if "uses" in spec:
+            from conveyor.engine.actionrun import run_uses  # actionrun builds on this module
+
+            return run_uses(call)
+        return fail("step has neither 'run' nor 'uses'")
+    except ConveyorError as exc:
+        return fail(f"{job.key}: {exc}")
+
+
+def step_timeout(spec: dict[str, Any], ctx: exprs.Contexts) -> float | None:
+    minutes = exprs.number(spec.get("timeout-minutes"), ctx, 0.0)
+    return minutes * 60 if minutes > 0 else None
+
+
+def run_script(call: StepCall) -> StepDone:
+    scope, spec, ctx = call.scope, call.spec, call.ctx
+    job = scope.job
+    shell = spec.get("shell") or scope.defaults.get("shell")
+    workdir = spec.get("working-directory") or scope.defaults.get("working-directory")
+    cwd = job.workspace / exprs.text(workdir, ctx) if workdir else job.workspace
+    github = {**ctx["github"], "action": str(spec.get("id") or f"__run_{call.position}")}
+    request = StepRequest(
+        name=step_name(spec, ctx),
+        working_directory=cwd,
+        env=job.process_env(github, call.env),
+        script=exprs.text(spec["run"], ctx),
+        shell=exprs.text(shell, ctx) if shell else None,
+        timeout_seconds=step_timeout(spec, ctx),
+        temp_dir=job.temp,
+    )
+    return finish_process(scope, run_request(scope, request, call.log), request)
+
+
+def run_request(scope: StepScope, request: StepRequest, log: StepLog) -> StepResult:
+    job = scope.job
+    return job.wf.services.runner.run(request, log, job.wf.services.masker, job.cancel)
+
+
+def finish_process(scope: StepScope, result: StepResult, request: StepRequest) -> StepDone:
+    """Apply $GITHUB_ENV/$GITHUB_PATH and turn a process result into a step outcome."""
+    job = scope.job
+    job.added_env.update(result.env)
+    job.added_path.extend(result.path)
+    note = result.error
+    if result.timed_out:
+        minutes = (request.timeout_seconds or 0) / 60
+        outcome, note = Conclusion.TIMED_OUT, f"the step timed out after {minutes:g} minutes"
+    elif result.cancelled or (job.cancel.is_set() and not result.succeeded):
+        outcome = Conclusion.CANCELLED
+        if job.timed_out:
+            outcome, note = Conclusion.TIMED_OUT, "the job timed out"
+    elif result.succeeded:
+        outcome = Conclusion.SUCCESS
+    else:
+        outcome = Conclusion.FAILURE
+        note = note or f"process completed with exit code {result.exit_code}"
+    return StepDone(outcome, result.exit_code, dict(result.outputs), result.summary, note)

@@ -1,0 +1,147 @@
+"""Flaky-test detection over the recorded results.
+
+A test is flaky when, within the window of ``days``:
+
+(a) it both passed and failed (or errored) on the same commit, or was reported ``flaky``
+    (Surefire reruns), on at least one commit; or
+(b) on the default branch its outcome flips often: over its last ``runs`` runs (one run
+    per ingest, or per ``--run`` id when given), ``flips / (runs - 1) > threshold``.
+    A run counts as failing when any result of the test in it failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+
+from conveyor.results.model import FAILING, FLAKY, PASSED
+from conveyor.results.tables import RESULTS
+
+DAY = 86400.0
+DEFAULT_DAYS = 30
+DEFAULT_THRESHOLD = 0.1
+DEFAULT_RUNS = 30
+
+
+@dataclass(slots=True)
+class FlakyTest:
+    test_id: str
+    flaky_commits: int = 0
+    flips: int = 0
+    runs: int = 0
+    passed: int = 0
+    failed: int = 0
+    flaky: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def flip_rate(self) -> float:
+        return self.flips / (self.runs - 1) if self.runs > 1 else 0.0
+
+
+def _same_commit(connection: Connection, since: float) -> dict[str, int]:
+    """test id -> number of commits where it both passed and failed (or was flaky)."""
+    c = RESULTS.c
+    passed = func.sum(case((c.status == PASSED, 1), else_=0))
+    failed = func.sum(case((c.status.in_(sorted(FAILING)), 1), else_=0))
+    flaky = func.sum(case((c.status == FLAKY, 1), else_=0))
+    per_commit = (
+        select(c.test_id)
+        .where(c.recorded_at >= since, c.commit != "")
+        .group_by(c.test_id, c.commit)
+        .having(or_(and_(passed > 0, failed > 0), flaky > 0))
+        .subquery()
+    )
+    query = select(per_commit.c.test_id, func.count()).group_by(per_commit.c.test_id)
+    return {str(test_id): int(count) for test_id, count in connection.execute(query)}
+
+
+def _runs(
+    connection: Connection, since: float, branch: str
+) -> Iterator[tuple[str, tuple[str, int], bool, float]]:
+    """(test id, run key, failed?, time) per test and run on ``branch``, by test then time."""
+    c = RESULTS.c
+    failed = func.max(case((c.status.in_(sorted(FAILING)), 1), else_=0))
+    passed = func.max(case((c.status.in_((PASSED, FLAKY)), 1), else_=0))
+    run_key = func.coalesce(c.run_id, -c.ingest_id)
+    query = (
+        select(c.test_id, run_key, failed, passed, func.min(c.recorded_at))
+        .where(c.recorded_at >= since, c.branch == branch)
+        .group_by(c.test_id, run_key)
+        .order_by(c.test_id, func.min(c.recorded_at), run_key)
+    )
+    for test_id, key, any_failed, any_passed, at in connection.execute(query):
+        if any_failed or any_passed:  # skipped-only runs say nothing
+            yield str(test_id), ("run", int(key)), bool(any_failed), float(at)
+
+
+def _counts(connection: Connection, since: float) -> dict[str, tuple[int, int, int, float, float]]:
+    c = RESULTS.c
+    query = (
+        select(
+            c.test_id,
+            func.sum(case((c.status == PASSED, 1), else_=0)),
+            func.sum(case((c.status.in_(sorted(FAILING)), 1), else_=0)),
+            func.sum(case((c.status == FLAKY, 1), else_=0)),
+            func.min(c.recorded_at),
+            func.max(c.recorded_at),
+        )
+        .where(c.recorded_at >= since)
+        .group_by(c.test_id)
+    )
+    return {
+        str(row[0]): (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), row[4], row[5])
+        for row in connection.execute(query)
+    }
+
+
+def find_flaky(
+    connection: Connection,
+    *,
+    days: float = DEFAULT_DAYS,
+    threshold: float = DEFAULT_THRESHOLD,
+    runs: int = DEFAULT_RUNS,
+    branch: str = "main",
+    now: float | None = None,
+) -> list[FlakyTest]:
+    """The flaky tests, most flaky first (then by id)."""
+    since = (time.time() if now is None else now) - days * DAY
+    found: dict[str, FlakyTest] = {}
+    for test_id, commits in _same_commit(connection, since).items():
+        found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
+    current: str | None = None
+    window: deque[bool] = deque(maxlen=max(2, runs))
+
+    def close(test_id: str | None) -> None:
+        if test_id is None or len(window) < 2:
+            return
+        outcomes = list(window)
+        flips = sum(1 for a, b in pairwise(outcomes) if a != b)
+        rate = flips / (len(outcomes) - 1)
+        entry = found.get(test_id)
+        if rate > threshold or entry is not None:
+            entry = found.setdefault(test_id, FlakyTest(test_id))
+            entry.flips, entry.runs = flips, len(outcomes)
+            if rate > threshold:
+                entry.reasons.append("flip-rate")
+
+    for test_id, _key, failed, _at in _runs(connection, since, branch):
+        if test_id != current:
+            close(current)
+            current = test_id
+            window.clear()
+        window.append(failed)
+    close(current)
+    counts = _counts(connection, since)
+    for entry in found.values():
+        if entry.test_id in counts:
+            entry.passed, entry.failed, entry.flaky, first, last = counts[entry.test_id]
+            entry.first_seen, entry.last_seen = float(first), float(last)
+    return sorted(found.values(), key=lambda f: (-f.flaky_commits, -f.flip_rate, f.test_id))

@@ -1,0 +1,31 @@
+"""Triggers: event payloads from the local repository, changed-file detection,
+``workflow_dispatch`` input validation, cron schedules and the scheduler daemon.
+
+I/O package (git, database, processes); the CLI commands ``conveyor trigger`` and
+``conveyor schedule`` are thin wrappers over it.
+"""
+
+from conveyor.triggers.changed_files import (
+    pull_request_changed_files,
+    push_changed_files,
+    resolve,
+)
+from conveyor.triggers.clock import Clock, ManualClock, SystemClock
+from conveyor.triggers.cron import latest_fire_time, next_fire_times
+from conveyor.triggers.daemon import ScheduleEntry, Scheduler
+from conveyor.triggers.inputs import DispatchInputs, validate_dispatch_inputs
+
+__all__ = [
+    "Clock",
+    "DispatchInputs",
+    "ManualClock",
+    "ScheduleEntry",
+    "Scheduler",
+    "SystemClock",
+    "latest_fire_time",
+    "next_fire_times",
+    "pull_request_changed_files",
+    "push_changed_files",
+    "resolve",
+    "validate_dispatch_inputs",
+]

@@ -1,0 +1,196 @@
+"""Event payloads as GitHub sends them, built from the local repository.
+
+Only the fields workflows commonly read are filled; every sha is a real local commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from conveyor.git import RepoInfo, git, git_out
+from conveyor.triggers.changed_files import ZERO_SHA, is_zero
+
+MAX_PAYLOAD_COMMITS = 20  # GitHub lists at most 20 commits in a push payload
+_RS, _US = "\x1e", "\x1f"
+
+
+def repository_block(info: RepoInfo) -> dict[str, Any]:
+    full = info.repository if "/" in info.repository else f"local/{info.repository}"
+    owner = full.split("/", 1)[0]
+    return {
+        "full_name": full,
+        "name": full.split("/", 1)[1],
+        "owner": {"login": owner, "name": owner},
+        "default_branch": info.default_branch,
+        "master_branch": info.default_branch,
+    }
+
+
+def _person(name: str, email: str) -> dict[str, str]:
+    return {"name": name, "email": email, "username": name}
+
+
+def commits_between(root: Path | str, before: str | None, after: str) -> list[dict[str, Any]]:
+    """The pushed commits, oldest first (at most 20), with added/removed/modified files."""
+    if is_zero(after):
+        return []
+    spec = after if is_zero(before) else f"{before}..{after}"
+    fmt = _RS + _US.join(["%H", "%T", "%an", "%ae", "%cn", "%ce", "%cI", "%B"]) + _US
+    rc, out, _ = git(
+        "log",
+        "--reverse",
+        "--no-renames",
+        "--name-status",
+        f"--format={fmt}",
+        f"-n{MAX_PAYLOAD_COMMITS}" if is_zero(before) else "--max-count=-1",
+        spec,
+        "--",
+        cwd=root,
+        check=False,
+    )
+    if rc != 0:
+        return []
+    commits: list[dict[str, Any]] = []
+    for record in out.split(_RS)[1:]:
+        fields = record.split(_US)
+        sha, tree, an, ae, cn, ce, stamp, message = fields[:8]
+        changes = {"added": [], "removed": [], "modified": []}  # type: dict[str, list[str]]
+        for line in fields[8].splitlines() if len(fields) > 8 else []:
+            status, _, name = line.partition("\t")
+            key = {"A": "added", "D": "removed"}.get(status[:1], "modified")
+            if name:
+                changes[key].append(name)
+        commits.append(
+            {
+                "id": sha,
+                "tree_id": tree,
+                "distinct": True,
+                "message": message.strip(),
+                "timestamp": stamp,
+                "author": _person(an, ae),
+                "committer": _person(cn, ce),
+                **changes,
+            }
+        )
+    return commits[-MAX_PAYLOAD_COMMITS:]
+
+
+def push_payload(
+    info: RepoInfo, *, ref: str, before: str | None, after: str, base_ref: str | None = None
+) -> dict[str, Any]:
+    """A ``push`` payload (branch or tag)."""
+    root = info.root
+    before_sha = before or ZERO_SHA
+    commits = [] if ref.startswith("refs/tags/") else commits_between(root, before, after)
+    forced = False
+    if not is_zero(before_sha) and not is_zero(after):
+        rc, _, _ = git("merge-base", "--is-ancestor", before_sha, after, cwd=root, check=False)
+        forced = rc == 1
+    head = commits[-1] if commits else _commit_facts(root, after)
+    sender = {"login": info.actor}
+    return {
+        "ref": ref,
+        "before": before_sha,
+        "after": after,
+        "created": is_zero(before_sha),
+        "deleted": is_zero(after),
+        "forced": forced,
+        "base_ref": base_ref,
+        "compare": "",
+        "commits": commits,
+        "head_commit": head,
+        "repository": repository_block(info),
+        "pusher": {"name": info.actor, "email": None},
+        "sender": sender,
+    }
+
+
+def _commit_facts(root: Path | str, sha: str) -> dict[str, Any] | None:
+    if is_zero(sha):
+        return None
+    line = git_out("log", "-1", f"--format=%H{_US}%T{_US}%an{_US}%ae{_US}%cI{_US}%s", sha, cwd=root)
+    if not line:
+        return None
+    sha_, tree, name, email, stamp, subject = (line.split(_US) + [""] * 6)[:6]
+    person = _person(name, email)
+    return {
+        "id": sha_,
+        "tree_id": tree,
+        "distinct": True,
+        "message": subject,
+        "timestamp": stamp,
+        "author": person,
+        "committer": person,
+        "added": [],
+        "removed": [],
+        "modified": [],
+    }
+
+
+def pull_request_payload(
+    info: RepoInfo,
+    *,
+    action: str,
+    number: int,
+    base: str,
+    base_sha: str,
+    head: str,
+    head_sha: str,
+    labels: Sequence[str],
+    title: str = "",
+    draft: bool = False,
+) -> dict[str, Any]:
+    """A ``pull_request`` payload."""
+    repo = repository_block(info)
+    sender = {"login": info.actor}
+    label_objs = [{"name": name} for name in labels]
+    payload: dict[str, Any] = {
+        "action": action,
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "state": "closed" if action == "closed" else "open",
+            "title": title or f"{head} into {base}",
+            "draft": draft,
+            "merged": False,
+            "user": sender,
+            "labels": label_objs,
+            "head": {
+                "ref": head,
+                "sha": head_sha,
+                "label": f"{repo['owner']['login']}:{head}",
+                "repo": repo,
+            },
+            "base": {
+                "ref": base,
+                "sha": base_sha,
+                "label": f"{repo['owner']['login']}:{base}",
+                "repo": repo,
+            },
+        },
+        "repository": repo,
+        "sender": sender,
+    }
+    if action in ("labeled", "unlabeled") and labels:
+        payload["label"] = {"name": labels[-1]}
+    return payload
+
+
+def dispatch_payload(
+    info: RepoInfo, *, ref: str, inputs: dict[str, str], workflow: str
+) -> dict[str, Any]:
+    """A ``workflow_dispatch`` payload: ``inputs`` are strings, as on GitHub."""
+    return {
+        "inputs": dict(inputs),
+        "ref": ref,
+        "workflow": workflow,
+        "repository": repository_block(info),
+        "sender": {"login": info.actor},
+    }
+
+
+def schedule_payload(info: RepoInfo, cron: str) -> dict[str, Any]:
+    """A ``schedule`` payload: ``github.event.schedule`` is the cron that fired."""
+    return {"schedule": cron, "repository": repository_block(info), "sender": {"login": info.actor}}

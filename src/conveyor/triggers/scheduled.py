@@ -1,0 +1,61 @@
+"""Scheduled workflows: their ``on.schedule`` entries, and how a slot runs one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from conveyor.engine.contexts import RepoFacts
+from conveyor.engine.run import WorkflowSpec
+from conveyor.engine.runstate import RunOptions
+from conveyor.git import RepoInfo
+from conveyor.triggers.daemon import FireFn, ScheduleEntry
+from conveyor.triggers.execute import run_specs, status_of
+from conveyor.triggers.payloads import schedule_payload
+from conveyor.workflow import LoadedWorkflow, ScheduleEvent
+
+
+def relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path
+
+
+def schedule_entries(loaded: Sequence[LoadedWorkflow], root: Path) -> list[ScheduleEntry]:
+    """Every cron of every valid workflow, in file order."""
+    entries: list[ScheduleEntry] = []
+    for item in loaded:
+        if item.model is None or item.errors:
+            continue
+        config = item.model.events().get("schedule")
+        if not isinstance(config, ScheduleEvent):
+            continue
+        name = item.model.name or relative(item.path, root)
+        for cron in config.crons:
+            entries.append(ScheduleEntry(relative(item.path, root), name, cron.cron, cron.timezone))
+    return entries
+
+
+def make_fire(
+    loaded: Sequence[LoadedWorkflow], info: RepoInfo, repo: RepoFacts, state_dir: Path
+) -> FireFn:
+    """The scheduler's fire function: run the entry's workflow with a ``schedule`` payload."""
+    by_path = {relative(item.path, info.root): item for item in loaded}
+
+    def fire(entry: ScheduleEntry, slot: datetime, cancel: threading.Event) -> str:
+        del slot
+        item = by_path[entry.workflow_path]
+        spec = WorkflowSpec(Path(item.path), item.document.data, entry.name)
+        options = RunOptions(
+            repo=repo,
+            state_dir=state_dir,
+            event="schedule",
+            payload=schedule_payload(info, entry.cron),
+        )
+        reports = run_specs([spec], options, cancel)
+        return status_of(reports, cancel)
+
+    return fire

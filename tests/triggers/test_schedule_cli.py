@@ -1,0 +1,84 @@
+"""``conveyor schedule list|run`` as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from trigger_helpers import CONVEYOR, Git, commit, conveyor
+
+from conveyor.store.schedule import FiringStore
+
+pytestmark = pytest.mark.slow
+
+NIGHTLY = """\
+name: Nightly
+on:
+  schedule:
+    - cron: '0 1 * * *'
+      timezone: Asia/Bangkok
+    - cron: '0 18 * * *'
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "fired by ${{ github.event.schedule }} event=${{ github.event_name }}"
+"""
+
+
+@pytest.fixture
+def nightly(repo: Path, git: Git) -> Path:
+    commit(git, repo, {".github/workflows/nightly.yml": NIGHTLY})
+    return repo
+
+
+def test_list_shows_utc_and_local_times(nightly: Path) -> None:
+    result = conveyor(nightly, "schedule", "list", "--now", "2024-05-01T12:00:00Z")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "cron '0 1 * * *' (Asia/Bangkok)" in out
+    assert "2024-05-01 18:00 UTC   2024-05-02 01:00 +07" in out
+    assert out.count(" UTC") == 10
+
+
+def test_once_at_fires_due_slots_once(nightly: Path) -> None:
+    at = "2024-05-01T18:00:00Z"
+    first = conveyor(nightly, "schedule", "run", "--once-at", at)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "fired by 0 1 * * * event=schedule" in first.stdout
+    assert "fired by 0 18 * * * event=schedule" in first.stdout
+    assert "2 slot(s) fired" in first.stdout
+    again = conveyor(nightly, "schedule", "run", "--once-at", at)
+    assert "0 slot(s) fired" in again.stdout
+    with FiringStore(nightly / ".conveyor") as store:
+        assert sorted(f.status for f in store.firings()) == ["success", "success"]
+
+
+def test_sigterm_stops_the_daemon_cleanly(nightly: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    proc = subprocess.Popen(
+        [CONVEYOR, "schedule", "run", "--grace", "0s"],
+        cwd=nightly,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 20
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        while "watching" not in line and time.time() < deadline:
+            line = proc.stdout.readline()
+        assert "watching 2 cron(s)" in line
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "stopping" in out and "stopped" in out
