@@ -6,7 +6,7 @@ Rank (lower may be imported by higher, never the reverse):
 2 planner                                      (pure)
 3 engine                                       (orchestration, against ports it defines)
 4 runners, actions, store, and other I/O packages
-5 cli, web                                     (wiring)
+5 cli, web, __main__                           (wiring)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ RANKS: dict[str, int] = {
     "console": 4,
     "cli": 5,
     "web": 5,
+    "__main__": 5,
 }
 # Packages not listed are I/O features (rank 4) unless named here.
 DEFAULT_RANK = 4
