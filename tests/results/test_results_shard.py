@@ -112,3 +112,9 @@ def test_shard_uses_recorded_durations(
     assert code == 0
     # known: 1.25 (playwright) and 0.001 (xunit2 id of the node id); "other" gets the mean
     assert out == ["login.spec.ts::logs in with a valid password"]
+
+
+def test_zero_durations_spread_evenly_across_shards() -> None:
+    shards = split({f"t{i:02d}": 0.0 for i in range(12)}, 4)
+    assert [len(s.tests) for s in shards] == [3, 3, 3, 3]
+    assert sorted(t for s in shards for t in s.tests) == [f"t{i:02d}" for i in range(12)]

@@ -10,9 +10,11 @@ from conveyor.actions import (
     changes,
     checkout,
     download_artifact,
+    notify_action,
     setup_go,
     setup_node,
     setup_python,
+    test_action,
     upload_artifact,
 )
 from conveyor.engine.ports import BuiltinAction
@@ -29,6 +31,8 @@ BUILTINS: dict[str, BuiltinAction] = {
     "actions/download-artifact": download_artifact.run,
     "conveyor/changes": changes.run,
     "dorny/paths-filter": changes.run,
+    "conveyor/test": test_action.run,
+    "conveyor/notify": notify_action.run,
 }
 
 

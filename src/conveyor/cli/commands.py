@@ -10,9 +10,11 @@ def register(app: typer.Typer) -> None:
         eval_cmd,
         history_cmd,
         plan_cmd,
+        report_cmd,
         results_cmd,
         run_cmd,
         schedule_cmd,
+        test_cmd,
         trigger_cmd,
         validate_cmd,
     )
@@ -26,5 +28,7 @@ def register(app: typer.Typer) -> None:
         trigger_cmd,
         schedule_cmd,
         results_cmd,
+        test_cmd,
+        report_cmd,
     ):
         module.register(app)

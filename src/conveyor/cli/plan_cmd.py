@@ -16,7 +16,10 @@ import typer
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UsageError, UserError, WorkflowInvalid
-from conveyor.planner import format_plan, plan_workflows
+from conveyor.git import repo_info
+from conveyor.planner import default_payload, format_plan
+from conveyor.planner.events import plan_with_changes
+from conveyor.triggers.resolve import changed_files_for, pull_request_event, push_event
 from conveyor.workflow import (
     DEFAULT_PATH,
     LoadedWorkflow,
@@ -72,6 +75,22 @@ def load_all(path: str) -> list[LoadedWorkflow]:
     return [load_workflow(f) for f in discover_workflows(path) if not is_action_file(f)]
 
 
+def _event_from_repo(
+    event: str, given: dict[str, Any] | None
+) -> tuple[dict[str, Any], list[str] | None]:
+    """The payload (given, or what `conveyor trigger` would build here) and its changed files."""
+    info = repo_info(Path.cwd())
+    if given is None and info.is_repo and info.sha:
+        if event == "push":
+            built = push_event(info, ref=None, before=None, after=None)
+            return built.payload, built.changed_files
+        if event in ("pull_request", "pull_request_target"):
+            built = pull_request_event(info, base=None, head=None, action="opened", labels=())
+            return built.payload, built.changed_files
+    payload = given if given is not None else default_payload(event)
+    return payload, changed_files_for(info, event, payload)
+
+
 def plan(
     workflows: Annotated[
         str,
@@ -96,7 +115,11 @@ def plan(
     if errors:
         raise _fail(errors)
     try:
-        result = plan_workflows(loaded, event=event, payload=data, inputs=given)
+        # Path filters are decided from git, exactly as `conveyor run` and `trigger` do.
+        payload_data, changed = _event_from_repo(event, data)
+        result = plan_with_changes(
+            loaded, event=event, payload=payload_data, inputs=given, changed_files=changed
+        )
     except WorkflowInvalid as exc:
         raise _fail(exc.diagnostics) from exc
     if output is OutputFormat.JSON:

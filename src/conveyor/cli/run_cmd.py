@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,9 +33,11 @@ from conveyor.engine.status import Conclusion
 from conveyor.engine.watchdog import OrphanGuard
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
-from conveyor.planner import plan_workflows
+from conveyor.planner.events import plan_with_changes
 from conveyor.runners import LocalStepRunner, kill_all_process_groups
 from conveyor.store import SqlRunStore, default_state_dir
+from conveyor.triggers.inputs import validate_dispatch_inputs
+from conveyor.triggers.resolve import changed_files_for
 from conveyor.workflow.loader import load_workflow
 from conveyor.workflow.validate import discover_workflows
 
@@ -132,8 +135,15 @@ def run(
     )
     event_payload = _load_payload(payload) or default_payload(options, dict(inputs))
     options = replace(options, payload=event_payload)
-    plan = plan_workflows(loaded, event=event_name, payload=event_payload, inputs=inputs)
+    changed = changed_files_for(repo_info(repo.root), event_name, event_payload)
+    plan = plan_with_changes(
+        loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
+    )
     by_path = {str(item.path): item for item in loaded}
+    if event_name == "workflow_dispatch":
+        for fired in plan.firing():
+            # Same checks as `conveyor trigger workflow_dispatch`: types, choices, required.
+            validate_dispatch_inputs(by_path[fired.path], inputs)
     specs = [
         WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in plan.firing()
     ]
@@ -149,7 +159,30 @@ def run(
     _execute(specs, options)
 
 
+def expose_conveyor(state_dir: Path) -> Path:
+    """Put a ``conveyor`` command for this very installation on the steps' PATH.
+
+    Steps such as ``run: conveyor report "$GITHUB_RUN_ID"`` then work even when
+    conveyor's virtualenv is not on the user's PATH. The directory holds nothing else,
+    so it shadows no other tool.
+    """
+    bin_dir = state_dir / "bin"
+    shim = bin_dir / "conveyor"
+    text = f'#!/bin/sh\nexec "{sys.executable}" -m conveyor "$@"\n'
+    if not shim.is_file() or shim.read_text(encoding="utf-8") != text:
+        bin_dir.mkdir(parents=True, exist_ok=True)
+        tmp = bin_dir / f".conveyor.{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o755)
+        tmp.replace(shim)
+    path = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    if str(bin_dir) not in path:
+        os.environ["PATH"] = os.pathsep.join([str(bin_dir), *path])
+    return shim
+
+
 def _execute(specs: list[WorkflowSpec], options: RunOptions) -> None:
+    expose_conveyor(options.state_dir)
     masker = Masker()
     interrupt = threading.Event()
     guard = OrphanGuard()

@@ -103,7 +103,9 @@ def apply_action_result(job: JobState, result: ActionResult) -> StepDone:
     job.added_env.update(result.env)
     job.added_path.extend(result.path)
     if job.cancel.is_set() and not result.ok:
-        return StepDone(Conclusion.CANCELLED, outputs=dict(result.outputs))
+        return StepDone(Conclusion.CANCELLED, outputs=dict(result.outputs), summary=result.summary)
     if result.ok:
-        return StepDone(Conclusion.SUCCESS, 0, dict(result.outputs))
-    return StepDone(Conclusion.FAILURE, 1, dict(result.outputs), note=result.message)
+        return StepDone(Conclusion.SUCCESS, 0, dict(result.outputs), summary=result.summary)
+    return StepDone(
+        Conclusion.FAILURE, 1, dict(result.outputs), summary=result.summary, note=result.message
+    )

@@ -144,6 +144,7 @@ class ActionResult:
     outputs: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
+    summary: str = ""  # markdown for the step summary, like $GITHUB_STEP_SUMMARY
     post: Callable[[ActionContext], ActionResult] | None = None  # runs after the job
 
 

@@ -1,11 +1,11 @@
 """Splitting tests into N shards of near-equal total duration.
 
-Longest-processing-time first: tests by descending duration (ties by id) each go to the
-least-loaded shard (ties by shard index); then, unless already within 0.1 % of the lower
-bound, deterministic improvement passes move or swap tests between the heaviest shard
-and the others while that lowers the heaviest load. Input order never matters (ids are
-deduplicated and sorted first), so every machine computes the same split from the same
-ids and durations.
+Longest-processing-time first: tests by descending duration (ties by id) each go to
+the least-loaded shard (ties by fewer tests, then shard index); then, unless already
+within 0.1 % of the lower bound, deterministic improvement passes move or swap tests
+between the heaviest shard and the others while that lowers the heaviest load. Input
+order never matters (ids are deduplicated and sorted first), so every machine computes
+the same split from the same ids and durations.
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ def lower_bound(durations: Mapping[str, float], count: int) -> float:
 
 def _lpt(durations: Mapping[str, float], count: int) -> list[list[str]]:
     order = sorted(durations, key=lambda t: (-durations[t], t))
-    heap = [(0.0, index) for index in range(count)]
+    # Ties on load go to the shard with fewer tests, so zero-duration tests spread evenly.
+    heap = [(0.0, 0, index) for index in range(count)]
     shards: list[list[str]] = [[] for _ in range(count)]
     for test in order:
-        load, index = heapq.heappop(heap)
+        load, size, index = heapq.heappop(heap)
         shards[index].append(test)
-        heapq.heappush(heap, (load + durations[test], index))
+        heapq.heappush(heap, (load + durations[test], size + 1, index))
     return shards
 
 

@@ -1,0 +1,174 @@
+"""Build a :class:`Report` for one run from the recorded test results and the run row."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from conveyor.errors import UserError
+from conveyor.reporting import aggregates
+from conveyor.reporting.categories import ACTIONS, CATEGORIES, TITLES, classify
+from conveyor.reporting.model import (
+    FAILED_VERDICT,
+    PASSED_VERDICT,
+    FailureItem,
+    FlakyItem,
+    Recommendation,
+    Report,
+    TierTotals,
+)
+from conveyor.results.model import FAILING, FLAKY, PASSED, SKIPPED
+from conveyor.results.quarantine import quarantined_among
+from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.models import RunRow
+
+_BAD_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "interrupted"})
+DETAILS_CHARS = 4000
+
+
+def resolve_run(connection: Connection, spec: str) -> int:
+    """The run id ``spec`` names: a number, or ``latest`` (newest run, else newest ingest)."""
+    text = spec.strip().lower()
+    if text == "latest":
+        newest = connection.execute(select(func.max(RunRow.id))).scalar()
+        if newest is None:
+            newest = connection.execute(select(func.max(INGESTS.c.run_id))).scalar()
+        if newest is None:
+            raise UserError("no runs recorded yet: run `conveyor test` or `conveyor run` first")
+        return int(newest)
+    if not text.isdigit():
+        raise UserError(f"run {spec!r} is not a run id (a number) or 'latest'")
+    return int(text)
+
+
+def _first_line(message: str) -> tuple[str, str]:
+    head, _, rest = message.strip().partition("\n")
+    return head.strip(), rest.strip()[:DETAILS_CHARS]
+
+
+def _environment(run: Any, results: list[Any]) -> dict[str, str]:
+    branch = ""
+    sha = ""
+    if run is not None:
+        ref = str(run.ref or "")
+        branch = ref.split("/", 2)[2] if ref.count("/") >= 2 else ref
+        sha = str(run.sha or "")
+    if results:
+        branch = branch or str(results[0].branch or "")
+        sha = sha or str(results[0].commit or "")
+    return {
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}".strip(),
+        "branch": branch or "-",
+        "sha": sha[:12] or "-",
+    }
+
+
+def _recommendations(failures: list[FailureItem]) -> list[Recommendation]:
+    counts = Counter(f.category for f in failures if not f.quarantined)
+    return [
+        Recommendation(c, TITLES[c], counts[c], list(ACTIONS[c])) for c in CATEGORIES if counts[c]
+    ]
+
+
+def build_report(
+    connection: Connection,
+    run_id: int,
+    *,
+    state_dir: Path | None = None,
+    now: float | None = None,
+) -> Report:
+    """The report of ``run_id``; :class:`UserError` when neither the run nor results exist.
+
+    With ``state_dir``, tiers whose rows ``conveyor gc`` removed come from the kept
+    per-tier summaries."""
+    run = connection.execute(select(RunRow).where(RunRow.id == run_id)).first()
+    c = RESULTS.c
+    rows = list(connection.execute(select(RESULTS).where(c.run_id == run_id).order_by(c.id)).all())
+    if run is None and not rows and (state_dir is None or not aggregates.load(state_dir, run_id)):
+        raise UserError(f"run {run_id} not found and no test results recorded for it")
+    sources = {
+        int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "")
+        for r in connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id))
+    }
+    failing_ids = [str(r.test_id) for r in rows if r.status in FAILING]
+    quarantined = quarantined_among(connection, failing_ids) if failing_ids else set()
+    tiers: dict[str, TierTotals] = {}
+    failures: list[FailureItem] = []
+    flaky: list[FlakyItem] = []
+    for r in rows:
+        tier_name = str(r.tier or "default")
+        totals = tiers.setdefault(tier_name, TierTotals(tier_name))
+        totals.duration += float(r.duration or 0.0)
+        status = str(r.status)
+        if status == PASSED:
+            totals.passed += 1
+        elif status == SKIPPED:
+            totals.skipped += 1
+        elif status == FLAKY:
+            totals.flaky += 1
+            flaky.append(
+                FlakyItem(
+                    str(r.test_id),
+                    tier_name,
+                    int(r.retries or 0),
+                    _first_line(str(r.message or ""))[0],
+                )
+            )
+        elif status in FAILING:
+            is_q = str(r.test_id) in quarantined
+            if is_q:
+                totals.quarantined += 1
+            else:
+                totals.failed += 1
+            error, details = _first_line(str(r.message or ""))
+            failures.append(
+                FailureItem(
+                    test_id=str(r.test_id),
+                    name=str(r.name),
+                    tier=tier_name,
+                    status=status,
+                    error=error or status,
+                    details=details,
+                    category=classify(str(r.message or "")),
+                    file=r.file,
+                    line=r.line,
+                    log=sources.get(int(r.ingest_id), ""),
+                    quarantined=is_q,
+                )
+            )
+    if state_dir is not None:
+        for kept in aggregates.load(state_dir, run_id):
+            if kept.name not in tiers:
+                tiers[kept.name] = kept
+    conclusion = str(run.conclusion) if run is not None and run.conclusion else None
+    broken = any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS
+    started = float(run.started_at) if run is not None and run.started_at else None
+    duration: float | None = None
+    if run is not None and run.duration is not None:
+        duration = float(run.duration)
+    elif started is not None:
+        duration = max(0.0, (time.time() if now is None else now) - started)
+    elif rows:
+        duration = sum(t.duration for t in tiers.values())
+    return Report(
+        run_id=run_id,
+        workflow=str(run.workflow_name) if run is not None else "",
+        verdict=FAILED_VERDICT if broken else PASSED_VERDICT,
+        conclusion=conclusion,
+        started_at=started
+        if started is not None
+        else (float(rows[0].recorded_at) if rows else None),
+        duration=duration,
+        environment=_environment(run, rows),
+        tiers=list(tiers.values()),
+        failures=failures,
+        flaky=flaky,
+        recommendations=_recommendations(failures),
+        logs_command=f"conveyor logs {run_id}" if run is not None else "",
+    )

@@ -1,0 +1,156 @@
+"""``conveyor gc --older-than 30d``: free disk and database space, keep the history.
+
+Removed for runs created before the cutoff (finished runs only): ``logs/<run>``,
+``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
+``results/<run>`` (JUnit files); then artifact blobs no remaining manifest uses;
+then test-result rows recorded before the cutoff, and the JUnit files their ingests
+name. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
+(``results/summaries``). Directories of unknown runs go when their files are all older
+than the cutoff.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from conveyor.reporting import aggregates
+from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.models import RunRow
+
+RUN_DIRS = ("logs", "work", "artifacts/runs", "results")
+_DONE = "completed"
+
+
+@dataclass(slots=True)
+class GcReport:
+    removed: list[tuple[str, int]] = field(default_factory=list)  # (path, bytes)
+    result_rows: int = 0
+    runs_kept: int = 0
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(size for _path, size in self.removed)
+
+
+def _size(path: Path) -> int:
+    if path.is_symlink() or path.is_file():
+        return path.lstat().st_size
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def _newest(path: Path) -> float:
+    times = [path.lstat().st_mtime]
+    if path.is_dir():
+        times.extend(p.lstat().st_mtime for p in path.rglob("*"))
+    return max(times)
+
+
+def _remove(path: Path, report: GcReport, dry_run: bool) -> None:
+    if not (path.exists() or path.is_symlink()):
+        return
+    report.removed.append((str(path), _size(path)))
+    if dry_run:
+        return
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _run_dirs(
+    state_dir: Path, connection: Connection, cutoff: float, report: GcReport, dry_run: bool
+) -> None:
+    runs = {
+        int(r.id): (float(r.created_at), str(r.status))
+        for r in connection.execute(select(RunRow.id, RunRow.created_at, RunRow.status))
+    }
+    report.runs_kept = len(runs)
+    for name in RUN_DIRS:
+        root = state_dir / name
+        if not root.is_dir():
+            continue
+        for child in sorted(root.iterdir()):
+            if child.name == aggregates.SUMMARIES.name and name == "results":
+                continue
+            known = runs.get(int(child.name)) if child.name.isdigit() else None
+            if known is not None:
+                created, status = known
+                if created < cutoff and status == _DONE:
+                    _remove(child, report, dry_run)
+            elif child.is_dir() and _newest(child) < cutoff:
+                _remove(child, report, dry_run)
+
+
+def _hashes(value: Any, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "sha256" and isinstance(inner, str):
+                found.add(inner)
+            else:
+                _hashes(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _hashes(inner, found)
+
+
+def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: bool) -> None:
+    blobs = state_dir / "artifacts" / "blobs"
+    if not blobs.is_dir():
+        return
+    removed = {Path(p) for p, _ in report.removed}
+    used: set[str] = set()
+    for manifest in (state_dir / "artifacts" / "runs").rglob("*.json"):
+        if any(parent in removed for parent in manifest.parents):
+            continue
+        try:
+            _hashes(json.loads(manifest.read_text(encoding="utf-8")), used)
+        except (OSError, ValueError):
+            return  # an unreadable manifest: keep every blob rather than guess
+    for blob in sorted(blobs.rglob("*")):
+        if blob.is_file() and blob.name not in used and blob.stat().st_mtime < cutoff:
+            _remove(blob, report, dry_run)
+
+
+def _result_rows(
+    state_dir: Path, engine: Engine, cutoff: float, report: GcReport, dry_run: bool
+) -> None:
+    c = RESULTS.c
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(c.run_id, c.tier, c.status, c.duration).where(c.recorded_at < cutoff)
+        ).all()
+        sources = (
+            connection.execute(select(INGESTS.c.sources).where(INGESTS.c.created_at < cutoff))
+            .scalars()
+            .all()
+        )
+    report.result_rows = len(rows)
+    for text in sources:
+        for line in str(text or "").splitlines():
+            path = Path(line)
+            if path.is_absolute() and path.suffix == ".xml" and path.is_file():
+                _remove(path, report, dry_run)
+    if dry_run or not rows:
+        return
+    for run_id, tiers in aggregates.count_rows(rows).items():
+        aggregates.save(state_dir, run_id, tiers)
+    with engine.begin() as connection:
+        connection.execute(delete(RESULTS).where(c.recorded_at < cutoff))
+
+
+def collect_garbage(
+    state_dir: Path, engine: Engine, writer: Engine, cutoff: float, *, dry_run: bool = False
+) -> GcReport:
+    """Remove what is older than ``cutoff`` (a POSIX time); see the module docstring."""
+    report = GcReport()
+    with engine.connect() as connection:
+        _run_dirs(state_dir, connection, cutoff, report, dry_run)
+    _orphan_blobs(state_dir, cutoff, report, dry_run)
+    _result_rows(state_dir, writer, cutoff, report, dry_run)
+    return report

@@ -1,0 +1,99 @@
+"""What a run report holds: verdict, environment, per-tier totals, failures, flaky tests and
+recommended actions. Plain dataclasses, rendered by :mod:`conveyor.reporting.render`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PASSED_VERDICT = "passed"
+FAILED_VERDICT = "failed"
+
+
+@dataclass(slots=True)
+class TierTotals:
+    name: str
+    passed: int = 0
+    failed: int = 0  # failed or errored, quarantined tests excluded
+    skipped: int = 0
+    flaky: int = 0
+    quarantined: int = 0  # failures of quarantined tests (reported, not counted)
+    duration: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.skipped + self.flaky + self.quarantined
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+@dataclass(slots=True)
+class FailureItem:
+    test_id: str
+    name: str
+    tier: str
+    status: str  # failed or error
+    error: str  # first line of the message
+    details: str  # the rest (traceback), trimmed
+    category: str
+    file: str | None = None
+    line: int | None = None
+    log: str = ""  # where the full output is (JUnit file)
+    quarantined: bool = False
+
+    @property
+    def location(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(slots=True)
+class FlakyItem:
+    test_id: str
+    tier: str
+    retries: int
+    error: str
+
+
+@dataclass(slots=True)
+class Recommendation:
+    category: str
+    title: str
+    count: int
+    actions: list[str]
+
+
+@dataclass(slots=True)
+class Report:
+    run_id: int
+    workflow: str
+    verdict: str
+    conclusion: str | None
+    started_at: float | None
+    duration: float | None
+    environment: dict[str, str]
+    tiers: list[TierTotals] = field(default_factory=list)
+    failures: list[FailureItem] = field(default_factory=list)
+    flaky: list[FlakyItem] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    logs_command: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASSED_VERDICT
+
+    def totals(self) -> TierTotals:
+        overall = TierTotals("all")
+        for tier in self.tiers:
+            overall.passed += tier.passed
+            overall.failed += tier.failed
+            overall.skipped += tier.skipped
+            overall.flaky += tier.flaky
+            overall.quarantined += tier.quarantined
+            overall.duration += tier.duration
+        return overall
+
+    def tier(self, name: str) -> TierTotals | None:
+        return next((t for t in self.tiers if t.name.lower() == name.lower()), None)

@@ -1,0 +1,83 @@
+"""Render a :class:`Report` as markdown (the nightly format), JSON or HTML (autoescaped).
+
+Markdown and HTML come from the Jinja2 templates next to this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from conveyor.reporting.durations import format_duration
+from conveyor.reporting.model import Report
+
+FORMATS = ("md", "json", "html")
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ICONS = {"passed": "✅", "failed": "❌"}
+
+
+def _md_cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(stamp))
+
+
+@cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["duration"] = format_duration
+    env.filters["md_cell"] = _md_cell
+    env.filters["when"] = _when
+    env.globals["icons"] = _ICONS
+    return env
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """JSON-ready data: the report plus totals and each failure's location."""
+    data = dataclasses.asdict(report)
+    data["totals"] = dataclasses.asdict(report.totals())
+    for item, failure in zip(data["failures"], report.failures, strict=True):
+        item["location"] = failure.location
+    for item, tier in zip(data["tiers"], report.tiers, strict=True):
+        item["total"] = tier.total
+    data["totals"]["total"] = report.totals().total
+    return data
+
+
+def render(report: Report, fmt: str = "md", *, report_url: str | None = None) -> str:
+    if fmt == "json":
+        return json.dumps(report_dict(report), indent=2) + "\n"
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r} (expected md, json or html)")
+    template = _environment(fmt == "html").get_template(f"report.{fmt}.j2")
+    return template.render(r=report, totals=report.totals(), report_url=report_url or "")
+
+
+def headline(report: Report) -> str:
+    """One line: ``❌ Nightly build FAILED (run 12): 120 passed, 3 failed, 18 skipped``."""
+    t = report.totals()
+    name = report.workflow or "Tests"
+    parts = [f"{t.passed} passed", f"{t.failed} failed", f"{t.skipped} skipped"]
+    if t.flaky:
+        parts.append(f"{t.flaky} flaky")
+    return (
+        f"{_ICONS[report.verdict]} {name} {report.verdict.upper()} (run {report.run_id}): "
+        + ", ".join(parts)
+    )

@@ -1,0 +1,133 @@
+"""The models of ``conveyor.toml`` (or ``[tool.conveyor]`` in pyproject.toml).
+
+``[tiers.<name>]`` (defaults: the five tiers of the test-tiers spec), ``[test]`` (how
+pytest runs), ``[targets]`` (the stats targets) and ``[notify]``
+(:mod:`conveyor.reporting.settings`). Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from conveyor.reporting.durations import parse_duration
+from conveyor.reporting.settings import NotifySettings
+from conveyor.results.targets import DurationTarget, Targets
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _fraction(value: object) -> object:
+    """``0.95``, ``95``, ``"95%"`` -> 0.95."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1]) / 100
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
+        return float(value) / 100
+    return value
+
+
+Fraction = Annotated[float, BeforeValidator(_fraction), Field(ge=0, le=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TierConfig(_Strict):
+    marker: str | None = None  # pytest -m expression
+    paths: list[str] = Field(default_factory=list)
+    order: int = 100
+    timeout: Seconds | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> TierConfig:
+        if not self.marker and not self.paths:
+            raise ValueError("a tier needs a 'marker' or 'paths'")
+        return self
+
+
+DEFAULT_TIERS: dict[str, dict[str, Any]] = {
+    "unit": {"marker": "unit", "order": 0, "timeout": 300.0, "description": "pure, fast"},
+    "mocked": {"marker": "mocked", "order": 1, "timeout": 300.0, "description": "mocked I/O"},
+    "integration": {
+        "marker": "integration",
+        "order": 2,
+        "timeout": 900.0,
+        "description": "real services",
+    },
+    "smoke": {"marker": "smoke", "order": 3, "timeout": 600.0, "description": "deployed app"},
+    "e2e": {"marker": "e2e", "order": 4, "timeout": 1800.0, "description": "whole flows"},
+}
+
+
+class TestSettings(_Strict):
+    __test__ = False
+
+    command: list[str] | None = None  # default: [sys.executable, "-m", "pytest"]
+    args: list[str] = Field(default_factory=list)  # added to every pytest call
+    retries: int = Field(default=0, ge=0, le=10)
+    maxfail: int | None = Field(default=None, ge=1)
+    cwd: str | None = None  # relative to the config file's directory
+
+
+class TargetsConfig(_Strict):
+    pr_validation: Seconds = 300.0
+    full_check: Seconds = 900.0
+    post_merge: Seconds = 1800.0
+    nightly: Seconds = 7200.0
+    success_rate: Fraction = 0.95
+    flakiness: Fraction = 0.02
+
+    def to_targets(self) -> Targets:
+        """The :class:`conveyor.results.targets.Targets` these values mean."""
+        patterns = {d.name: d.match for d in Targets().durations}
+        chosen = (
+            ("PR validation", self.pr_validation),
+            ("full check", self.full_check),
+            ("post-merge", self.post_merge),
+            ("nightly", self.nightly),
+        )
+        return Targets(
+            success_rate=self.success_rate,
+            flakiness=self.flakiness,
+            durations=tuple(
+                DurationTarget(name, seconds, patterns.get(name, ())) for name, seconds in chosen
+            ),
+        )
+
+
+class ConveyorConfig(_Strict):
+    tiers: dict[str, TierConfig] = Field(default_factory=dict)
+    test: TestSettings = Field(default_factory=TestSettings)
+    targets: TargetsConfig = Field(default_factory=TargetsConfig)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_default_tiers(cls, data: Any) -> Any:
+        """Tables in ``[tiers]`` add tiers or change fields of the default ones."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("tiers", {})
+        if not isinstance(given, dict):
+            return data
+        merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_TIERS.items()}
+        for name, table in given.items():
+            if isinstance(table, dict) and name in merged:
+                merged[name].update(table)
+            else:
+                merged[name] = table
+        return {**data, "tiers": merged}
+
+    def ordered(self, names: list[str] | None = None) -> list[tuple[str, TierConfig]]:
+        """The tiers (all, or ``names``) by ``order`` then name; KeyError names unknown ones."""
+        if names:
+            missing = [n for n in names if n not in self.tiers]
+            if missing:
+                raise KeyError(", ".join(missing))
+            chosen = {n: self.tiers[n] for n in names}
+        else:
+            chosen = dict(self.tiers)
+        return sorted(chosen.items(), key=lambda item: (item[1].order, item[0]))

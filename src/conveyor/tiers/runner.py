@@ -1,0 +1,225 @@
+"""Run one tier: pytest with the tier's marker/paths, retries of the failed node ids,
+quarantine, the merged JUnit file, and the ingest into the results tables."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from conveyor.errors import UserError
+from conveyor.results import collect, sharding
+from conveyor.results.db import ResultsDb
+from conveyor.results.flaky import DAY
+from conveyor.results.ingest import IngestContext, ingest
+from conveyor.results.junit import parse_junit
+from conveyor.results.model import ERROR, FAILING, FLAKY, PASSED, SKIPPED, TestCaseResult
+from conveyor.results.quarantine import quarantined_among
+from conveyor.tiers.config import TierConfig
+from conveyor.tiers.junit_write import CaseRecord, write_junit
+from conveyor.tiers.process import ProcessResult, run_process
+
+_NO_TESTS = 5
+MIN_TEST_SECONDS = 0.01
+_OK_CODES = frozenset({0, 1, _NO_TESTS})
+
+
+@dataclass(slots=True)
+class RunOptions:
+    state_dir: Path
+    root: Path  # where pytest runs (its rootdir)
+    results_dir: Path  # <state>/results/<run>
+    run_id: int | None = None
+    commit: str = ""
+    branch: str = ""
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "pytest"])
+    extra_args: list[str] = field(default_factory=list)
+    maxfail: int | None = None
+    retries: int = 0
+    shard: tuple[int, int] | None = None  # (index from 1, count)
+    env: Mapping[str, str] | None = None
+    on_line: Callable[[str], None] | None = None
+    cancel: threading.Event | None = None
+
+
+@dataclass(slots=True)
+class TierOutcome:
+    name: str
+    passed: int = 0
+    failed: int = 0  # quarantined failures excluded
+    skipped: int = 0
+    flaky: int = 0
+    quarantined: int = 0
+    duration: float = 0.0
+    junit: Path | None = None
+    failed_ids: list[str] = field(default_factory=list)
+    note: str = ""
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.cancelled
+
+
+def _selection(tier: TierConfig) -> list[str]:
+    args = ["-m", tier.marker] if tier.marker else []
+    return [*args, *tier.paths]
+
+
+def _base(options: RunOptions) -> list[str]:
+    return [*options.command, "--rootdir", str(options.root), "-o", "junit_family=xunit1"]
+
+
+def shard_ids(tier: TierConfig, options: RunOptions, db: ResultsDb) -> list[str]:
+    """This shard's node ids of the tier, balanced on recorded durations."""
+    assert options.shard is not None
+    index, count = options.shard
+    argv = [*_base(options), "--collect-only", "-q", *_selection(tier), *options.extra_args]
+    lines: list[str] = []
+    result = run_process(argv, options.root, env=options.env, on_line=lines.append)
+    if result.error or result.returncode not in (0, _NO_TESTS):
+        raise UserError(f"cannot collect the tests to shard: {result.error or result.tail}")
+    ids = [line.strip() for line in lines if "::" in line and " " not in line.strip()]
+    with db.read() as connection:
+        since = time.time() - collect.RECENT_DAYS * DAY
+        known = collect.recorded_durations(connection, ids, since)
+    # every test costs something: all-zero durations would put every test in one shard
+    durations = {t: max(d, MIN_TEST_SECONDS) for t, d in sharding.estimate(ids, known).items()}
+    return list(sharding.split(durations, count)[index - 1].tests)
+
+
+def _synthetic(tier: str, kind: str, message: str) -> TestCaseResult:
+    return TestCaseResult(
+        name=f"{tier} ({kind})", classname="conveyor.tier", status=ERROR, message=message
+    )
+
+
+def _parse(path: Path) -> list[TestCaseResult] | None:
+    if not path.is_file():
+        return None
+    try:
+        cases = list(parse_junit(path))
+    except UserError:
+        return None
+    # pytest's xunit1 ``line`` counts from 0; people (and editors) count from 1
+    return [replace(c, line=c.line + 1) if c.line is not None else c for c in cases]
+
+
+def _is_node_id(test_id: str, root: Path) -> bool:
+    file = test_id.split("::", 1)[0]
+    return "::" in test_id and file.endswith(".py") and (root / file).is_file()
+
+
+def _attempt(argv: list[str], options: RunOptions, timeout: float | None) -> ProcessResult:
+    return run_process(
+        argv,
+        options.root,
+        env=options.env,
+        timeout=timeout,
+        on_line=options.on_line,
+        cancel=options.cancel,
+    )
+
+
+def _initial(
+    name: str, tier: TierConfig, options: RunOptions, raw: Path, ids: list[str] | None
+) -> tuple[list[CaseRecord], ProcessResult]:
+    select = [*(["-m", tier.marker] if tier.marker else []), *ids] if ids else _selection(tier)
+    argv = [*_base(options), *select, f"--junitxml={raw}", *options.extra_args]
+    if options.maxfail:
+        argv.append(f"--maxfail={options.maxfail}")
+    result = _attempt(argv, options, tier.timeout)
+    cases = _parse(raw) or []
+    records = [CaseRecord(case, case.status) for case in cases]
+    failing = any(r.status in FAILING for r in records)
+    if result.timed_out:
+        records.append(
+            CaseRecord(
+                _synthetic(
+                    name,
+                    "timeout",
+                    f"Timeout: tier '{name}' exceeded {tier.timeout:g}s\n{result.tail}",
+                ),
+                ERROR,
+            )
+        )
+    elif result.error or (result.returncode not in _OK_CODES and not failing):
+        text = result.error or f"pytest exited with code {result.returncode}\n{result.tail}"
+        records.append(CaseRecord(_synthetic(name, "pytest error", text), ERROR))
+    return records, result
+
+
+def _retry(name: str, tier: TierConfig, options: RunOptions, records: list[CaseRecord]) -> None:
+    by_id = {r.test_id: r for r in records}
+    for attempt in range(1, options.retries + 1):
+        again = [
+            r.test_id
+            for r in records
+            if r.status in FAILING and _is_node_id(r.test_id, options.root)
+        ]
+        if not again or (options.cancel is not None and options.cancel.is_set()):
+            return
+        raw = options.results_dir / f"{name}.retry{attempt}.xml"
+        _attempt(
+            [*_base(options), *again, f"--junitxml={raw}", *options.extra_args],
+            options,
+            tier.timeout,
+        )
+        for case in _parse(raw) or []:
+            record = by_id.get(case.test_id)
+            if record is None or record.status not in FAILING:
+                continue
+            if case.status in (PASSED, FLAKY):
+                record.earlier_failures.append(record.case.message)
+                record.case, record.status = case, FLAKY
+            elif case.status in FAILING:
+                record.earlier_failures.append(record.case.message)
+                record.case, record.status = case, case.status
+
+
+def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) -> TierOutcome:
+    """Run, retry, write ``<results>/<name>.xml`` and ingest it with the tier name."""
+    options.results_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    ids: list[str] | None = None
+    if options.shard is not None:
+        ids = shard_ids(tier, options, db)
+        if not ids:
+            return TierOutcome(name, note=f"shard {options.shard[0]}/{options.shard[1]} is empty")
+    raw = options.results_dir / f"{name}.pytest.xml"
+    records, result = _initial(name, tier, options, raw, ids)
+    if options.retries and not result.cancelled:
+        _retry(name, tier, options, records)
+    duration = time.monotonic() - started
+    final = options.results_dir / f"{name}.xml"
+    write_junit(final, name, records, duration)
+    context = IngestContext(
+        tier=name, run_id=options.run_id, commit=options.commit, branch=options.branch or "main"
+    )
+    ingest(db, [final], context)
+    failing = [r.test_id for r in records if r.status in FAILING]
+    with db.read() as connection:
+        quarantined = quarantined_among(connection, failing) if failing else set()
+    outcome = TierOutcome(name, duration=duration, junit=final, cancelled=result.cancelled)
+    for record in records:
+        if record.status == PASSED:
+            outcome.passed += 1
+        elif record.status == SKIPPED:
+            outcome.skipped += 1
+        elif record.status == FLAKY:
+            outcome.flaky += 1
+        elif record.test_id in quarantined:
+            outcome.quarantined += 1
+        else:
+            outcome.failed += 1
+            outcome.failed_ids.append(record.test_id)
+    if result.returncode == _NO_TESTS and not records:
+        outcome.note = "no tests selected"
+    elif result.timed_out:
+        outcome.note = f"timed out after {tier.timeout:g}s"
+    elif result.cancelled:
+        outcome.note = "cancelled"
+    return outcome

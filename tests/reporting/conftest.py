@@ -1,0 +1,3 @@
+from reporting_helpers import receiver
+
+__all__ = ["receiver"]

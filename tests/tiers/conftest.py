@@ -1,0 +1,3 @@
+from tiers_helpers import project
+
+__all__ = ["project"]
