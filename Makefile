@@ -29,8 +29,9 @@ check: lint types test
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
-# The demo copies the example service into $(DEMO_DIR) as its own git repository and runs
-# its PR-validation workflow with conveyor. State (history, tool venvs) is kept in
+# The demo copies the example service into $(DEMO_DIR) as its own git repository, runs
+# its PR-validation workflow and its nightly build with conveyor, and shows the nightly
+# report. State (history, tool venvs) is kept in
 # $(DEMO_DIR)/state so a second `make demo` is faster; `make clean` removes it.
 DEMO_DIR ?= .demo
 DEMO_ABS = $(abspath $(DEMO_DIR))
@@ -42,7 +43,13 @@ demo: $(STAMP)
 	  git -c user.name=conveyor-demo -c user.email=demo@conveyor.invalid commit -qm "demo service"
 	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor run \
 	  -W .github/workflows/pr-validation.yml --event push --state-dir $(DEMO_ABS)/state
-	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor runs --state-dir $(DEMO_ABS)/state --limit 3
+	@echo; echo "== nightly build (as the 18:00 UTC schedule would fire it) =="
+	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor run \
+	  -W .github/workflows/nightly.yml --event schedule --state-dir $(DEMO_ABS)/state
+	@echo; echo "== nightly report =="
+	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor report latest --format md \
+	  --state-dir $(DEMO_ABS)/state
+	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor runs --state-dir $(DEMO_ABS)/state --limit 5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(DEMO_DIR)

@@ -110,6 +110,29 @@ def test_stats_formats(
     assert 'conveyor_workflow_runs{workflow="Nightly \\"full\\""} 20' in prom
 
 
+def test_stats_uses_targets_from_conveyor_toml(
+    make_db: Callable[[], ResultsDb],
+    state_dir: Path,
+    cli_env: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _seed_stats(make_db())
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "conveyor.toml").write_text(
+        "[targets]\nsuccess_rate = 0.99\nnightly = '30m'\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(project)
+    code, text = _run(capsys, "stats", "--state-dir", str(state_dir))
+    assert code == 0
+    assert 'Nightly "full": 20 runs, success 95.0%  MISSED' in text  # 95 % < 99 %
+    assert "(target 1800.0s)  MISSED" in text
+    code, out = _run(capsys, "stats", "--format", "json", "--state-dir", str(state_dir))
+    assert json.loads(out)["targets"]["success_rate"] == 0.99
+
+
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\\\|\\"|\\n)*"'
 _SAMPLE = re.compile(rf"^({_NAME})(?:\{{(?:{_LABEL})(?:,{_LABEL})*\}})? (\S+)$")

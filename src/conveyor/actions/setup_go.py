@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from conveyor.actions.common import InputError, fail, get_input, home_dir, log, resolve_under
+from conveyor.actions.common import InputError, fail, home_dir, log
 from conveyor.actions.toolsearch import (
     Tool,
     choose,
@@ -20,7 +20,7 @@ from conveyor.actions.toolsearch import (
     path_entries,
 )
 from conveyor.actions.toolsearch import probe as run_probe
-from conveyor.actions.version_files import read_version_file
+from conveyor.actions.version_files import requested_version
 from conveyor.actions.versions import parse_version
 from conveyor.engine.ports import ActionContext, ActionResult
 
@@ -48,20 +48,9 @@ def candidates(env: Mapping[str, str]) -> list[Path]:
     return expand(patterns)
 
 
-def _wanted(context: ActionContext) -> str:
-    version = get_input(context, "go-version")
-    if version:
-        return version
-    file_input = get_input(context, "go-version-file")
-    if file_input:
-        path = resolve_under(Path(context.workspace), file_input, "go-version-file")
-        return read_version_file(path, "go")
-    return "x"
-
-
 def run(context: ActionContext) -> ActionResult:
     try:
-        spec = _wanted(context)
+        spec = requested_version(context, "go")
     except (InputError, OSError, ValueError) as exc:
         return fail(context, f"setup-go: {exc}")
     tools = discover(candidates(context.env), _identify)

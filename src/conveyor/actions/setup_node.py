@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from conveyor.actions.common import InputError, fail, get_input, home_dir, log, resolve_under
+from conveyor.actions.common import InputError, fail, get_input, home_dir, log
 from conveyor.actions.toolsearch import (
     Tool,
     choose,
@@ -20,7 +20,7 @@ from conveyor.actions.toolsearch import (
     path_entries,
 )
 from conveyor.actions.toolsearch import probe as run_probe
-from conveyor.actions.version_files import read_version_file
+from conveyor.actions.version_files import requested_version
 from conveyor.actions.versions import parse_version
 from conveyor.engine.ports import ActionContext, ActionResult
 
@@ -46,20 +46,9 @@ def candidates(env: Mapping[str, str]) -> list[Path]:
     return expand(patterns)
 
 
-def _wanted(context: ActionContext) -> str:
-    version = get_input(context, "node-version")
-    if version:
-        return version
-    file_input = get_input(context, "node-version-file")
-    if file_input:
-        path = resolve_under(Path(context.workspace), file_input, "node-version-file")
-        return read_version_file(path, "node")
-    return "x"
-
-
 def run(context: ActionContext) -> ActionResult:
     try:
-        spec = _wanted(context)
+        spec = requested_version(context, "node")
     except (InputError, OSError, ValueError) as exc:
         return fail(context, f"setup-node: {exc}")
     if get_input(context, "cache"):

@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from conveyor.actions.common import InputError
+from conveyor.actions.common import InputError, get_input, resolve_under
+from conveyor.engine.ports import ActionContext
 
 _GO_MOD = re.compile(r"^\s*(toolchain\s+go|go\s+)(\d[\w.]*)\s*$", re.MULTILINE)
 
@@ -38,3 +39,16 @@ def read_version_file(path: Path, tool: str) -> str:
         if content:
             return content
     raise InputError(f"{path} names no {tool} version")
+
+
+def requested_version(context: ActionContext, tool: str) -> str:
+    """The version a ``setup-<tool>`` step asks for: ``<tool>-version``, else the file named
+    by ``<tool>-version-file`` (relative to the workspace), else ``x`` (any version)."""
+    version = get_input(context, f"{tool}-version")
+    if version:
+        return version
+    file_input = get_input(context, f"{tool}-version-file")
+    if file_input:
+        path = resolve_under(Path(context.workspace), file_input, f"{tool}-version-file")
+        return read_version_file(path, tool)
+    return "x"

@@ -173,12 +173,15 @@ def stats(
     output: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.TEXT,
     state_dir: StateDir = None,
 ) -> None:
-    """Success rates, durations, pass rates, flakiness and slowest tests vs targets."""
+    """Success rates, durations, pass rates, flakiness and slowest tests vs the targets in
+    conveyor.toml's ``[targets]`` (the seeds' defaults when there is none)."""
     from conveyor.results import prometheus, render
     from conveyor.results.stats import compute_stats
+    from conveyor.tiers.configfile import load_config
 
+    targets = load_config().config.targets.to_targets()
     with _db(state_dir) as db, db.read() as connection:
-        found = compute_stats(connection, days=days)
+        found = compute_stats(connection, days=days, targets=targets)
     if output is StatsFormat.JSON:
         typer.echo(json.dumps(render.stats_json(found), indent=2))
     elif output is StatsFormat.PROMETHEUS:
