@@ -146,11 +146,19 @@ def test_steps_can_call_the_conveyor_that_runs_them(
         runs-on: ubuntu-latest
         steps:
           - run: conveyor version
+          - run: conveyor runs --format json > "$RUNNER_TEMP/runs.json"
+          - shell: python
+            run: |
+              import json, os
+              runs = json.load(open(os.environ["RUNNER_TEMP"] + "/runs.json"))
+              assert runs[0]["workflow_name"] == "self", runs
+              assert runs[0]["status"] == "in_progress", runs
     """
     repo = make_repo(tmp_path / "self", {"self.yml": workflow})
     monkeypatch.chdir(repo)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # conveyor's own venv is not on PATH
-    assert main(["run"]) == 0
+    # A state directory away from the repository: steps must still report on this run.
+    assert main(["run", "--state-dir", str(tmp_path / "elsewhere")]) == 0
     from conveyor import __version__
 
     assert f"] {__version__}" in capsys.readouterr().out

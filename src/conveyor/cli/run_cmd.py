@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -163,12 +164,17 @@ def expose_conveyor(state_dir: Path) -> Path:
     """Put a ``conveyor`` command for this very installation on the steps' PATH.
 
     Steps such as ``run: conveyor report "$GITHUB_RUN_ID"`` then work even when
-    conveyor's virtualenv is not on the user's PATH. The directory holds nothing else,
-    so it shadows no other tool.
+    conveyor's virtualenv is not on the user's PATH, and they see this run's state
+    directory (``CONVEYOR_HOME``), so the run they report on is found. The directory
+    holds nothing else, so it shadows no other tool.
     """
     bin_dir = state_dir / "bin"
     shim = bin_dir / "conveyor"
-    text = f'#!/bin/sh\nexec "{sys.executable}" -m conveyor "$@"\n'
+    home = shlex.quote(str(state_dir))
+    text = (
+        f"#!/bin/sh\nCONVEYOR_HOME={home}\nexport CONVEYOR_HOME\n"
+        f'exec {shlex.quote(sys.executable)} -m conveyor "$@"\n'
+    )
     if not shim.is_file() or shim.read_text(encoding="utf-8") != text:
         bin_dir.mkdir(parents=True, exist_ok=True)
         tmp = bin_dir / f".conveyor.{os.getpid()}"
