@@ -170,3 +170,33 @@ def test_stop_cancels_running_firings_and_marks_them(tmp_path: Path) -> None:
     assert not thread.is_alive()
     assert [f.status for f in store.firings()] == ["cancelled"]
     store.close()
+
+
+class LateClock(ManualClock):
+    """Wakes ``lag`` after the requested time, as a real sleep does."""
+
+    def __init__(self, start: datetime, limit: datetime, lag: timedelta) -> None:
+        super().__init__(start, limit)
+        self.lag = lag
+
+    def sleep_until(self, when: datetime, stop: threading.Event) -> bool:
+        woke = super().sleep_until(when, stop)
+        if woke:
+            self.current = self.current + self.lag
+        return woke
+
+
+def test_a_slot_woken_slightly_late_still_fires_with_zero_grace(tmp_path: Path) -> None:
+    clock = LateClock(utc(2024, 5, 1, 17, 0), utc(2024, 5, 1, 19, 0), timedelta(seconds=0.3))
+    scheduler, fire, store = make(tmp_path, clock, [UTC18], grace=timedelta(0))
+    scheduler.run()
+    assert [c[2] for c in fire.calls] == [utc(2024, 5, 1, 18, 0)]
+    store.close()
+
+
+def test_a_slot_woken_far_too_late_is_missed_without_grace(tmp_path: Path) -> None:
+    clock = LateClock(utc(2024, 5, 1, 17, 0), utc(2024, 5, 1, 19, 0), timedelta(minutes=5))
+    scheduler, fire, store = make(tmp_path, clock, [UTC18], grace=timedelta(0))
+    scheduler.run()
+    assert fire.calls == []
+    store.close()

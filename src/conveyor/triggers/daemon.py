@@ -48,6 +48,9 @@ FireFn = Callable[[ScheduleEntry, datetime, threading.Event], str]
 """Runs the workflow for a slot; returns success/failure/cancelled. Set event: cancel."""
 
 
+ON_TIME = timedelta(minutes=1)
+
+
 def minute(when: datetime) -> datetime:
     return when.astimezone(UTC).replace(second=0, microsecond=0)
 
@@ -151,7 +154,9 @@ class Scheduler:
             for when, entry in upcoming:
                 if when != slot:
                     continue
-                if late > self.grace:
+                # Waking within the slot's own minute is on time, whatever the grace; later
+                # than that (a suspended machine) it is a missed slot, fired only within grace.
+                if late > max(self.grace, ON_TIME):
                     self.log(f"missed {entry.workflow_path} [{entry.cron}] {slot:%H:%M}Z")
                     continue
                 self.launch(entry, slot)
