@@ -162,3 +162,51 @@ def test_steps_can_call_the_conveyor_that_runs_them(
     from conveyor import __version__
 
     assert f"] {__version__}" in capsys.readouterr().out
+
+
+def test_state_directory_is_never_added_to_the_users_repository(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(in_repo, "src/api/handler.py")
+    assert main(["run"]) == 0
+    assert (in_repo / ".conveyor" / "conveyor.db").exists()
+    subprocess.run(["git", "-C", str(in_repo), "add", "-A"], check=True)
+    staged = subprocess.run(
+        ["git", "-C", str(in_repo), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".conveyor" not in staged
+
+
+DEFAULTS_WORKFLOW = """
+name: defaults
+on:
+  workflow_dispatch:
+    inputs:
+      dry:
+        type: boolean
+        default: false
+      count:
+        type: number
+        default: 3
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "typed=${{ inputs.dry == false && inputs.count == 3 }}"
+      - run: echo "text=${{ github.event.inputs.dry == 'false' }}-${{ github.event.inputs.count }}"
+"""
+
+
+def test_dispatch_event_inputs_hold_every_input_as_a_string(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = in_repo / ".github" / "workflows" / "defaults.yml"
+    workflow.write_text(DEFAULTS_WORKFLOW.lstrip(), encoding="utf-8")
+    # Nothing given: both inputs take their defaults, typed in `inputs`, strings in the event.
+    assert main(["run", "-W", str(workflow), "--event", "workflow_dispatch"]) == 0
+    out = capsys.readouterr().out
+    assert "typed=true" in out
+    assert "text=true-3" in out

@@ -141,9 +141,16 @@ def run(
         loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
     )
     by_path = {str(item.path): item for item in loaded}
-    if event_name == "workflow_dispatch":
+    if event_name == "workflow_dispatch" and payload is None:
+        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required); the
+        # event then carries every input, defaults included, as strings, as on GitHub.
+        event_inputs: dict[str, str] = {}
         for fired in plan.firing():
-            # Same checks as `conveyor trigger workflow_dispatch`: types, choices, required.
+            event_inputs.update(validate_dispatch_inputs(by_path[fired.path], inputs).strings)
+        event_payload["inputs"] = event_inputs
+        options = replace(options, payload=event_payload)
+    elif event_name == "workflow_dispatch":
+        for fired in plan.firing():
             validate_dispatch_inputs(by_path[fired.path], inputs)
     specs = [
         WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in plan.firing()

@@ -9,7 +9,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from conveyor.store.database import WRITE_OPTION, create_db_engine, migrate
-from conveyor.store.paths import database_url, default_state_dir
+from conveyor.store.paths import database_url, default_state_dir, ensure_state_dir
 
 
 class ResultsDb:
@@ -21,7 +21,7 @@ class ResultsDb:
     ) -> None:
         chosen = Path(state_dir) if state_dir is not None else default_state_dir()
         self.state_dir = chosen.expanduser().resolve()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self.state_dir)
         self.url = database_url(self.state_dir, url)
         self.engine: Engine = create_db_engine(self.url)
         migrate(self.engine, self.state_dir)

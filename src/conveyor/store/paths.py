@@ -36,6 +36,16 @@ def default_state_dir(start: Path | None = None) -> Path:
     return (git_root(base) or base.resolve()) / STATE_DIR_NAME
 
 
+def ensure_state_dir(state_dir: Path) -> Path:
+    """Create the state directory, with a ``.gitignore`` of ``*`` so that ``git add -A`` in
+    the user's repository never picks up conveyor's database, logs or workspaces."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# created by conveyor: its state is never committed\n*\n")
+    return state_dir
+
+
 def sqlite_url(state_dir: Path) -> str:
     return f"sqlite:///{(state_dir / DB_FILE_NAME).resolve()}"
 

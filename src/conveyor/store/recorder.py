@@ -38,7 +38,7 @@ from conveyor.store.database import WRITE_OPTION, create_db_engine, migrate
 from conveyor.store.logs import LogFiles
 from conveyor.store.models import AnnotationRow, JobRow, RunRow, StepRow
 from conveyor.store.numbering import next_run_number
-from conveyor.store.paths import database_url, default_state_dir
+from conveyor.store.paths import database_url, default_state_dir, ensure_state_dir
 from conveyor.store.recovery import recover_interrupted
 
 _RUNNING, _DONE = RunState.IN_PROGRESS.value, RunState.COMPLETED.value
@@ -67,7 +67,7 @@ class SqlRunStore:
     ) -> None:
         chosen = Path(state_dir) if state_dir is not None else default_state_dir()
         self.state_dir = chosen.expanduser().resolve()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self.state_dir)
         self.url = database_url(self.state_dir, url)
         self.host = socket.gethostname()
         self._masker = masker

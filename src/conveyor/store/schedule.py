@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from conveyor.store.database import WRITE_OPTION, create_db_engine, migrate
 from conveyor.store.models import Base
-from conveyor.store.paths import database_url
+from conveyor.store.paths import database_url, ensure_state_dir
 
 FIRED, SUCCESS, FAILURE, CANCELLED = "fired", "success", "failure", "cancelled"
 
@@ -57,7 +57,7 @@ class FiringStore:
 
     def __init__(self, state_dir: str | os.PathLike[str], url: str | None = None) -> None:
         self.state_dir = Path(state_dir).expanduser().resolve()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self.state_dir)
         self._engine = create_db_engine(database_url(self.state_dir, url))
         migrate(self._engine, self.state_dir)
         self._read = sessionmaker(self._engine, expire_on_commit=False)
