@@ -1,8 +1,9 @@
 """Running one step process: its own process group, line readers, timeout, cancellation.
 
 The child gets stdin from ``/dev/null`` and a new session (so a signal to its group
-reaches everything it started, and the terminal's Ctrl-C does not). Two daemon
-threads read stdout and stderr line by line and hand each line to ``feed``.
+reaches everything it started, and the terminal's Ctrl-C does not). stdout and stderr
+share one pipe, read line by line by a daemon thread that hands each line to ``feed``,
+so lines keep the order the step wrote them in.
 
 Stopping (timeout or cancellation): SIGTERM to the group, up to ``kill_grace``
 seconds for it to go, then SIGKILL. When the leader exits but something it started
@@ -48,17 +49,23 @@ class ProcessOutcome:
 
 
 class _Readers:
-    """Two daemon threads feeding stdout and stderr lines; ``closed`` is set at EOF of both."""
+    """A daemon thread feeding the step's output line by line; ``closed`` is set at EOF.
+
+    stdout and stderr share one pipe, so lines arrive in exactly the order the step wrote
+    them (as a terminal shows them) and a value registered with ``::add-mask::`` is masked
+    on every later line, whichever stream it is written to.
+    """
 
     def __init__(self, proc: subprocess.Popen[bytes], feed: Feed) -> None:
         self.closed = threading.Event()
         self._lock = threading.Lock()
-        self._open = 2
-        for pipe, stream in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
-            assert pipe is not None
-            threading.Thread(
-                target=self._pump, args=(pipe, stream, feed), name=f"conveyor-{stream}", daemon=True
-            ).start()
+        self._open = 1
+        assert proc.stdout is not None
+        pump = threading.Thread(
+            target=self._pump, args=(proc.stdout, "stdout", feed), name="conveyor-output"
+        )
+        pump.daemon = True
+        pump.start()
 
     def _pump(self, pipe: IO[bytes], stream: str, feed: Feed) -> None:
         try:
@@ -75,7 +82,7 @@ class _Readers:
                     self.closed.set()
 
     def wait(self, seconds: float) -> bool:
-        """True once both pipes are closed; waits at most ``seconds``."""
+        """True once the output pipe is closed; waits at most ``seconds``."""
         return self.closed.wait(seconds)
 
 
@@ -118,7 +125,7 @@ def run_process(
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     interrupted = not groups.register(proc.pid, owner, since)
