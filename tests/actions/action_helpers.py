@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,3 @@ class Env:
             masker=self.masker,
             cancel=threading.Event(),
         )
-
-
-GitRun = Callable[..., str]

@@ -4,9 +4,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from action_helpers import Env, GitRun
+from action_helpers import Env
 
 from conveyor.actions import checkout
+from git_repo_helpers import GitRun
 
 
 def prepare(env: Env, run_git: GitRun) -> None:

@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from action_helpers import Env, GitRun
+from action_helpers import Env
 
 from conveyor.actions import (
     BUILTINS,
@@ -15,6 +15,7 @@ from conveyor.actions import (
 )
 from conveyor.engine.ports import ActionContext, ActionResult
 from conveyor.errors import ActionError
+from git_repo_helpers import GitRun
 
 NODE_ACTION = """\
 name: greet

@@ -24,12 +24,17 @@ jobs:
 """
 
 
-@pytest.mark.slow
-def test_ctrl_c_cancels_kills_children_and_exits_130(tmp_path: Path) -> None:
+def start_sleeper(tmp_path: Path) -> tuple[Path, subprocess.Popen[str], int]:
+    """A ``conveyor run`` whose step sleeps: its repo, its process and the sleep's pid."""
     pidfile = tmp_path / "sleep.pid"
     repo = make_repo(tmp_path / "r", {"s.yml": SLEEPER.format(pidfile=pidfile)})
     proc = start(repo)
-    sleep_pid = int(wait_for(pidfile))
+    return repo, proc, int(wait_for(pidfile))
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_kills_children_and_exits_130(tmp_path: Path) -> None:
+    repo, proc, sleep_pid = start_sleeper(tmp_path)
     began = time.time()
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
@@ -41,10 +46,7 @@ def test_ctrl_c_cancels_kills_children_and_exits_130(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigterm_also_cancels(tmp_path: Path) -> None:
-    pidfile = tmp_path / "sleep.pid"
-    repo = make_repo(tmp_path / "r", {"s.yml": SLEEPER.format(pidfile=pidfile)})
-    proc = start(repo)
-    sleep_pid = int(wait_for(pidfile))
+    _, proc, sleep_pid = start_sleeper(tmp_path)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=15)
     assert proc.returncode == 130
@@ -53,10 +55,7 @@ def test_sigterm_also_cancels(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_9_leaves_no_orphans_and_run_shows_interrupted(tmp_path: Path) -> None:
-    pidfile = tmp_path / "sleep.pid"
-    repo = make_repo(tmp_path / "r", {"s.yml": SLEEPER.format(pidfile=pidfile)})
-    proc = start(repo)
-    sleep_pid = int(wait_for(pidfile))
+    repo, proc, sleep_pid = start_sleeper(tmp_path)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=15)
     assert pid_gone(sleep_pid, timeout=5), "the step's sleep outlived conveyor"

@@ -10,11 +10,6 @@ from engine_helpers import git_repo, run_text, write
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return git_repo(tmp_path / "repo")
-
-
 def test_nested_composite_actions_with_inputs_outputs(repo: Path) -> None:
     write(
         repo,

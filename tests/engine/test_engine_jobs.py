@@ -4,15 +4,9 @@ import itertools
 import time
 from pathlib import Path
 
-import pytest
-from engine_helpers import git_repo, run_text
+from engine_helpers import run_text
 
 from conveyor.engine.events import JobStarted
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return git_repo(tmp_path / "repo")
 
 
 def test_needs_results_outputs_and_skips(repo: Path) -> None:

@@ -2,13 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from engine_helpers import git_repo, run_text
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return git_repo(tmp_path / "repo")
+from engine_helpers import run_text
 
 
 def test_failing_step_fails_job_and_skips_rest_but_runs_failure_and_always(repo: Path) -> None:

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conveyor.git import GitError, changed_files, changed_files_merge_base, git
-
-GitRun = Callable[..., str]
+from git_repo_helpers import GitRun
 
 
 def test_git_returns_output(repo: Path) -> None:

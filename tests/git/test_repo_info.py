@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from conveyor.git import RepoInfo, repo_info
-
-GitRun = Callable[..., str]
+from git_repo_helpers import GitRun
 
 
 def test_plain_directory_is_not_a_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

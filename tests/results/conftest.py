@@ -24,8 +24,6 @@ db_url = _store.db_url
 state_dir = _store.state_dir
 _isolated_env = _store._isolated_env
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "junit"
-
 
 @pytest.fixture
 def make_db(state_dir: Path, db_url: str | None) -> Iterator[Callable[[], ResultsDb]]:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from results_helpers import FIXTURES
 from sqlalchemy import insert
 
-from conftest import FIXTURES
 from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from results_helpers import FIXTURES
 from sqlalchemy import func, select
 
-from conftest import FIXTURES
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from results_helpers import FIXTURES
 
-from conftest import FIXTURES
 from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest

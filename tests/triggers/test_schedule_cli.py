@@ -82,3 +82,39 @@ def test_sigterm_stops_the_daemon_cleanly(nightly: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, out
     assert "stopping" in out and "stopped" in out
+
+
+SELF_REPORT = """\
+name: Nightly report
+on:
+  schedule:
+    - cron: '0 18 * * *'
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    steps:
+      - run: conveyor runs --format json > "$RUNNER_TEMP/runs.json"
+      - shell: python
+        run: |
+          import json, os
+          runs = json.load(open(os.environ["RUNNER_TEMP"] + "/runs.json"))
+          assert runs[0]["workflow_name"] == "Nightly report", runs
+"""
+
+
+def test_scheduled_runs_can_call_the_conveyor_that_fires_them(repo: Path, git: Git) -> None:
+    commit(git, repo, {".github/workflows/report.yml": SELF_REPORT})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env.update(CI="true", PATH="/usr/bin:/bin")  # conveyor's own venv is not on PATH
+    done = subprocess.run(
+        [CONVEYOR, "schedule", "run", "--once-at", "2024-05-01T18:00:00Z"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with FiringStore(repo / ".conveyor") as store:
+        assert [f.status for f in store.firings()] == ["success"], done.stdout

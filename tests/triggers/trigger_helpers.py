@@ -6,11 +6,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
+from git_repo_helpers import GitRun as Git
+
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
-Git = Callable[..., str]
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -151,9 +151,10 @@ class ArtifactStore:
 
     def materialize(self, manifest: Manifest, dest: Path) -> int:
         """Write the artifact's files under ``dest``; returns how many."""
+        root = dest.resolve()
         for rel, stored in manifest.files.items():
             target = dest / rel
-            if dest.resolve() not in target.resolve().parents:
+            if root not in target.resolve().parents:
                 raise ArtifactError(f"artifact {manifest.name!r} holds an unsafe path {rel!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or target.exists():

@@ -76,9 +76,6 @@ class CacheStore:
                     return prefixed[0]
         return None
 
-    def exists(self, key: str, version: str) -> bool:
-        return (self.entries / f"{self._id(key, version)}.json").is_file()
-
     def save(self, key: str, version: str, files: Sequence[Path], workspace: Path) -> bool:
         """Archive ``files``; False when an entry for ``key`` already exists (kept as is)."""
         entry_id = self._id(key, version)

@@ -41,7 +41,7 @@ import yaml
 from conveyor.actions.common import InputError, fail, get_input, log
 from conveyor.engine.ports import ActionContext, ActionResult
 from conveyor.filters import FilterPatternError, matches_any
-from conveyor.git import GitError, git, git_out
+from conveyor.git import GitError, git, git_out, resolve_commit
 
 ZERO = "0" * 40
 _STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added"}
@@ -125,11 +125,7 @@ def _repo(context: ActionContext) -> Path:
 
 
 def _commit(root: Path, name: str) -> str | None:
-    for candidate in (name, f"refs/remotes/origin/{name}"):
-        sha = git_out("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=root)
-        if sha:
-            return sha
-    return None
+    return resolve_commit(root, name, f"refs/remotes/origin/{name}")
 
 
 def _diff_spec(context: ActionContext, root: Path) -> str:

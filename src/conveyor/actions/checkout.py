@@ -37,7 +37,7 @@ from conveyor.actions.tree_copy import (
 )
 from conveyor.engine.ports import ActionContext, ActionResult
 from conveyor.errors import ConveyorError
-from conveyor.git import git, git_out, repo_info
+from conveyor.git import git, git_out, repo_info, resolve_commit
 
 MODE_ENV = "CONVEYOR_CHECKOUT_MODE"
 MODES = ("copy", "worktree")
@@ -79,11 +79,10 @@ def _run(context: ActionContext) -> ActionResult:
 
 
 def _resolve_ref(root: Path, ref: str) -> str:
-    for candidate in (ref, f"origin/{ref}", f"refs/tags/{ref}"):
-        sha = git_out("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=root)
-        if sha:
-            return sha
-    raise InputError(f"ref '{ref}' not found in {root}; fetch it first or check the name")
+    sha = resolve_commit(root, ref, f"origin/{ref}", f"refs/tags/{ref}")
+    if sha is None:
+        raise InputError(f"ref '{ref}' not found in {root}; fetch it first or check the name")
+    return sha
 
 
 def _branch_of(root: Path, ref: str) -> str | None:

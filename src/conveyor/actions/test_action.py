@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import sys
 from pathlib import Path
 
 from conveyor.actions.common import InputError, fail, get_input, log
@@ -40,7 +39,7 @@ def _shard(raw: str) -> tuple[int, int] | None:
 
 def run(context: ActionContext) -> ActionResult:
     from conveyor.tiers.configfile import load_config
-    from conveyor.tiers.runner import RunOptions
+    from conveyor.tiers.runner import options_for
     from conveyor.tiers.session import run_session, table
 
     try:
@@ -57,18 +56,17 @@ def run(context: ActionContext) -> ActionResult:
             chosen = settings.ordered(names)
         except KeyError as exc:
             raise InputError(f"unknown tier {exc.args[0]} in input 'tier'") from None
-        options = RunOptions(
+        options = options_for(
+            settings.test,
             state_dir=context.state_dir,
             root=loaded.root,
-            results_dir=context.state_dir / "results",
             run_id=context.run_id,
-            command=list(settings.test.command or [sys.executable, "-m", "pytest"]),
-            extra_args=[*settings.test.args, *extra],
-            maxfail=maxfail if maxfail is not None else settings.test.maxfail,
-            retries=retries if retries is not None else settings.test.retries,
+            extra=extra,
+            maxfail=maxfail,
+            retries=retries,
             shard=shard,
-            env={**os.environ, **context.env},
             on_line=lambda line: log(context, line),
+            env={**os.environ, **context.env},
             cancel=context.cancel,
         )
         result = run_session(chosen, options)

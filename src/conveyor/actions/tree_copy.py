@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conveyor.git import git, git_out
-
-STATE_DIR_NAME = ".conveyor"
+from conveyor.git.repo import STATE_DIR_NAME
 
 
 def empty_dir(path: Path) -> None:

@@ -20,8 +20,8 @@ from conveyor.expressions import (
     evaluate_if,
     evaluate_template,
     find_expressions,
-    parse,
 )
+from conveyor.expressions.templates import parse_at
 
 STANDARD_CONTEXTS = (
     "github",
@@ -89,12 +89,7 @@ def _validate(text: str, allowed: list[str]) -> None:
             stripped = text.strip()
             pieces = [(stripped, text.find(stripped[:1]) if stripped else 0)]
         for expr, offset in pieces:
-            try:
-                parse(expr, named_values=allowed)
-            except ExpressionSyntaxError as exc:
-                raise ExpressionSyntaxError(
-                    exc.message, expression=text, column=offset + max(exc.column, 1)
-                ) from None
+            parse_at(expr, text, offset, named_values=allowed)
     except ExpressionSyntaxError as exc:
         line, col = _position(text, max(exc.column, 1) - 1)
         raise ExpressionSyntaxError(

@@ -153,10 +153,10 @@ def logs(
 
 def _open(state_dir: Path | None) -> SqlRunStore | None:
     """The store, or None when nothing was ever recorded (don't create files to read)."""
-    from conveyor.store import SqlRunStore, default_state_dir
-    from conveyor.store.paths import DB_FILE_NAME, database_url, sqlite_url
+    from conveyor.store import SqlRunStore
+    from conveyor.store.paths import DB_FILE_NAME, database_url, resolve_state_dir, sqlite_url
 
-    directory = (state_dir or default_state_dir()).expanduser().resolve()
+    directory = resolve_state_dir(state_dir)
     if database_url(directory) == sqlite_url(directory) and not (directory / DB_FILE_NAME).exists():
         return None
     return SqlRunStore(directory)

@@ -17,8 +17,7 @@ import typer
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UsageError, UserError, WorkflowInvalid
 from conveyor.git import repo_info
-from conveyor.planner import default_payload, format_plan
-from conveyor.planner.events import plan_with_changes
+from conveyor.planner import default_payload, format_plan, plan_workflows
 from conveyor.triggers.resolve import changed_files_for, pull_request_event, push_event
 from conveyor.workflow import (
     DEFAULT_PATH,
@@ -117,7 +116,7 @@ def plan(
     try:
         # Path filters are decided from git, exactly as `conveyor run` and `trigger` do.
         payload_data, changed = _event_from_repo(event, data)
-        result = plan_with_changes(
+        result = plan_workflows(
             loaded, event=event, payload=payload_data, inputs=given, changed_files=changed
         )
     except WorkflowInvalid as exc:

@@ -205,7 +205,6 @@ def shard(
 ) -> None:
     """Print this shard's tests, balanced by recorded durations."""
     from conveyor.results import collect, sharding
-    from conveyor.results.flaky import DAY
 
     if index >= count:
         raise UserError(f"--index {index} is out of range for --count {count} (0..{count - 1})")
@@ -222,8 +221,7 @@ def shard(
         known = collect.durations_file(durations)
     else:
         with _db(state_dir) as db, db.read() as connection:
-            since = time.time() - collect.RECENT_DAYS * DAY
-            known = collect.recorded_durations(connection, ids, since)
+            known = collect.recent_durations(connection, ids)
     chosen = sharding.split(sharding.estimate(ids, known), count)[index]
     if output is ShardFormat.PYTEST_ARGS:
         typer.echo(" ".join(shlex.quote(t) for t in chosen.tests))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,21 +20,19 @@ from typing import Annotated, Any
 
 import typer
 
-from conveyor.actions import DefaultActionProvider
-from conveyor.console import make_console
 from conveyor.engine.contexts import RepoFacts
-from conveyor.engine.masking import Masker
 from conveyor.engine.platforms import parse_platforms
-from conveyor.engine.run import RunReport, WorkflowSpec, default_payload, run_workflows
-from conveyor.engine.runstate import RunOptions, Services
+from conveyor.engine.run import RunReport, WorkflowSpec, default_payload
+from conveyor.engine.runstate import RunOptions
 from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
 from conveyor.engine.watchdog import OrphanGuard
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
-from conveyor.planner.events import plan_with_changes
-from conveyor.runners import LocalStepRunner, kill_all_process_groups
-from conveyor.store import SqlRunStore, default_state_dir
+from conveyor.planner import plan_workflows
+from conveyor.runners import kill_all_process_groups
+from conveyor.store import default_state_dir
+from conveyor.triggers.execute import run_specs
 from conveyor.triggers.inputs import validate_dispatch_inputs
 from conveyor.triggers.resolve import changed_files_for
 from conveyor.workflow.loader import load_workflow
@@ -137,21 +133,19 @@ def run(
     event_payload = _load_payload(payload) or default_payload(options, dict(inputs))
     options = replace(options, payload=event_payload)
     changed = changed_files_for(repo_info(repo.root), event_name, event_payload)
-    plan = plan_with_changes(
+    plan = plan_workflows(
         loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
     )
     by_path = {str(item.path): item for item in loaded}
-    if event_name == "workflow_dispatch" and payload is None:
-        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required); the
-        # event then carries every input, defaults included, as strings, as on GitHub.
+    if event_name == "workflow_dispatch":
+        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required); a
+        # built payload then carries every input, defaults included, as strings, as on GitHub.
         event_inputs: dict[str, str] = {}
         for fired in plan.firing():
             event_inputs.update(validate_dispatch_inputs(by_path[fired.path], inputs).strings)
-        event_payload["inputs"] = event_inputs
-        options = replace(options, payload=event_payload)
-    elif event_name == "workflow_dispatch":
-        for fired in plan.firing():
-            validate_dispatch_inputs(by_path[fired.path], inputs)
+        if payload is None:
+            event_payload["inputs"] = event_inputs
+            options = replace(options, payload=event_payload)
     specs = [
         WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in plan.firing()
     ]
@@ -167,56 +161,16 @@ def run(
     _execute(specs, options)
 
 
-def expose_conveyor(state_dir: Path) -> Path:
-    """Put a ``conveyor`` command for this very installation on the steps' PATH.
-
-    Steps such as ``run: conveyor report "$GITHUB_RUN_ID"`` then work even when
-    conveyor's virtualenv is not on the user's PATH, and they see this run's state
-    directory (``CONVEYOR_HOME``), so the run they report on is found. The directory
-    holds nothing else, so it shadows no other tool.
-    """
-    bin_dir = state_dir / "bin"
-    shim = bin_dir / "conveyor"
-    home = shlex.quote(str(state_dir))
-    text = (
-        f"#!/bin/sh\nCONVEYOR_HOME={home}\nexport CONVEYOR_HOME\n"
-        f'exec {shlex.quote(sys.executable)} -m conveyor "$@"\n'
-    )
-    if not shim.is_file() or shim.read_text(encoding="utf-8") != text:
-        bin_dir.mkdir(parents=True, exist_ok=True)
-        tmp = bin_dir / f".conveyor.{os.getpid()}"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o755)
-        tmp.replace(shim)
-    path = os.environ.get("PATH", os.defpath).split(os.pathsep)
-    if str(bin_dir) not in path:
-        os.environ["PATH"] = os.pathsep.join([str(bin_dir), *path])
-    return shim
-
-
 def _execute(specs: list[WorkflowSpec], options: RunOptions) -> None:
-    expose_conveyor(options.state_dir)
-    masker = Masker()
     interrupt = threading.Event()
     guard = OrphanGuard()
     guard.start()
-    store = SqlRunStore(options.state_dir, masker=masker)
-    console = make_console()
-    services = Services(
-        runner=LocalStepRunner(),
-        actions=DefaultActionProvider(options.state_dir),
-        masker=masker,
-        sinks=[console],
-        store=store,
-    )
     reports: list[RunReport] = []
     try:
         with _signals(interrupt):
-            reports = run_workflows(specs, options, services, interrupt)
+            reports = run_specs(specs, options, interrupt, plain=None)
     finally:
         kill_all_process_groups()
-        console.close()
-        store.close()
         guard.stop()
     if interrupt.is_set():
         raise Interrupted("interrupted: the run was cancelled")

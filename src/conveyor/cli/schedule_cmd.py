@@ -68,9 +68,9 @@ def _load(target: Path) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _entries(workflows: Path) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
+def _entries(workflows: Path, root: Path) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
     loaded = _load(workflows)
-    entries = schedule_entries(loaded, repo_info(Path.cwd()).root)
+    entries = schedule_entries(loaded, root)
     for entry in entries:
         try:
             check_cron(entry.cron)
@@ -87,7 +87,7 @@ def list_(
     now: Annotated[str | None, typer.Option("--now", help="List from this ISO time.")] = None,
 ) -> None:
     """Every scheduled workflow with its next fire times (UTC and its time zone)."""
-    _, entries = _entries(workflows)
+    _, entries = _entries(workflows, repo_info(Path.cwd()).root)
     start = parse_time(now) if now else datetime.now(UTC)
     if not entries:
         typer.echo("no scheduled workflows")
@@ -117,8 +117,8 @@ def run(
     """Fire scheduled workflows on time until SIGTERM (or once, with --once-at)."""
     grace_delta = parse_duration(grace)
     at = parse_time(once_at) if once_at else None
-    loaded, entries = _entries(workflows)
     info = repo_info(Path.cwd())
+    loaded, entries = _entries(workflows, info.root)
     repo = run_cmd._repo_facts(Path.cwd())
     state = (state_dir or default_state_dir(repo.root)).resolve()
     firings = FiringStore(state)

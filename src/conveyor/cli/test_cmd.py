@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -96,7 +95,7 @@ def run_tests(
 ) -> SessionResult:
     from conveyor.store.paths import default_state_dir
     from conveyor.tiers.configfile import load_config
-    from conveyor.tiers.runner import RunOptions
+    from conveyor.tiers.runner import options_for
     from conveyor.tiers.session import run_id_from_env, run_session, table
 
     loaded = load_config(config)
@@ -107,15 +106,14 @@ def run_tests(
         known = ", ".join(name for name, _ in settings.ordered())
         raise UsageError(f"unknown tier {exc.args[0]} (known: {known})") from None
     state = (state_dir or default_state_dir(loaded.root)).resolve()
-    options = RunOptions(
+    options = options_for(
+        settings.test,
         state_dir=state,
         root=loaded.root,
-        results_dir=state / "results",
         run_id=run if run is not None else run_id_from_env(os.environ),
-        command=list(settings.test.command or [sys.executable, "-m", "pytest"]),
-        extra_args=[*settings.test.args, *extra],
-        maxfail=maxfail if maxfail is not None else settings.test.maxfail,
-        retries=retries if retries is not None else settings.test.retries,
+        extra=extra,
+        maxfail=maxfail,
+        retries=retries,
         shard=parse_shard(shard),
         on_line=typer.echo,
     )

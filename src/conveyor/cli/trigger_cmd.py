@@ -22,13 +22,21 @@ from conveyor.cli.plan_cmd import parse_inputs
 from conveyor.engine.run import WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.errors import UserError, WorkflowInvalid
-from conveyor.git import repo_info
-from conveyor.planner.events import plan_with_changes
+from conveyor.git import RepoInfo, repo_info
+from conveyor.planner import plan_workflows
 from conveyor.planner.plan import Plan
 from conveyor.store import default_state_dir
+from conveyor.triggers.changed_files import ZERO_SHA
 from conveyor.triggers.inputs import validate_dispatch_inputs
 from conveyor.triggers.payloads import dispatch_payload
-from conveyor.triggers.resolve import TriggerEvent, pull_request_event, push_event, tag_event
+from conveyor.triggers.resolve import (
+    TriggerEvent,
+    branch_ref,
+    pull_request_event,
+    push_event,
+    tag_event,
+)
+from conveyor.triggers.scheduled import relative
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
 
 trigger_app = typer.Typer(
@@ -54,13 +62,6 @@ def _load(target: Path) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _shown(path: str, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path
-
-
 def _report(event: TriggerEvent, plan: Plan, root: Path) -> None:
     typer.echo(f"event: {event.name} {event.ref} ({event.sha[:12]})")
     if event.changed_files is not None:
@@ -68,7 +69,7 @@ def _report(event: TriggerEvent, plan: Plan, root: Path) -> None:
         more = f", ... (+{len(files) - _SHOW_FILES})" if len(files) > _SHOW_FILES else ""
         typer.echo(f"changed files ({len(files)}): {', '.join(files[:_SHOW_FILES])}{more}")
     for wf in plan.workflows:
-        where = _shown(wf.path, root)
+        where = relative(wf.path, root)
         if wf.fires:
             note = f" ({wf.reason})" if wf.reason else ""
             typer.echo(f"  fires  {where}{note}")
@@ -77,6 +78,7 @@ def _report(event: TriggerEvent, plan: Plan, root: Path) -> None:
 
 
 def _fire(
+    info: RepoInfo,
     event: TriggerEvent,
     loaded: list[LoadedWorkflow],
     *,
@@ -86,15 +88,14 @@ def _fire(
     state_dir: Path | None,
     jobs: int,
 ) -> None:
-    root = repo_info(Path.cwd()).root
-    plan = plan_with_changes(
+    plan = plan_workflows(
         loaded,
         event=event.name,
         payload=event.payload,
         inputs=inputs,
         changed_files=event.changed_files,
     )
-    _report(event, plan, root)
+    _report(event, plan, info.root)
     firing = plan.firing()
     if dry_run:
         return
@@ -130,8 +131,9 @@ def push(
     jobs: JobsOpt = 0,
 ) -> None:
     """A push to a branch; path filters see the files changed in BEFORE..AFTER."""
-    event = push_event(repo_info(Path.cwd()), ref=ref, before=before, after=after)
-    _fire(event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    info = repo_info(Path.cwd())
+    event = push_event(info, ref=ref, before=before, after=after)
+    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
 
 
 @trigger_app.command("tag")
@@ -144,8 +146,9 @@ def tag(
     jobs: JobsOpt = 0,
 ) -> None:
     """A tag push (refs/tags/NAME)."""
-    event = tag_event(repo_info(Path.cwd()), name)
-    _fire(event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    info = repo_info(Path.cwd())
+    event = tag_event(info, name)
+    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
 
 
 @trigger_app.command("pull_request")
@@ -163,8 +166,9 @@ def pull_request(
     jobs: JobsOpt = 0,
 ) -> None:
     """A pull request event; path filters see the files changed since the merge base."""
+    info = repo_info(Path.cwd())
     event = pull_request_event(
-        repo_info(Path.cwd()),
+        info,
         base=base,
         head=head,
         action=type_,
@@ -172,7 +176,7 @@ def pull_request(
         number=number,
         title=title,
     )
-    _fire(event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
 
 
 @trigger_app.command("workflow_dispatch")
@@ -195,14 +199,13 @@ def workflow_dispatch(
         raise UserError(f"{item.path}: the workflow has no 'workflow_dispatch' trigger")
     checked = validate_dispatch_inputs(item, parse_inputs(input_ or []))
     info = repo_info(Path.cwd())
-    full_ref = ref if ref and ref.startswith("refs/") else None
-    if full_ref is None:
-        full_ref = f"refs/heads/{ref}" if ref else (info.ref or "refs/heads/main")
+    full_ref = branch_ref(ref) if ref else (info.ref or "refs/heads/main")
     payload = dispatch_payload(
-        info, ref=full_ref, inputs=checked.strings, workflow=_shown(item.path, info.root)
+        info, ref=full_ref, inputs=checked.strings, workflow=relative(item.path, info.root)
     )
-    event = TriggerEvent("workflow_dispatch", payload, full_ref, info.sha or "0" * 40, None)
+    event = TriggerEvent("workflow_dispatch", payload, full_ref, info.sha or ZERO_SHA, None)
     _fire(
+        info,
         event,
         loaded,
         inputs=checked.typed,

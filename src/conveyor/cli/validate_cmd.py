@@ -45,9 +45,8 @@ def validate(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Check workflow files (and action.yml files) and report every problem with its place."""
-    targets = paths or [DEFAULT_PATH]
-    files = sum(len(discover_workflows(p)) for p in targets)
-    diagnostics = validate_paths(targets)
+    files = [f for p in paths or [DEFAULT_PATH] for f in discover_workflows(p)]
+    diagnostics = validate_paths(files)
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors
     if output is OutputFormat.JSON:
@@ -55,8 +54,8 @@ def validate(
     else:
         for diagnostic in diagnostics:
             typer.echo(diagnostic.format())
-    noun = "file" if files == 1 else "files"
-    summary = f"{files} {noun} checked: {errors} error(s), {warnings} warning(s)"
+    noun = "file" if len(files) == 1 else "files"
+    summary = f"{len(files)} {noun} checked: {errors} error(s), {warnings} warning(s)"
     if errors:
         # The CLI's one error handler prints the summary on stderr and exits 2.
         raise ValidationFailed(diagnostics, summary)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conveyor.engine.events import StepFinished
+from conveyor.engine.events import Annotation, JobFinished, StepFinished
 from conveyor.engine.status import Conclusion
 
 
@@ -99,3 +99,36 @@ def failure_reason(step: StepFinished) -> str:
     if step.exit_code is not None and step.outcome is not Conclusion.TIMED_OUT:
         return f"exit {step.exit_code}"
     return step.note or verb(step.outcome)
+
+
+def step_detail(event: StepFinished) -> str:
+    """What follows a finished step's name: ``(1.2s)``, ``(exit 1)``, ``(skipped)``."""
+    if event.outcome is Conclusion.SUCCESS:
+        return f"({duration(event.ended_at - event.started_at)})"
+    if event.outcome in (Conclusion.SKIPPED, Conclusion.CANCELLED):
+        why = event.outcome.value
+    else:
+        why = failure_reason(event)
+    if event.conclusion is Conclusion.SUCCESS:
+        why += "; continue-on-error"
+    return f"({why})"
+
+
+def step_line(event: StepFinished, marks: Marks) -> str:
+    """``✓ Run tests (1.2s)``: a finished step, as both consoles print it."""
+    return f"{mark(event.outcome, marks)} {event.step_name} {step_detail(event)}"
+
+
+def job_line(event: JobFinished, seconds: float | None, marks: Marks) -> str:
+    """``✗ job failed (3.4s): note``: a finished job, as both consoles print it."""
+    note = f": {event.note}" if event.note else ""
+    return (
+        f"{mark(event.conclusion, marks)} job {verb(event.conclusion)} ({duration(seconds)}){note}"
+    )
+
+
+def annotation_line(event: Annotation) -> str:
+    """``error file:1:2: title: message``: an annotation, as both consoles print it."""
+    where = location(event.file, event.line, event.col)
+    title = f"{event.title}: " if event.title else ""
+    return f"{event.level}{' ' + where if where else ''}: {title}{one_line(event.message)}"

@@ -16,9 +16,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from conveyor.console.formatting import Marks, duration, location, mark, marks_for, verb
+from conveyor.console.formatting import Marks, annotation_line, job_line, marks_for, step_line
 from conveyor.console.live_view import LiveView, conclusion_style, snapshot
-from conveyor.console.plain import step_detail
 from conveyor.console.rich_summary import render_summary
 from conveyor.console.scrollback import Queued, Scrollback
 from conveyor.console.summary import RunSummary, overall_line, summarise
@@ -169,23 +168,15 @@ class LiveConsole:
     def _lines(self, event: Event) -> list[Queued]:
         if isinstance(event, StepFinished):
             style = conclusion_style(event.outcome) or "dim"
-            text = f"{mark(event.outcome, self._marks)} {event.step_name} {step_detail(event)}"
+            text = step_line(event, self._marks)
             return [self._entry(event.job_key, event.job_key, text, style)]
         if isinstance(event, Annotation):
             prefix = line_prefix(self._tracker, event.run_id, event.job_key, event.step_index)
-            where = location(event.file, event.line, event.col)
-            title = f"{event.title}: " if event.title else ""
-            text = f"{event.level}{' ' + where if where else ''}: {title}{event.message}"
             style = LEVEL_STYLES.get(event.level, "")
-            return [self._entry(event.job_key, prefix, text, style)]
+            return [self._entry(event.job_key, prefix, annotation_line(event), style)]
         if isinstance(event, JobFinished):
-            job = self._tracker.job(event.run_id, event.job_key)
-            seconds = event.ended_at - (event.started_at or job.started_at)
-            note = f": {event.note}" if event.note else ""
-            text = (
-                f"{mark(event.conclusion, self._marks)} job {verb(event.conclusion)}"
-                f" ({duration(seconds)}){note}"
-            )
+            seconds = self._tracker.job(event.run_id, event.job_key).seconds
+            text = job_line(event, seconds, self._marks)
             style = "bold " + (conclusion_style(event.conclusion) or "dim")
             if event.conclusion is Conclusion.SKIPPED:
                 style = "dim"

@@ -64,19 +64,15 @@ def _job_view(job: JobRecord) -> JobView:
         return JobView(job.key, current.name if current else "", job.seen_at, None, None)
     failed = job.failed_step()
     step = failed.name if failed is not None and done.conclusion in FAILED else ""
-    seconds = done.ended_at - (done.started_at or job.started_at)
-    return JobView(job.key, step, job.seen_at, done.conclusion, seconds)
+    return JobView(job.key, step, job.seen_at, done.conclusion, job.seconds)
 
 
 def snapshot(tracker: RunTracker) -> ViewState:
     """The live area's content: runs not yet finished, with all their jobs."""
     runs = []
     for run in tracker.active_runs():
-        subtitle = ""
-        if run.started is not None:
-            subtitle = f"{run.started.event} on {run.started.ref}" if run.started.ref else ""
         jobs = tuple(_job_view(job) for job in run.ordered_jobs())
-        runs.append(RunView(run.run_id, run.title, subtitle, jobs))
+        runs.append(RunView(run.run_id, run.title, run.subtitle, jobs))
     return ViewState(tuple(runs))
 
 

@@ -10,16 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
-from conveyor.console.formatting import (
-    Marks,
-    duration,
-    failure_reason,
-    location,
-    mark,
-    marks_for,
-    one_line,
-    verb,
-)
+from conveyor.console.formatting import Marks, annotation_line, job_line, marks_for, step_line
 from conveyor.console.summary import RunSummary, overall_line, summarise, summary_lines
 from conveyor.console.tracking import RunTracker, line_prefix
 from conveyor.engine.events import (
@@ -33,20 +24,6 @@ from conveyor.engine.events import (
     StepFinished,
     StepStarted,
 )
-from conveyor.engine.status import Conclusion
-
-
-def step_detail(event: StepFinished) -> str:
-    """What follows a finished step's name: ``(1.2s)``, ``(exit 1)``, ``(skipped)``."""
-    if event.outcome is Conclusion.SUCCESS:
-        return f"({duration(event.ended_at - event.started_at)})"
-    if event.outcome in (Conclusion.SKIPPED, Conclusion.CANCELLED):
-        why = event.outcome.value
-    else:
-        why = failure_reason(event)
-    if event.conclusion is Conclusion.SUCCESS:
-        why += "; continue-on-error"
-    return f"({why})"
 
 
 class PlainConsole:
@@ -116,20 +93,11 @@ class PlainConsole:
         if isinstance(event, StepStarted):
             return [f"[{event.job_key}] {m.start} {event.step_name}"]
         if isinstance(event, StepFinished):
-            sign = mark(event.outcome, m)
-            return [f"[{event.job_key}] {sign} {event.step_name} {step_detail(event)}"]
+            return [f"[{event.job_key}] {step_line(event, m)}"]
         if isinstance(event, Annotation):
             prefix = self._prefix(event.run_id, event.job_key, event.step_index)
-            where = location(event.file, event.line, event.col)
-            title = f"{event.title}: " if event.title else ""
-            where = f" {where}" if where else ""
-            return [f"[{prefix}] {event.level}{where}: {title}{one_line(event.message)}"]
+            return [f"[{prefix}] {annotation_line(event)}"]
         if isinstance(event, JobFinished):
-            job = self._tracker.job(event.run_id, event.job_key)
-            seconds = event.ended_at - (event.started_at or job.started_at)
-            note = f": {event.note}" if event.note else ""
-            return [
-                f"[{event.job_key}] {mark(event.conclusion, m)} job {verb(event.conclusion)}"
-                f" ({duration(seconds)}){note}"
-            ]
+            seconds = self._tracker.job(event.run_id, event.job_key).seconds
+            return [f"[{event.job_key}] {job_line(event, seconds, m)}"]
         return []

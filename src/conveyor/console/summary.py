@@ -76,9 +76,6 @@ class RunSummary:
 
 def _job_row(job: JobRecord) -> JobRow:
     done = job.finished
-    seconds = None
-    if done is not None:
-        seconds = done.ended_at - (done.started_at or job.started_at)
     failed = ""
     step = job.failed_step()
     if step is not None and step.finished is not None:
@@ -87,7 +84,8 @@ def _job_row(job: JobRecord) -> JobRow:
         failed = done.note
     elif done is None and job.current_step is not None:
         failed = f"{job.step_name(job.current_step)} (did not finish)"
-    return JobRow(job.key, done.conclusion if done else None, seconds, job.finished_steps, failed)
+    conclusion = done.conclusion if done else None
+    return JobRow(job.key, conclusion, job.seconds, job.finished_steps, failed)
 
 
 def summarise(run: RunRecord) -> RunSummary:
@@ -99,12 +97,9 @@ def summarise(run: RunRecord) -> RunSummary:
         if (finished := job.steps[index].finished) is not None
         and (text := finished.summary.strip())
     ]
-    subtitle = ""
-    if run.started is not None:
-        subtitle = f"{run.started.event} on {run.started.ref}" if run.started.ref else ""
     return RunSummary(
         title=run.title,
-        subtitle=subtitle,
+        subtitle=run.subtitle,
         rows=tuple(_job_row(job) for job in jobs),
         step_summaries=tuple(summaries),
         conclusion=run.conclusion,

@@ -58,6 +58,12 @@ class JobRecord:
         return None
 
     @property
+    def seconds(self) -> float | None:
+        """How long the job took, once it finished."""
+        done = self.finished
+        return None if done is None else done.ended_at - (done.started_at or self.started_at)
+
+    @property
     def finished_steps(self) -> int:
         return sum(1 for step in self.steps.values() if step.finished is not None)
 
@@ -77,6 +83,12 @@ class RunRecord:
             return f"run {self.run_id}"
         name = self.started.workflow_name or self.started.workflow_path
         return f"{name} #{self.started.run_number}"
+
+    @property
+    def subtitle(self) -> str:
+        """``push on refs/heads/main``; empty until the run started, or without a ref."""
+        started = self.started
+        return f"{started.event} on {started.ref}" if started is not None and started.ref else ""
 
     @property
     def conclusion(self) -> Conclusion | None:

@@ -60,6 +60,11 @@ def resolve_inputs(
     return values, warnings
 
 
+def action_repository(uses: str) -> str:
+    """``github.action_repository``: ``owner/repo`` of ``owner/repo@ref``; "" for a local action."""
+    return "" if uses.startswith(".") else uses.split("@", 1)[0]
+
+
 def input_env(inputs: dict[str, str]) -> dict[str, str]:
     """``INPUT_<NAME>``: upper-cased, spaces replaced by ``_`` (as the runner does)."""
     return {f"INPUT_{name.replace(' ', '_').upper()}": value for name, value in inputs.items()}

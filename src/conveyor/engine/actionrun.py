@@ -7,7 +7,6 @@ from typing import Any
 
 from conveyor.engine import exprs
 from conveyor.engine.actionmeta import DOCKER_MESSAGE, load_action_meta, resolve_inputs, runs_using
-from conveyor.engine.emitter import StepLog
 from conveyor.engine.jobstate import JobState, PostStep
 from conveyor.engine.ports import ActionContext, ActionResult, ResolvedAction
 from conveyor.engine.status import Conclusion
@@ -92,7 +91,7 @@ def run_builtin(call: StepCall, action: ResolvedAction, inputs: dict[str, Any]) 
     if post is not None:
 
         def run_post(index: int) -> bool:
-            context.output = StepLog(job.wf.emitter, job.wf.run_id, job.key, index)
+            context.output = job.log(index)
             return apply_action_result(job, post(context)).outcome is Conclusion.SUCCESS
 
         job.posts.append(PostStep(f"Post {action.uses}", "always()", run_post))

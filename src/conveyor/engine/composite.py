@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine import exprs
+from conveyor.engine.actionmeta import action_repository
 from conveyor.engine.jobstate import StepScope
 from conveyor.engine.status import Conclusion
 from conveyor.engine.steprun import StepCall, StepDone, run_steps
@@ -32,7 +33,7 @@ def run_composite(
         defaults={},
         step_index=index,
         action_path=str(directory),
-        action_repository=uses.split("@", 1)[0] if not uses.startswith(".") else "",
+        action_repository=action_repository(uses),
         inputs=dict(inputs),
         depth=depth,
     )

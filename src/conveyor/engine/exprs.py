@@ -69,12 +69,11 @@ def env_map(value: Any, contexts: Contexts) -> dict[str, str]:
 
 
 def condition(cond: Any, contexts: Contexts, *, failed: bool, cancelled: bool) -> bool:
-    """``if:`` semantics: missing means ``success()``; booleans are taken as is."""
+    """``if:`` semantics: missing means ``success()``; a literal boolean or number also
+    needs ``success()``, as does an expression without a status function."""
     if cond is None or cond == "":
         return not failed and not cancelled
-    if isinstance(cond, bool):
-        return cond and not failed and not cancelled
-    if isinstance(cond, int | float):
+    if isinstance(cond, int | float):  # booleans included
         return bool(cond) and not failed and not cancelled
     status = Status(failed=failed, cancelled=cancelled)
     return evaluate_if(str(cond), contexts, status=status, hash_files=_hasher(contexts))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from conveyor.engine import exprs
@@ -13,13 +14,13 @@ from conveyor.engine.actionmeta import DOCKER_MESSAGE
 from conveyor.engine.concurrency import concurrency_spec
 from conveyor.engine.contexts import runner_context
 from conveyor.engine.emitter import StepLog
-from conveyor.engine.events import JobFinished, JobStarted, StepFinished, StepStarted
-from conveyor.engine.jobstate import JobState, StepScope
+from conveyor.engine.events import JobFinished, JobStarted
+from conveyor.engine.jobstate import JobState, PostStep, StepScope
 from conveyor.engine.platforms import place
 from conveyor.engine.prestep import run_pre_steps
 from conveyor.engine.runstate import JobCall, JobOutcome
 from conveyor.engine.status import Conclusion
-from conveyor.engine.steprun import run_steps
+from conveyor.engine.steprun import StepDone, run_job_step, run_steps
 from conveyor.errors import ConveyorError
 
 DEFAULT_TIMEOUT_MINUTES = 360.0
@@ -172,27 +173,20 @@ def _run_posts(scope: StepScope) -> None:
     if job.cancel.is_set():  # fail-fast or timeout: cleanup still runs unless the run stops
         job.cancel = job.wf.control.event()
     for post in reversed(job.posts):
-        index = job.next_index()
-        started = time.time()
-        emitter = job.wf.emitter
-        emitter.emit(StepStarted(job.wf.run_id, job.key, index, post.name, started))
-        ctx = scope.contexts(scope.env_context())
-        cancelled = job.control.cancelled
-        try:
-            wanted = exprs.condition(post.condition, ctx, failed=scope.failed, cancelled=cancelled)
-            ok = post.run(index) if wanted else True
-            result = Conclusion.SUCCESS if ok else Conclusion.FAILURE
-            result = result if wanted else Conclusion.SKIPPED
-        except ConveyorError as exc:
-            StepLog(emitter, job.wf.run_id, job.key, index).error(str(exc))
-            result = Conclusion.FAILURE
-        if result is Conclusion.FAILURE:
-            scope.failed = True
-        emitter.emit(
-            StepFinished(
-                job.wf.run_id, job.key, index, post.name, result, result, None, started, time.time()
-            )
-        )
+        run_job_step(scope, post.name, partial(_run_post, scope, post))
+
+
+def _run_post(scope: StepScope, post: PostStep, index: int) -> StepDone:
+    job = scope.job
+    ctx = scope.contexts(scope.env_context())
+    cancelled = job.control.cancelled
+    try:
+        if not exprs.condition(post.condition, ctx, failed=scope.failed, cancelled=cancelled):
+            return StepDone(Conclusion.SKIPPED)
+        return StepDone(Conclusion.SUCCESS if post.run(index) else Conclusion.FAILURE)
+    except ConveyorError as exc:
+        job.log(index).error(str(exc))
+        return StepDone(Conclusion.FAILURE)
 
 
 def _outputs(scope: StepScope, spec: dict[str, Any]) -> dict[str, str]:
@@ -201,7 +195,7 @@ def _outputs(scope: StepScope, spec: dict[str, Any]) -> dict[str, str]:
         return {}
     job = scope.job
     ctx = scope.contexts(scope.env_context())
-    log = StepLog(job.wf.emitter, job.wf.run_id, job.key, None)
+    log = job.log(None)
     masker = job.wf.services.masker
     outputs: dict[str, str] = {}
     for name, value in declared.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine.contexts import base_process_env, default_env
+from conveyor.engine.emitter import StepLog
 from conveyor.engine.ports import ResolvedAction
 from conveyor.engine.runstate import Control, WorkflowRun
 
@@ -50,6 +51,10 @@ class JobState:
         index = self._index
         self._index += 1
         return index
+
+    def log(self, step_index: int | None) -> StepLog:
+        """Where a step of this job (or, with None, the job itself) logs."""
+        return StepLog(self.wf.emitter, self.wf.run_id, self.key, step_index)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.time())

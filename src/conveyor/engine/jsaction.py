@@ -8,11 +8,12 @@ later ones as ``STATE_*``.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.engine.actionmeta import input_env
+from conveyor.engine.actionmeta import action_repository, input_env
 from conveyor.engine.emitter import StepLog
 from conveyor.engine.jobstate import PostStep, StepScope
 from conveyor.engine.ports import StepRequest
@@ -27,46 +28,54 @@ from conveyor.engine.steprun import (
 )
 
 
-def _request(
-    scope: StepScope,
-    *,
-    name: str,
-    directory: Path,
-    script: str,
-    env: dict[str, str],
-    ctx: dict[str, Any],
-    state_key: str,
-    timeout: float | None,
-    inputs: dict[str, str],
-    uses: str,
-) -> StepRequest:
-    job = scope.job
-    node = shutil.which("node") or "node"
-    github = {
-        **ctx["github"],
-        "action": state_key,
-        "action_path": str(directory),
-        "action_repository": "" if uses.startswith(".") else uses.split("@", 1)[0],
-        "action_ref": uses.split("@", 1)[1] if "@" in uses else "",
-    }
-    process_env = job.process_env(github, env)
-    process_env.update(input_env(inputs))
-    return StepRequest(
-        name=name,
-        working_directory=job.workspace,
-        env=process_env,
-        argv=[node, str(directory / script)],
-        timeout_seconds=timeout,
-        temp_dir=job.temp,
-        state=dict(job.action_state.get(state_key, {})),
-    )
+@dataclass(frozen=True)
+class _NodeAction:
+    """A JavaScript action as one step uses it: ``pre``, ``main`` and ``post`` each run one
+    of its scripts, sharing ``$GITHUB_STATE`` under ``state_key``."""
+
+    scope: StepScope
+    uses: str
+    directory: Path
+    inputs: dict[str, str]
+    state_key: str
+
+    def run(
+        self,
+        script: str,
+        *,
+        name: str,
+        env: dict[str, str],
+        ctx: dict[str, Any],
+        log: StepLog,
+        timeout: float | None = None,
+    ) -> StepDone:
+        scope, job, uses = self.scope, self.scope.job, self.uses
+        github = {
+            **ctx["github"],
+            "action": self.state_key,
+            "action_path": str(self.directory),
+            "action_repository": action_repository(uses),
+            "action_ref": uses.split("@", 1)[1] if "@" in uses else "",
+        }
+        process_env = job.process_env(github, env)
+        process_env.update(input_env(self.inputs))
+        request = StepRequest(
+            name=name,
+            working_directory=job.workspace,
+            env=process_env,
+            argv=[shutil.which("node") or "node", str(self.directory / script)],
+            timeout_seconds=timeout,
+            temp_dir=job.temp,
+            state=dict(job.action_state.get(self.state_key, {})),
+        )
+        result = run_request(scope, request, log)
+        if result.state:
+            job.action_state.setdefault(self.state_key, {}).update(result.state)
+        return finish_process(scope, result, request)
 
 
-def _run_phase(scope: StepScope, request: StepRequest, log: StepLog, state_key: str) -> StepDone:
-    result = run_request(scope, request, log)
-    if result.state:
-        scope.job.action_state.setdefault(state_key, {}).update(result.state)
-    return finish_process(scope, result, request)
+def _state_key(spec: dict[str, Any], uses: str, position: int) -> str:
+    return str(spec.get("id") or f"__{uses}_{position}")
 
 
 def run_node_main(
@@ -77,50 +86,26 @@ def run_node_main(
     meta: dict[str, Any],
     inputs: dict[str, str],
 ) -> StepDone:
-    scope, spec, env, log, position = call.scope, call.spec, call.env, call.log, call.position
+    scope, spec, env, log = call.scope, call.spec, call.env, call.log
     runs = meta.get("runs") or {}
     main = runs.get("main")
     if not main:
         return fail(f"action '{uses}' has no runs.main")
-    state_key = str(spec.get("id") or f"__{uses}_{position}")
+    action = _NodeAction(scope, uses, directory, inputs, _state_key(spec, uses, call.position))
     ctx = scope.contexts(env)
-    request = _request(
-        scope,
-        name=uses,
-        directory=directory,
-        script=str(main),
-        env=env,
-        ctx=ctx,
-        state_key=state_key,
-        timeout=step_timeout(spec, ctx),
-        inputs=inputs,
-        uses=uses,
+    done = action.run(
+        str(main), name=uses, env=env, ctx=ctx, log=log, timeout=step_timeout(spec, ctx)
     )
-    done = _run_phase(scope, request, log, state_key)
     post = runs.get("post")
     if post:
-        job = scope.job
+        job, name = scope.job, f"Post {uses}"
 
         def run_post(index: int) -> bool:
-            post_log = StepLog(job.wf.emitter, job.wf.run_id, job.key, index)
-            post_request = _request(
-                scope,
-                name=f"Post {uses}",
-                directory=directory,
-                script=str(post),
-                env=env,
-                ctx=ctx,
-                state_key=state_key,
-                timeout=None,
-                inputs=inputs,
-                uses=uses,
-            )
-            return _run_phase(scope, post_request, post_log, state_key).outcome is (
-                Conclusion.SUCCESS
-            )
+            ran = action.run(str(post), name=name, env=env, ctx=ctx, log=job.log(index))
+            return ran.outcome is Conclusion.SUCCESS
 
         condition = str(runs.get("post-if") or "always()")
-        job.posts.append(PostStep(f"Post {uses}", condition, run_post))
+        job.posts.append(PostStep(name, condition, run_post))
     return done
 
 
@@ -134,28 +119,15 @@ def run_node_pre(
     inputs: dict[str, str],
     position: int,
     index: int,
-) -> StepDone | None:
-    """Run the action's ``pre`` script if it has one (and ``pre-if`` allows); else None."""
+) -> StepDone:
+    """Run the action's ``pre`` script if it has one and ``pre-if`` allows; else skip it."""
     runs = meta.get("runs") or {}
     pre = runs.get("pre")
     if not pre:
-        return None
+        return StepDone(Conclusion.SKIPPED)
     env = scope.env_context()
     ctx = scope.contexts(env)
     if not exprs.condition(runs.get("pre-if") or "always()", ctx, failed=False, cancelled=False):
-        return None
-    state_key = str(spec.get("id") or f"__{uses}_{position}")
-    log = StepLog(scope.job.wf.emitter, scope.job.wf.run_id, scope.job.key, index)
-    request = _request(
-        scope,
-        name=f"Pre {uses}",
-        directory=directory,
-        script=str(pre),
-        env=env,
-        ctx=ctx,
-        state_key=state_key,
-        timeout=None,
-        inputs=inputs,
-        uses=uses,
-    )
-    return _run_phase(scope, request, log, state_key)
+        return StepDone(Conclusion.SKIPPED)
+    action = _NodeAction(scope, uses, directory, inputs, _state_key(spec, uses, position))
+    return action.run(str(pre), name=f"Pre {uses}", env=env, ctx=ctx, log=scope.job.log(index))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,11 +57,6 @@ def step_name(spec: dict[str, Any], ctx: exprs.Contexts) -> str:
     return f"Run {spec.get('uses', '')}".strip()
 
 
-def log_for(scope: StepScope, index: int) -> StepLog:
-    job = scope.job
-    return StepLog(job.wf.emitter, job.wf.run_id, job.key, index)
-
-
 def run_steps(scope: StepScope, steps: list[dict[str, Any]]) -> None:
     for position, spec in enumerate(steps):
         run_step(scope, spec, position)
@@ -74,7 +70,7 @@ def run_step(scope: StepScope, spec: dict[str, Any], position: int) -> None:
     name = step_name(spec, ctx)
     index = job.next_index() if top else scope.step_index
     assert index is not None
-    log = log_for(scope, index)
+    log = job.log(index)
     step_id = str(spec.get("id") or f"__step{position}")
     started = time.time()
     if top:
@@ -118,6 +114,32 @@ def run_step(scope: StepScope, spec: dict[str, Any], position: int) -> None:
                 done.note,
             )
         )
+
+
+def run_job_step(scope: StepScope, name: str, body: Callable[[int], StepDone]) -> None:
+    """A step the job adds around its own (an action's ``pre`` or ``post``): the next index,
+    start and finish events around ``body(index)``; a failure fails the job."""
+    job = scope.job
+    index = job.next_index()
+    started = time.time()
+    job.wf.emitter.emit(StepStarted(job.wf.run_id, job.key, index, name, started))
+    done = body(index)
+    if done.outcome is Conclusion.FAILURE:
+        scope.failed = True
+    job.wf.emitter.emit(
+        StepFinished(
+            job.wf.run_id,
+            job.key,
+            index,
+            name,
+            done.outcome,
+            done.outcome,
+            done.exit_code,
+            started,
+            time.time(),
+            note=done.note,
+        )
+    )
 
 
 def _context_value(conclusion: Conclusion) -> str:

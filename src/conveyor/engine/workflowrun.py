@@ -156,13 +156,15 @@ class WorkflowJobs:
         if not wanted:
             return self._record(job_id, Conclusion.SKIPPED, "")
         fail_fast = exprs.truthy(strategy.get("fail-fast", True), ctx)
-        limit = strategy.get("max-parallel")
+        limit = int(strategy["max-parallel"]) if strategy.get("max-parallel") else None
         group = wf.control.child()
         units = [
-            self._unit(job_id, ctx, combo, (i, len(combos)), fail_fast=fail_fast, group=group)
+            self._unit(
+                job_id, ctx, combo, (i, len(combos)), fail_fast=fail_fast, limit=limit, group=group
+            )
             for i, combo in enumerate(combos)
         ]
-        return Expansion(units, limit=int(limit) if limit else None)
+        return Expansion(units, limit=limit)
 
     def _unit(
         self,
@@ -172,11 +174,11 @@ class WorkflowJobs:
         position: tuple[int, int],
         *,
         fail_fast: bool,
+        limit: int | None,
         group: Control,
     ) -> Callable[[], JobOutcome]:
         spec = self.jobs[job_id]
         index, total = position
-        limit = (exprs.render(spec.get("strategy") or {}, base) or {}).get("max-parallel")
         key = self.wf.key_prefix + (matrix_key(job_id, combo) if total > 1 or combo else job_id)
         ctx = dict(base)
         ctx["matrix"] = combo
@@ -184,7 +186,7 @@ class WorkflowJobs:
             "fail-fast": fail_fast,
             "job-index": index,
             "job-total": total,
-            "max-parallel": int(limit) if limit else total,
+            "max-parallel": total if limit is None else limit,
         }
 
         def unit() -> JobOutcome:

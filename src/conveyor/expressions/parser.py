@@ -135,20 +135,19 @@ class _Parser:
         return self.height(cls(tuple(nodes), getattr(first, "pos", 0)), height + 1)
 
     def parse_equality(self) -> tuple[Node, int]:
-        left, height = self.parse_comparison()
-        while self.is_op(_EQUALITY):
-            op = self.take().raw
-            right, h = self.parse_comparison()
-            left, height = self.height(
-                Compare(op, left, right, getattr(left, "pos", 0)), max(height, h) + 1
-            )
-        return left, height
+        return self._binary(_EQUALITY, self.parse_comparison)
 
     def parse_comparison(self) -> tuple[Node, int]:
-        left, height = self.parse_unary()
-        while self.is_op(_COMPARISON):
+        return self._binary(_COMPARISON, self.parse_unary)
+
+    def _binary(
+        self, ops: frozenset[str], operand: Callable[[], tuple[Node, int]]
+    ) -> tuple[Node, int]:
+        """Left-associative ``operand (op operand)*`` for the comparison operators ``ops``."""
+        left, height = operand()
+        while self.is_op(ops):
             op = self.take().raw
-            right, h = self.parse_unary()
+            right, h = operand()
             left, height = self.height(
                 Compare(op, left, right, getattr(left, "pos", 0)), max(height, h) + 1
             )

@@ -7,7 +7,7 @@ expression), so callers can map them onto a file position.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,10 +66,12 @@ def find_expressions(text: str) -> list[Span]:
     return spans
 
 
-def parse_at(expr: str, text: str, offset: int) -> Node:
+def parse_at(
+    expr: str, text: str, offset: int, *, named_values: Collection[str] | None = None
+) -> Node:
     """Parse ``expr`` found at ``text[offset]``; errors get columns within ``text``."""
     try:
-        return parse(expr)
+        return parse(expr, named_values=named_values)
     except ExpressionSyntaxError as exc:
         raise ExpressionSyntaxError(
             exc.message, expression=text, column=offset + max(exc.column, 1)

@@ -93,13 +93,6 @@ def _guard(check: Any) -> EventFilterResult:
     return result
 
 
-def _join(ref_reason: str, paths: EventFilterResult) -> EventFilterResult:
-    if not paths.fires:
-        return paths
-    reason = "; ".join(r for r in (ref_reason, paths.reason) if r)
-    return EventFilterResult(True, reason)
-
-
 def check_push_filters(
     config: Mapping[str, Any] | None, *, ref: str, changed_files: Sequence[str] | None
 ) -> EventFilterResult:
@@ -131,10 +124,10 @@ def check_push_filters(
                     return stop
             elif has_tag:
                 return EventFilterResult(False, "only tag filters are defined; branch pushes skip")
-            return _join("", _paths_check(cfg, changed_files))
+            return _paths_check(cfg, changed_files)
         if has_branch or has_tag:
             return EventFilterResult(False, f"ref '{ref}' is neither a branch nor a tag")
-        return _join("", _paths_check(cfg, changed_files))
+        return _paths_check(cfg, changed_files)
 
     return _guard(check)
 
@@ -160,6 +153,6 @@ def check_pull_request_filters(
         stop = _ref_check(cfg, "branches", name, "base branch")
         if stop is not None:
             return stop
-        return _join("", _paths_check(cfg, changed_files))
+        return _paths_check(cfg, changed_files)
 
     return _guard(check)

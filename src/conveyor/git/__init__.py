@@ -4,8 +4,8 @@ Every git call goes through :func:`git`, which raises one :class:`GitError` show
 the command and its output.
 """
 
-from conveyor.git.command import GitError, git, git_out
-from conveyor.git.diff import changed_files, changed_files_merge_base
+from conveyor.git.command import GitError, git, git_out, resolve_commit
+from conveyor.git.diff import changed_files, changed_files_merge_base, commit_files
 from conveyor.git.remotes import repository_from_url
 from conveyor.git.repo import RepoInfo, repo_info
 
@@ -14,8 +14,10 @@ __all__ = [
     "RepoInfo",
     "changed_files",
     "changed_files_merge_base",
+    "commit_files",
     "git",
     "git_out",
     "repo_info",
     "repository_from_url",
+    "resolve_commit",
 ]

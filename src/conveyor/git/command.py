@@ -72,3 +72,12 @@ def git_out(*args: str, cwd: Path | str) -> str | None:
     """stdout of a git command, stripped; None when it fails (for optional facts)."""
     rc, out, _ = git(*args, cwd=cwd, check=False)
     return out.strip() if rc == 0 else None
+
+
+def resolve_commit(root: Path | str, *candidates: str) -> str | None:
+    """The commit the first resolvable candidate (sha, ref, ``rev~1``...) points at, or None."""
+    for candidate in candidates:
+        sha = git_out("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=root)
+        if sha:
+            return sha
+    return None

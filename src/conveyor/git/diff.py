@@ -1,4 +1,4 @@
-"""Which files changed between two commits (for path filters of triggers)."""
+"""Which files changed between two commits, or in one commit (for path filters of triggers)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from pathlib import Path
 from conveyor.git.command import git
 
 
+def _sorted_names(out: str) -> list[str]:
+    return sorted({name for name in out.split("\0") if name})
+
+
 def _names(root: Path | str, spec: str) -> list[str]:
     _, out, _ = git("diff", "--name-only", "--no-renames", "-z", spec, "--", cwd=root)
-    return sorted({name for name in out.split("\0") if name})
+    return _sorted_names(out)
 
 
 def changed_files(root: Path | str, base: str, head: str) -> list[str]:
@@ -20,3 +24,12 @@ def changed_files(root: Path | str, base: str, head: str) -> list[str]:
 def changed_files_merge_base(root: Path | str, base: str, head: str) -> list[str]:
     """Paths changed on ``head`` since it forked from ``base`` (``git diff base...head``)."""
     return _names(root, f"{base}...{head}")
+
+
+def commit_files(root: Path | str, sha: str) -> list[str]:
+    """Paths one commit touched (every file of a root commit), sorted."""
+    _, out, _ = git(
+        "diff-tree", "--no-commit-id", "--name-only", "--no-renames", "-r", "-z", "--root", sha,
+        cwd=root,
+    )  # fmt: skip
+    return _sorted_names(out)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor.git.command import GitError, git, git_out
+from conveyor.git.command import GitError, git, git_out, resolve_commit
 from conveyor.git.remotes import repository_from_url
 
 STATE_DIR_NAME = ".conveyor"
@@ -85,7 +85,7 @@ def repo_info(path: Path | str) -> RepoInfo:
     if not top:
         return _not_a_repo(start)
     root = Path(top)
-    sha = git_out("rev-parse", "--verify", "--quiet", "HEAD^{commit}", cwd=root)
+    sha = resolve_commit(root, "HEAD")
     branch = git_out("symbolic-ref", "--quiet", "--short", "HEAD", cwd=root)
     ref: str | None = None
     ref_name: str | None = None

@@ -163,11 +163,15 @@ def plan_workflow(
     payload: Mapping[str, Any],
     inputs: Mapping[str, Any] | None = None,
     document: Document | None = None,
+    changed_files: Sequence[str] | None = None,
 ) -> WorkflowPlan:
-    """Plan one workflow model; raises :class:`WorkflowInvalid` for problems found."""
+    """Plan one workflow model; raises :class:`WorkflowInvalid` for problems found.
+
+    ``changed_files`` decides ``paths``/``paths-ignore`` (None: not known, not evaluated).
+    """
     problems = _Problems(path, document)
     name = workflow.name or path
-    fired = event_fires(event_configs(workflow), event, payload)
+    fired = event_fires(event_configs(workflow), event, payload, changed_files)
     if not fired.fires:
         return WorkflowPlan(path, name, False, fired.reason, [])
     try:
@@ -195,8 +199,10 @@ def plan_workflows(
     event: str,
     payload: Mapping[str, Any] | None = None,
     inputs: Mapping[str, Any] | None = None,
+    changed_files: Sequence[str] | None = None,
 ) -> Plan:
-    """Plan every loaded workflow for ``event``; ``payload`` defaults to a push to main.
+    """Plan every loaded workflow for ``event``; ``payload`` defaults to a push to main;
+    ``changed_files`` (from git) decides path filters.
 
     Raises :class:`WorkflowInvalid` with every error diagnostic when any workflow has
     load/validation errors or the planner finds a problem.
@@ -206,7 +212,7 @@ def plan_workflows(
     plans: list[WorkflowPlan] = []
     for item in loaded:
         path = str(item.path)
-        errors = [d for d in item.diagnostics if d.is_error]
+        errors = item.errors
         if errors or item.model is None:
             diagnostics.extend(errors or [Diagnostic(path, 1, 1, "workflow not loaded", "load")])
             continue
@@ -219,6 +225,7 @@ def plan_workflows(
                     payload=data,
                     inputs=inputs,
                     document=item.document,
+                    changed_files=changed_files,
                 )
             )
         except WorkflowInvalid as exc:

@@ -18,8 +18,7 @@ from conveyor.expressions import (
     parse,
     referenced_contexts,
 )
-
-OPEN = "${{"
+from conveyor.expressions.templates import OPEN
 
 
 class DynamicValue(Exception):

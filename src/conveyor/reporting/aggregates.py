@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.reporting.model import TierTotals
-from conveyor.results.model import FAILING, FLAKY, PASSED, SKIPPED
 
 SUMMARIES = Path("results") / "summaries"
 _FIELDS = ("passed", "failed", "skipped", "flaky", "quarantined", "duration")
@@ -30,16 +29,7 @@ def count_rows(rows: Iterable[Any]) -> dict[int, dict[str, TierTotals]]:
             continue
         tier = str(row.tier or "default")
         totals = found.setdefault(int(row.run_id), {}).setdefault(tier, TierTotals(tier))
-        totals.duration += float(row.duration or 0.0)
-        status = str(row.status)
-        if status == PASSED:
-            totals.passed += 1
-        elif status == SKIPPED:
-            totals.skipped += 1
-        elif status == FLAKY:
-            totals.flaky += 1
-        elif status in FAILING:
-            totals.failed += 1
+        totals.count(str(row.status), row.duration)
     return found
 
 

@@ -22,7 +22,7 @@ from conveyor.reporting.model import (
     Report,
     TierTotals,
 )
-from conveyor.results.model import FAILING, FLAKY, PASSED, SKIPPED
+from conveyor.results.model import FAILING, FLAKY
 from conveyor.results.quarantine import quarantined_among
 from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
@@ -90,7 +90,8 @@ def build_report(
     run = connection.execute(select(RunRow).where(RunRow.id == run_id)).first()
     c = RESULTS.c
     rows = list(connection.execute(select(RESULTS).where(c.run_id == run_id).order_by(c.id)).all())
-    if run is None and not rows and (state_dir is None or not aggregates.load(state_dir, run_id)):
+    kept_tiers = aggregates.load(state_dir, run_id) if state_dir is not None else []
+    if run is None and not rows and not kept_tiers:
         raise UserError(f"run {run_id} not found and no test results recorded for it")
     sources = {
         int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "")
@@ -103,15 +104,12 @@ def build_report(
     flaky: list[FlakyItem] = []
     for r in rows:
         tier_name = str(r.tier or "default")
-        totals = tiers.setdefault(tier_name, TierTotals(tier_name))
-        totals.duration += float(r.duration or 0.0)
         status = str(r.status)
-        if status == PASSED:
-            totals.passed += 1
-        elif status == SKIPPED:
-            totals.skipped += 1
-        elif status == FLAKY:
-            totals.flaky += 1
+        is_q = status in FAILING and str(r.test_id) in quarantined
+        tiers.setdefault(tier_name, TierTotals(tier_name)).count(
+            status, r.duration, quarantined=is_q
+        )
+        if status == FLAKY:
             flaky.append(
                 FlakyItem(
                     str(r.test_id),
@@ -121,11 +119,6 @@ def build_report(
                 )
             )
         elif status in FAILING:
-            is_q = str(r.test_id) in quarantined
-            if is_q:
-                totals.quarantined += 1
-            else:
-                totals.failed += 1
             error, details = _first_line(str(r.message or ""))
             failures.append(
                 FailureItem(
@@ -142,10 +135,8 @@ def build_report(
                     quarantined=is_q,
                 )
             )
-    if state_dir is not None:
-        for kept in aggregates.load(state_dir, run_id):
-            if kept.name not in tiers:
-                tiers[kept.name] = kept
+    for kept in kept_tiers:
+        tiers.setdefault(kept.name, kept)
     conclusion = str(run.conclusion) if run is not None and run.conclusion else None
     broken = any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS
     started = float(run.started_at) if run is not None and run.started_at else None

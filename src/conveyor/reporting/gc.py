@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
 
+from conveyor.engine.status import RunState
 from conveyor.reporting import aggregates
 from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
 
 RUN_DIRS = ("logs", "work", "artifacts/runs", "results")
-_DONE = "completed"
+_DONE = RunState.COMPLETED.value
 
 
 @dataclass(slots=True)

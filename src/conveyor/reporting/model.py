@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conveyor.results.model import FAILING, FLAKY, PASSED, SKIPPED
+
 PASSED_VERDICT = "passed"
 FAILED_VERDICT = "failed"
 
@@ -18,6 +20,22 @@ class TierTotals:
     flaky: int = 0
     quarantined: int = 0  # failures of quarantined tests (reported, not counted)
     duration: float = 0.0
+
+    def count(self, status: str, duration: float | None, *, quarantined: bool = False) -> None:
+        """Add one result row: its duration and its status (a failure of a quarantined test
+        counts as quarantined; other statuses are not counted)."""
+        self.duration += float(duration or 0.0)
+        if status == PASSED:
+            self.passed += 1
+        elif status == SKIPPED:
+            self.skipped += 1
+        elif status == FLAKY:
+            self.flaky += 1
+        elif status in FAILING:
+            if quarantined:
+                self.quarantined += 1
+            else:
+                self.failed += 1
 
     @property
     def total(self) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
 from conveyor.errors import UserError
+from conveyor.results.flaky import DAY
 from conveyor.results.model import PASSED, junit_id_for_nodeid
 from conveyor.results.tables import RESULTS
 
@@ -76,3 +78,8 @@ def recorded_durations(
         elif (alias := junit_id_for_nodeid(test)) in means:
             found[test] = means[alias]
     return found
+
+
+def recent_durations(connection: Connection, ids: Iterable[str]) -> dict[str, float]:
+    """:func:`recorded_durations` over the last :data:`RECENT_DAYS` days."""
+    return recorded_durations(connection, ids, time.time() - RECENT_DAYS * DAY)

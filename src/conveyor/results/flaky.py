@@ -16,8 +16,9 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from conveyor.results.model import FAILING, FLAKY, PASSED
 from conveyor.results.tables import RESULTS
@@ -46,12 +47,25 @@ class FlakyTest:
         return self.flips / (self.runs - 1) if self.runs > 1 else 0.0
 
 
+def count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """SQL: how many rows of the group meet ``condition``."""
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _status_counts() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]:
+    """SQL: how many rows of the group passed, failed (or errored), were flaky."""
+    status = RESULTS.c.status
+    return (
+        count_where(status == PASSED),
+        count_where(status.in_(sorted(FAILING))),
+        count_where(status == FLAKY),
+    )
+
+
 def _same_commit(connection: Connection, since: float) -> dict[str, int]:
     """test id -> number of commits where it both passed and failed (or was flaky)."""
     c = RESULTS.c
-    passed = func.sum(case((c.status == PASSED, 1), else_=0))
-    failed = func.sum(case((c.status.in_(sorted(FAILING)), 1), else_=0))
-    flaky = func.sum(case((c.status == FLAKY, 1), else_=0))
+    passed, failed, flaky = _status_counts()
     per_commit = (
         select(c.test_id)
         .where(c.recorded_at >= since, c.commit != "")
@@ -63,36 +77,27 @@ def _same_commit(connection: Connection, since: float) -> dict[str, int]:
     return {str(test_id): int(count) for test_id, count in connection.execute(query)}
 
 
-def _runs(
-    connection: Connection, since: float, branch: str
-) -> Iterator[tuple[str, tuple[str, int], bool, float]]:
-    """(test id, run key, failed?, time) per test and run on ``branch``, by test then time."""
+def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[str, bool]]:
+    """(test id, failed?) per test and run on ``branch``, by test then time."""
     c = RESULTS.c
     failed = func.max(case((c.status.in_(sorted(FAILING)), 1), else_=0))
     passed = func.max(case((c.status.in_((PASSED, FLAKY)), 1), else_=0))
     run_key = func.coalesce(c.run_id, -c.ingest_id)
     query = (
-        select(c.test_id, run_key, failed, passed, func.min(c.recorded_at))
+        select(c.test_id, failed, passed)
         .where(c.recorded_at >= since, c.branch == branch)
         .group_by(c.test_id, run_key)
         .order_by(c.test_id, func.min(c.recorded_at), run_key)
     )
-    for test_id, key, any_failed, any_passed, at in connection.execute(query):
+    for test_id, any_failed, any_passed in connection.execute(query):
         if any_failed or any_passed:  # skipped-only runs say nothing
-            yield str(test_id), ("run", int(key)), bool(any_failed), float(at)
+            yield str(test_id), bool(any_failed)
 
 
 def _counts(connection: Connection, since: float) -> dict[str, tuple[int, int, int, float, float]]:
     c = RESULTS.c
     query = (
-        select(
-            c.test_id,
-            func.sum(case((c.status == PASSED, 1), else_=0)),
-            func.sum(case((c.status.in_(sorted(FAILING)), 1), else_=0)),
-            func.sum(case((c.status == FLAKY, 1), else_=0)),
-            func.min(c.recorded_at),
-            func.max(c.recorded_at),
-        )
+        select(c.test_id, *_status_counts(), func.min(c.recorded_at), func.max(c.recorded_at))
         .where(c.recorded_at >= since)
         .group_by(c.test_id)
     )
@@ -132,7 +137,7 @@ def find_flaky(
             if rate > threshold:
                 entry.reasons.append("flip-rate")
 
-    for test_id, _key, failed, _at in _runs(connection, since, branch):
+    for test_id, failed in _runs(connection, since, branch):
         if test_id != current:
             close(current)
             current = test_id

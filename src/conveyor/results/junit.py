@@ -133,14 +133,13 @@ def parse_junit(path: Path) -> Iterator[TestCaseResult]:
             if element.tag == "testcase":
                 suite, suite_file = suites[-1] if suites else ("", None)
                 yield _case(element, suite, suite_file)
-                element.clear()
-                if stack:
-                    del stack[-1][:]  # drop finished children: flat memory
             elif element.tag == "testsuite":
                 suites.pop()
-                element.clear()
-                if stack:
-                    del stack[-1][:]
+            else:
+                continue
+            element.clear()
+            if stack:
+                del stack[-1][:]  # drop finished children: flat memory
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]

@@ -7,9 +7,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
-from conveyor.results.flaky import DAY, find_flaky
+from conveyor.results.flaky import DAY, count_where, find_flaky
 from conveyor.results.model import FAILING, FLAKY, PASSED
 from conveyor.results.tables import RESULTS
 from conveyor.results.targets import Targets
@@ -104,11 +104,7 @@ def _tiers(connection: Connection, since: float, targets: Targets) -> list[TierS
     c = RESULTS.c
     counted = c.status.in_((PASSED, FLAKY, *sorted(FAILING)))
     query = (
-        select(
-            c.tier,
-            func.sum(case((counted, 1), else_=0)),
-            func.sum(case((c.status.in_((PASSED, FLAKY)), 1), else_=0)),
-        )
+        select(c.tier, count_where(counted), count_where(c.status.in_((PASSED, FLAKY))))
         .where(c.recorded_at >= since)
         .group_by(c.tier)
         .order_by(c.tier)

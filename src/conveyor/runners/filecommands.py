@@ -79,11 +79,12 @@ class FileCommands:
         path = [p.strip() for p, _ in _lines(self._text("GITHUB_PATH")) if p.strip()]
         state = parse_key_values(self._text("GITHUB_STATE"), "state")
         summary = self._text("GITHUB_STEP_SUMMARY")
-        if len(summary.encode("utf-8")) > SUMMARY_LIMIT:
+        size = len(summary.encode("utf-8"))
+        if size > SUMMARY_LIMIT:
             raise FileCommandError(
                 "step_summary",
                 "$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of "
-                f"1024k, got {len(summary.encode('utf-8')) // 1024}k.",
+                f"1024k, got {size // 1024}k.",
             )
         return FileCommandValues(outputs, env, path, state, summary)
 

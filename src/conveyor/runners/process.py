@@ -1,4 +1,4 @@
-"""Running one step process: its own process group, line readers, timeout, cancellation.
+"""Running one step process: its own process group, its output reader, timeout, cancellation.
 
 The child gets stdin from ``/dev/null`` and a new session (so a signal to its group
 reaches everything it started, and the terminal's Ctrl-C does not). stdout and stderr
@@ -48,7 +48,7 @@ class ProcessOutcome:
     output_abandoned: bool = False  # something outside the group still held the pipes
 
 
-class _Readers:
+class _Reader:
     """A daemon thread feeding the step's output line by line; ``closed`` is set at EOF.
 
     stdout and stderr share one pipe, so lines arrive in exactly the order the step wrote
@@ -58,28 +58,21 @@ class _Readers:
 
     def __init__(self, proc: subprocess.Popen[bytes], feed: Feed) -> None:
         self.closed = threading.Event()
-        self._lock = threading.Lock()
-        self._open = 1
         assert proc.stdout is not None
-        pump = threading.Thread(
-            target=self._pump, args=(proc.stdout, "stdout", feed), name="conveyor-output"
-        )
+        pump = threading.Thread(target=self._pump, args=(proc.stdout, feed), name="conveyor-output")
         pump.daemon = True
         pump.start()
 
-    def _pump(self, pipe: IO[bytes], stream: str, feed: Feed) -> None:
+    def _pump(self, pipe: IO[bytes], feed: Feed) -> None:
         try:
             with pipe:
                 for raw in iter(pipe.readline, b""):
                     end = len(raw)
                     if raw.endswith(b"\n"):
                         end -= 2 if raw.endswith(b"\r\n") else 1
-                    feed(raw[:end].decode("utf-8", errors="replace"), stream)
+                    feed(raw[:end].decode("utf-8", errors="replace"), "stdout")
         finally:
-            with self._lock:
-                self._open -= 1
-                if self._open == 0:
-                    self.closed.set()
+            self.closed.set()
 
     def wait(self, seconds: float) -> bool:
         """True once the output pipe is closed; waits at most ``seconds``."""
@@ -130,17 +123,17 @@ def run_process(
     )
     interrupted = not groups.register(proc.pid, owner, since)
     try:
-        readers = _Readers(proc, feed)
+        reader = _Reader(proc, feed)
         if interrupted:  # everything was killed while this process was starting
             stop_group(proc, 0.0)
-        timed_out, cancelled = _wait(proc, readers, cancel, limits.timeout)
+        timed_out, cancelled = _wait(proc, reader, cancel, limits.timeout)
         if timed_out or cancelled:
             stop_group(proc, limits.kill_grace)
         killed_background = False
-        if not readers.wait(limits.orphan_grace):
+        if not reader.wait(limits.orphan_grace):
             killed_background = groups.group_running(proc.pid)
             stop_group(proc, limits.kill_grace)
-        abandoned = not readers.wait(ABANDON_AFTER)
+        abandoned = not reader.wait(ABANDON_AFTER)
         returncode = proc.wait()
     except BaseException:
         stop_group(proc, 0.0)
@@ -159,7 +152,7 @@ def run_process(
 
 def _wait(
     proc: subprocess.Popen[bytes],
-    readers: _Readers,
+    reader: _Reader,
     cancel: threading.Event,
     timeout: float | None,
 ) -> tuple[bool, bool]:
@@ -175,11 +168,11 @@ def _wait(
         slice_ = WAIT_SLICE
         if deadline is not None:
             slice_ = min(slice_, max(deadline - time.monotonic(), 0.0))
-        if readers.closed.is_set():
+        if reader.closed.is_set():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(slice_)
         else:
-            readers.wait(slice_)
+            reader.wait(slice_)
         if proc.poll() is not None:
             return False, False
         if cancel.is_set():

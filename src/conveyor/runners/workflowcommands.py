@@ -1,10 +1,10 @@
 """What a step's output lines do: workflow commands, masking, then ``StepOutput``.
 
-:class:`LineProcessor` sees every line of both streams (GitHub processes commands on
-stdout and stderr alike), in order per stream, one line at a time (a lock serialises
-the two reader threads so ``::add-mask::`` on one stream masks the next line of
-the other). Command lines themselves are not printed; a readable line is printed
-instead where GitHub's log shows one (``Error: ...``, ``▸ group``).
+:class:`LineProcessor` sees every line of stdout and stderr (GitHub processes commands on
+both alike) in the order written, one line at a time (a lock keeps the runner's own
+notes from interleaving with them). Command lines themselves are not printed; a
+readable line is printed instead where GitHub's log shows one (``Error: ...``,
+``▸ group``).
 """
 
 from __future__ import annotations
@@ -116,8 +116,7 @@ class LineProcessor:
     def fail(self, message: str) -> None:
         """Report an error that fails the step (annotation plus a readable line)."""
         with self._lock:
-            self._annotate("error", message, {}, NOTE_STREAM)
-            self.effects.failures.append(message)
+            self._fail(message, NOTE_STREAM)
 
     def close(self) -> None:
         """Ignore lines arriving from now on (e.g. from an escaped background process)."""
@@ -198,6 +197,10 @@ class LineProcessor:
         prefix = ": ".join(p for p in (_ANNOTATION_LEVELS[level], where, annotation.title) if p)
         self._print(f"{prefix}: {message}", stream)
 
+    def _fail(self, message: str, stream: str) -> None:
+        self._annotate("error", message, {}, stream)
+        self.effects.failures.append(message)
+
     def _set_echo(self, data: str, stream: str) -> None:
         value = data.strip().lower()
         if value in ("on", "off"):
@@ -211,8 +214,7 @@ class LineProcessor:
                 f"invalid ::stop-commands:: token {token!r}: use a unique value that is not "
                 "a workflow command name, e.g. the output of `uuidgen`"
             )
-            self._annotate("error", message, {}, stream)
-            self.effects.failures.append(message)
+            self._fail(message, stream)
             return
         self._stop_token = token
 
@@ -229,9 +231,7 @@ class LineProcessor:
 
     def _unsecure_command(self, name: str, data: str, props: dict[str, str], stream: str) -> None:
         if not self._unsecure:
-            message = _DISABLED.format(name=name)
-            self._annotate("error", message, {}, stream)
-            self.effects.failures.append(message)
+            self._fail(_DISABLED.format(name=name), stream)
             return
         if name == "add-path":
             if data.strip():

@@ -9,10 +9,12 @@ directory and, on PostgreSQL, an advisory lock too, so concurrent processes don'
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import NoSuchModuleError
 
 from conveyor.errors import ConfigError
+from conveyor.store.paths import database_url, ensure_state_dir, resolve_state_dir
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -122,6 +125,37 @@ def migrate(engine: Engine, lock_dir: Path | None) -> None:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 connection.commit()
+
+
+class StateDatabase:
+    """The history database of ``state_dir`` (default: :func:`default_state_dir`), or the
+    one at ``url`` (else ``$CONVEYOR_DATABASE_URL``), migrated to the newest schema on open.
+
+    ``engine`` reads; ``writer`` (the same pool) begins write transactions."""
+
+    def __init__(
+        self, state_dir: str | os.PathLike[str] | None = None, url: str | None = None
+    ) -> None:
+        self.state_dir = resolve_state_dir(state_dir)
+        ensure_state_dir(self.state_dir)
+        self.url = database_url(self.state_dir, url)
+        self.engine: Engine = create_db_engine(self.url)
+        migrate(self.engine, self.state_dir)
+        self.writer: Engine = self.engine.execution_options(**{WRITE_OPTION: True})
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @contextlib.contextmanager

@@ -36,6 +36,12 @@ def default_state_dir(start: Path | None = None) -> Path:
     return (git_root(base) or base.resolve()) / STATE_DIR_NAME
 
 
+def resolve_state_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
+    """``state_dir`` (default: :func:`default_state_dir`), ``~`` expanded, absolute."""
+    chosen = Path(state_dir) if state_dir is not None else default_state_dir()
+    return chosen.expanduser().resolve()
+
+
 def ensure_state_dir(state_dir: Path) -> Path:
     """Create the state directory, with a ``.gitignore`` of ``*`` so that ``git add -A`` in
     the user's repository never picks up conveyor's database, logs or workspaces."""

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,11 +33,10 @@ from conveyor.engine.masking import Masker
 from conveyor.engine.ports import NewRun
 from conveyor.engine.status import RunState
 from conveyor.store import queries
-from conveyor.store.database import WRITE_OPTION, create_db_engine, migrate
+from conveyor.store.database import StateDatabase
 from conveyor.store.logs import LogFiles
 from conveyor.store.models import AnnotationRow, JobRow, RunRow, StepRow
 from conveyor.store.numbering import next_run_number
-from conveyor.store.paths import database_url, default_state_dir, ensure_state_dir
 from conveyor.store.recovery import recover_interrupted
 
 _RUNNING, _DONE = RunState.IN_PROGRESS.value, RunState.COMPLETED.value
@@ -50,7 +48,7 @@ def _duration(started: float | None, ended: float | None) -> float | None:
     return max(0.0, ended - started)
 
 
-class SqlRunStore:
+class SqlRunStore(StateDatabase):
     """Run history in ``state_dir`` (logs; SQLite by default) or the database at ``url``
     (else ``$CONVEYOR_DATABASE_URL``). Opening migrates the schema and marks runs of dead
     conveyor processes ``interrupted``. Thread-safe."""
@@ -65,19 +63,13 @@ class SqlRunStore:
         stale_after: float = 3600.0,
         recover: bool = True,
     ) -> None:
-        chosen = Path(state_dir) if state_dir is not None else default_state_dir()
-        self.state_dir = chosen.expanduser().resolve()
-        ensure_state_dir(self.state_dir)
-        self.url = database_url(self.state_dir, url)
+        super().__init__(state_dir, url)
         self.host = socket.gethostname()
         self._masker = masker
         self._heartbeat_interval = heartbeat_interval
         self._stale_after = stale_after
-        self._engine = create_db_engine(self.url)
-        migrate(self._engine, self.state_dir)
-        self._read = sessionmaker(self._engine, expire_on_commit=False)
-        writer = self._engine.execution_options(**{WRITE_OPTION: True})
-        self._write = sessionmaker(writer, expire_on_commit=False)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.writer, expire_on_commit=False)
         self._lock = threading.RLock()
         self._logs = LogFiles(self.state_dir)
         self._job_pks: dict[tuple[int, str], int] = {}
@@ -99,18 +91,7 @@ class SqlRunStore:
     def close(self) -> None:
         with self._lock:
             self._logs.close_all()
-            self._engine.dispose()
-
-    def __enter__(self) -> SqlRunStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+            super().close()
 
     def recover(self) -> list[int]:
         """Mark runs whose process died as interrupted; returns their ids."""

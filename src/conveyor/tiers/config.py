@@ -11,11 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from conveyor.reporting.durations import parse_duration
-from conveyor.reporting.settings import NotifySettings
+from conveyor.reporting.settings import NotifySettings, Seconds
 from conveyor.results.targets import DurationTarget, Targets
-
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def _fraction(value: object) -> object:

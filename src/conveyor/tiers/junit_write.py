@@ -28,9 +28,10 @@ class CaseRecord:
         return self.case.test_id
 
 
-def _split(message: str) -> tuple[str, str]:
+def _message(parent: ET.Element, tag: str, message: str) -> None:
+    """``<tag message="first line">rest</tag>`` under ``parent``."""
     head, _, rest = message.partition("\n")
-    return head, rest
+    ET.SubElement(parent, tag, message=head).text = rest or None
 
 
 def _element(record: CaseRecord) -> ET.Element:
@@ -45,18 +46,12 @@ def _element(record: CaseRecord) -> ET.Element:
     element = ET.Element("testcase", attrs)
     status = record.status
     if status in (FAILED, ERROR):
-        head, rest = _split(case.message)
-        child = ET.SubElement(element, "failure" if status == FAILED else "error", message=head)
-        child.text = rest or None
+        _message(element, "failure" if status == FAILED else "error", case.message)
         for earlier in record.earlier_failures:
-            head, rest = _split(earlier)
-            rerun = ET.SubElement(element, "rerunFailure", message=head)
-            rerun.text = rest or None
+            _message(element, "rerunFailure", earlier)
     elif status == FLAKY:
         for earlier in record.earlier_failures:
-            head, rest = _split(earlier)
-            flaky = ET.SubElement(element, "flakyFailure", message=head)
-            flaky.text = rest or None
+            _message(element, "flakyFailure", earlier)
     elif status == SKIPPED:
         ET.SubElement(element, "skipped", message=case.message.partition("\n")[0])
     if case.output:

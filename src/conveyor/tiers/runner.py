@@ -13,12 +13,11 @@ from pathlib import Path
 from conveyor.errors import UserError
 from conveyor.results import collect, sharding
 from conveyor.results.db import ResultsDb
-from conveyor.results.flaky import DAY
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.results.junit import parse_junit
 from conveyor.results.model import ERROR, FAILING, FLAKY, PASSED, SKIPPED, TestCaseResult
 from conveyor.results.quarantine import quarantined_among
-from conveyor.tiers.config import TierConfig
+from conveyor.tiers.config import TestSettings, TierConfig
 from conveyor.tiers.junit_write import CaseRecord, write_junit
 from conveyor.tiers.process import ProcessResult, run_process
 
@@ -45,6 +44,38 @@ class RunOptions:
     cancel: threading.Event | None = None
 
 
+def options_for(
+    test: TestSettings,
+    *,
+    state_dir: Path,
+    root: Path,
+    run_id: int | None,
+    extra: list[str],
+    maxfail: int | None,
+    retries: int | None,
+    shard: tuple[int, int] | None,
+    on_line: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
+) -> RunOptions:
+    """Options from ``[test]``: ``maxfail``/``retries`` given here win, ``extra`` pytest
+    arguments follow ``[test].args``; results go to ``<state_dir>/results``."""
+    return RunOptions(
+        state_dir=state_dir,
+        root=root,
+        results_dir=state_dir / "results",
+        run_id=run_id,
+        command=list(test.command or [sys.executable, "-m", "pytest"]),
+        extra_args=[*test.args, *extra],
+        maxfail=maxfail if maxfail is not None else test.maxfail,
+        retries=retries if retries is not None else test.retries,
+        shard=shard,
+        env=env,
+        on_line=on_line,
+        cancel=cancel,
+    )
+
+
 @dataclass(slots=True)
 class TierOutcome:
     name: str
@@ -64,9 +95,10 @@ class TierOutcome:
         return self.failed == 0 and not self.cancelled
 
 
-def _selection(tier: TierConfig) -> list[str]:
+def _selection(tier: TierConfig, ids: list[str] | None = None) -> list[str]:
+    """The tier's marker, then ``ids`` (a shard's node ids) if any, else the tier's paths."""
     args = ["-m", tier.marker] if tier.marker else []
-    return [*args, *tier.paths]
+    return [*args, *(ids or tier.paths)]
 
 
 def _base(options: RunOptions) -> list[str]:
@@ -84,8 +116,7 @@ def shard_ids(tier: TierConfig, options: RunOptions, db: ResultsDb) -> list[str]
         raise UserError(f"cannot collect the tests to shard: {result.error or result.tail}")
     ids = [line.strip() for line in lines if "::" in line and " " not in line.strip()]
     with db.read() as connection:
-        since = time.time() - collect.RECENT_DAYS * DAY
-        known = collect.recorded_durations(connection, ids, since)
+        known = collect.recent_durations(connection, ids)
     # every test costs something: all-zero durations would put every test in one shard
     durations = {t: max(d, MIN_TEST_SECONDS) for t, d in sharding.estimate(ids, known).items()}
     return list(sharding.split(durations, count)[index - 1].tests)
@@ -127,8 +158,7 @@ def _attempt(argv: list[str], options: RunOptions, timeout: float | None) -> Pro
 def _initial(
     name: str, tier: TierConfig, options: RunOptions, raw: Path, ids: list[str] | None
 ) -> tuple[list[CaseRecord], ProcessResult]:
-    select = [*(["-m", tier.marker] if tier.marker else []), *ids] if ids else _selection(tier)
-    argv = [*_base(options), *select, f"--junitxml={raw}", *options.extra_args]
+    argv = [*_base(options), *_selection(tier, ids), f"--junitxml={raw}", *options.extra_args]
     if options.maxfail:
         argv.append(f"--maxfail={options.maxfail}")
     result = _attempt(argv, options, tier.timeout)

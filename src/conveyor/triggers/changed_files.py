@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conveyor.git import changed_files, changed_files_merge_base, git, git_out
+from conveyor.git import (
+    changed_files,
+    changed_files_merge_base,
+    commit_files,
+    git_out,
+    resolve_commit,
+)
 
 ZERO_SHA = "0" * 40
 
@@ -24,27 +30,7 @@ def is_zero(sha: str | None) -> bool:
 
 def resolve(root: Path | str, name: str) -> str | None:
     """The commit ``name`` points at: a sha, a branch (local, else ``origin/``), a tag."""
-    for candidate in (name, f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
-        sha = git_out("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=root)
-        if sha:
-            return sha
-    return None
-
-
-def head_commit_files(root: Path | str, sha: str) -> list[str]:
-    """Files touched by one commit (all its files for a root commit)."""
-    _, out, _ = git(
-        "diff-tree",
-        "--no-commit-id",
-        "--name-only",
-        "--no-renames",
-        "-r",
-        "-z",
-        "--root",
-        sha,
-        cwd=root,
-    )
-    return sorted({name for name in out.split("\0") if name})
+    return resolve_commit(root, name, f"refs/heads/{name}", f"refs/remotes/origin/{name}")
 
 
 def push_changed_files(
@@ -58,9 +44,9 @@ def push_changed_files(
     base = resolve(root, default_branch)
     if base and base != after:
         merge_base = git_out("merge-base", base, after, cwd=root)
-        if merge_base and merge_base != after:
-            return changed_files_merge_base(root, base, after)
-    return head_commit_files(root, after)
+        if merge_base and merge_base != after:  # base...after, reusing the merge base
+            return changed_files(root, merge_base, after)
+    return commit_files(root, after)
 
 
 def pull_request_changed_files(root: Path | str, *, base: str, head: str) -> list[str]:

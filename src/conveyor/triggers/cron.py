@@ -61,7 +61,7 @@ def fire_times(expression: str, tz_name: str | None, after: datetime) -> Iterato
     check_cron(expression)
     tz = zone(tz_name)
     after_utc = after.astimezone(UTC)
-    # Start an hour early in wall time so slots in an overlap or gap are not skipped.
+    # Start three hours early in wall time so slots in an overlap or gap are not skipped.
     start = after_utc.astimezone(tz).replace(tzinfo=None) - timedelta(hours=3)
     walker = croniter(expression, start)
     last: datetime | None = None

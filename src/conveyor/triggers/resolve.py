@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.errors import UsageError
-from conveyor.git import RepoInfo, git_out
+from conveyor.git import RepoInfo, resolve_commit
 from conveyor.triggers.changed_files import (
     ZERO_SHA,
     is_zero,
@@ -38,7 +38,8 @@ def _commit(info: RepoInfo, name: str, what: str) -> str:
     return sha
 
 
-def _branch_ref(name: str) -> str:
+def branch_ref(name: str) -> str:
+    """``name`` as a full ref: ``refs/...`` as given, else ``refs/heads/<name>``."""
     return name if name.startswith("refs/") else f"refs/heads/{name}"
 
 
@@ -48,7 +49,7 @@ def push_event(
     """A branch push; ``before`` defaults to ``after~1`` (all zeros for a root commit)."""
     if not info.is_repo:
         raise UsageError(f"{info.root} is not a git repository")
-    full_ref = _branch_ref(ref) if ref else (info.ref or f"refs/heads/{info.default_branch}")
+    full_ref = branch_ref(ref) if ref else (info.ref or f"refs/heads/{info.default_branch}")
     short = full_ref.split("/", 2)[-1]
     if after:
         after_sha = _commit(info, after, "--after")
@@ -130,7 +131,7 @@ def changed_files_for(info: RepoInfo, event: str, payload: Mapping[str, Any]) ->
             return None
         before = payload.get("before")
         if before is None:
-            before = git_out("rev-parse", "--verify", "--quiet", f"{after}~1", cwd=info.root)
+            before = resolve_commit(info.root, f"{after}~1")
         return push_changed_files(
             info.root, before=before, after=after, default_branch=info.default_branch
         )

@@ -18,6 +18,7 @@ from conveyor.workflow import LoadedWorkflow, ScheduleEvent
 
 
 def relative(path: str, root: Path) -> str:
+    """``path`` relative to ``root`` (both resolved); ``path`` as given when outside it."""
     try:
         return str(Path(path).resolve().relative_to(root.resolve()))
     except ValueError:
@@ -33,9 +34,10 @@ def schedule_entries(loaded: Sequence[LoadedWorkflow], root: Path) -> list[Sched
         config = item.model.events().get("schedule")
         if not isinstance(config, ScheduleEvent):
             continue
-        name = item.model.name or relative(item.path, root)
+        path = relative(item.path, root)
+        name = item.model.name or path
         for cron in config.crons:
-            entries.append(ScheduleEntry(relative(item.path, root), name, cron.cron, cron.timezone))
+            entries.append(ScheduleEntry(path, name, cron.cron, cron.timezone))
     return entries
 
 

@@ -32,9 +32,8 @@ def _anchor(path: Path) -> tuple[str, Path]:
     return "", path
 
 
-def describe_path(path: Path, data: Any = None) -> str:
+def describe_path(path: Path) -> str:
     """E.g. ``job 'build'``, ``step 2 of job 'build'``, ``'strategy.matrix' of job 'build'``."""
-    del data
     if not path:
         return "the top level"
     anchor, rest = _anchor(tuple(path))
@@ -44,11 +43,6 @@ def describe_path(path: Path, data: Any = None) -> str:
         item = f"item {rest[-1] + 1} of '{_dotted(rest[:-1])}'" if rest[:-1] else "item"
         return f"{item} of {anchor}" if anchor else item
     return f"'{_dotted(rest)}' of {anchor}" if anchor else f"'{_dotted(rest)}'"
-
-
-def key_name(path: Path, data: Any = None) -> str:
-    """The place a value sits, for "X must be ..." messages."""
-    return describe_path(path, data)
 
 
 def describe_value(value: Any) -> str:

@@ -17,8 +17,8 @@ from conveyor.diagnostics import Diagnostic
 from conveyor.errors import WorkflowInvalid
 from conveyor.workflow.checks import CheckContext, run_action_checks, run_workflow_checks
 from conveyor.workflow.model import ActionMetadata, Job, Step, Workflow
-from conveyor.workflow.schema_errors import model_diagnostics
-from conveyor.workflow.yamlload import Document, load_text
+from conveyor.workflow.schema_errors import fields_by_key, model_diagnostics
+from conveyor.workflow.yamlload import Document, load_text, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,10 +55,6 @@ class LoadedAction(Loaded[ActionMetadata]):
     """A loaded action metadata file (``action.yml``)."""
 
 
-def _aliases(model: type[BaseModel]) -> set[str]:
-    return {(f.alias or name) for name, f in model.model_fields.items()}
-
-
 def _placement() -> dict[str, str]:
     places: list[tuple[str, type[BaseModel]]] = [
         ("at the top level", Workflow),
@@ -67,7 +63,7 @@ def _placement() -> dict[str, str]:
     ]
     result: dict[str, list[str]] = {}
     for where, model in places:
-        for key in _aliases(model):
+        for key in fields_by_key(model):
             result.setdefault(key, []).append(where)
     return {k: " or ".join(v) for k, v in result.items()}
 
@@ -93,9 +89,13 @@ def repo_root(path: str) -> str:
         current = parent
 
 
+def by_place(d: Diagnostic) -> tuple[str, int, int, str, str]:
+    """Sort key: diagnostics in file order (then rule and message)."""
+    return (d.path, d.line, d.col, d.rule, d.message)
+
+
 def _sorted(diags: list[Diagnostic]) -> list[Diagnostic]:
-    unique = list(dict.fromkeys(diags))
-    return sorted(unique, key=lambda d: (d.path, d.line, d.col, d.rule, d.message))
+    return sorted(dict.fromkeys(diags), key=by_place)
 
 
 def _validate(
@@ -124,11 +124,6 @@ def _validate(
     return model, diags
 
 
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8-sig") as fh:  # noqa: PTH123
-        return fh.read()
-
-
 def load_workflow_text(
     text: str, path: str = "<string>", *, root: str | None = None
 ) -> LoadedWorkflow:
@@ -140,7 +135,7 @@ def load_workflow_text(
 
 def load_workflow(path: str) -> LoadedWorkflow:
     """Load and validate a workflow file."""
-    return load_workflow_text(_read(path), path)
+    return load_workflow_text(read_text(path), path)
 
 
 def load_action_text(text: str, path: str = "<string>", *, root: str | None = None) -> LoadedAction:
@@ -152,7 +147,7 @@ def load_action_text(text: str, path: str = "<string>", *, root: str | None = No
 
 def load_action(path: str) -> LoadedAction:
     """Load and validate an action metadata file (``action.yml``)."""
-    return load_action_text(_read(path), path)
+    return load_action_text(read_text(path), path)
 
 
 def load_any(path: str) -> LoadedWorkflow | LoadedAction:

@@ -18,10 +18,9 @@ from pydantic_core import ErrorDetails
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.workflow.checks.base import get
-from conveyor.workflow.describe import describe_path, describe_value, key_name
+from conveyor.workflow.describe import describe_path, describe_value
 from conveyor.workflow.yamlload import Document, Path
 
-_STRUCTURAL = frozenset({"extra_forbidden", "missing"})
 _EXPECTED = {
     "string_type": "a string",
     "bool_type": "a boolean (true or false)",
@@ -67,7 +66,8 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _fields(model: type[BaseModel]) -> dict[str, Any]:
+def fields_by_key(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's field annotations by the key written in YAML (its alias)."""
     return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
 
 
@@ -79,7 +79,7 @@ def _pick_model(members: list[Any], value: Any) -> type[BaseModel] | None:
         return models[0]  # type: ignore[no-any-return]
 
     def score(model: type[BaseModel]) -> int:
-        fields = _fields(model)
+        fields = fields_by_key(model)
         hits = sum(1 for k in value if k in fields)
         using = value.get("using")
         lit = get_args(_members(fields.get("using"))[0]) if "using" in fields else ()
@@ -97,7 +97,7 @@ def model_at(root: type[BaseModel], data: Any, path: Path) -> type[BaseModel] | 
         if isinstance(cur, dict):
             model = _pick_model(members, cur)
             if model is not None:
-                tp = _fields(model).get(str(el), Any)
+                tp = fields_by_key(model).get(str(el), Any)
             else:
                 dicts = [m for m in members if get_origin(m) is dict]
                 tp = get_args(dicts[0])[1] if dicts else Any
@@ -113,7 +113,7 @@ def model_at(root: type[BaseModel], data: Any, path: Path) -> type[BaseModel] | 
 
 def allowed_keys(root: type[BaseModel], data: Any, path: Path) -> list[str]:
     model = model_at(root, data, path)
-    return list(_fields(model)) if model is not None else []
+    return list(fields_by_key(model)) if model is not None else []
 
 
 def unknown_key_message(key: str, where: str, allowed: list[str], hint: str = "") -> str:
@@ -171,17 +171,17 @@ def model_diagnostics(
             if placement and key in placement:
                 hint = f"'{key}' belongs {placement[key]}; move it there"
             msg = unknown_key_message(
-                key, describe_path(parent, data), allowed_keys(root, data, parent), hint
+                key, describe_path(parent), allowed_keys(root, data, parent), hint
             )
             out.append(doc.diag(path, msg, "unknown-key", at_key=True))
         elif kind == "missing":
             field = str(full[-1])
-            msg = f"'{field}' is required in {describe_path(path, data)}; add it"
+            msg = f"'{field}' is required in {describe_path(path)}; add it"
             out.append(doc.diag(path, msg, "required", at_key=True))
         elif kind == "runs_using" and isinstance(get(data, path), dict):
             using_path = (*path, "using")
             if get(data, using_path) is None:
-                msg = f"'using' is required in {describe_path(path, data)}; add it"
+                msg = f"'using' is required in {describe_path(path)}; add it"
                 out.append(doc.diag(path, msg, "required", at_key=True))
             else:
                 msg = (
@@ -193,6 +193,6 @@ def model_diagnostics(
     for path, errs in by_path.items():
         expected = _join([_expected(e) for e in errs])
         value = get(data, path)
-        msg = f"{key_name(path, data)} must be {expected}; got {describe_value(value)}"
+        msg = f"{describe_path(path)} must be {expected}; got {describe_value(value)}"
         out.append(doc.diag(path, msg, "type"))
     return out

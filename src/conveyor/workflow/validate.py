@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UserError
-from conveyor.workflow.loader import load_any
+from conveyor.workflow.loader import by_place, load_any
 
 DEFAULT_PATH = os.path.join(".github", "workflows")  # noqa: PTH118
 _SUFFIXES = (".yml", ".yaml")
@@ -33,4 +33,4 @@ def validate_paths(paths: Iterable[str]) -> list[Diagnostic]:
     for path in paths:
         for file in discover_workflows(path):
             found.extend(load_any(file).diagnostics)
-    return sorted(found, key=lambda d: (d.path, d.line, d.col, d.rule, d.message))
+    return sorted(found, key=by_place)

@@ -109,9 +109,6 @@ class Document:
         p = tuple(path)
         return self.key_pos.get(p) or self.pos(p)
 
-    def has(self, path: Path) -> bool:
-        return tuple(path) in self.value_pos
-
     def diag(self, path: Path, message: str, rule: str, *, at_key: bool = False) -> Diagnostic:
         """Build an error diagnostic positioned at ``path``."""
         where = self.key(path) if at_key else self.pos(path)
@@ -231,8 +228,12 @@ def load_text(text: str, path: str = "<string>") -> Document:
     return doc
 
 
+def read_text(path: str) -> str:
+    """A YAML file's text (UTF-8, BOM tolerated)."""
+    with open(path, encoding="utf-8-sig") as fh:  # noqa: PTH123
+        return fh.read()
+
+
 def load_file(path: str) -> Document:
     """Read and load a YAML file (UTF-8, BOM tolerated)."""
-    with open(path, encoding="utf-8-sig") as fh:  # noqa: PTH123
-        text = fh.read()
-    return load_text(text, path)
+    return load_text(read_text(path), path)

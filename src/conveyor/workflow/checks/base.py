@@ -7,7 +7,7 @@ problem is reported -- when the model could not be built.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conveyor.diagnostics import Diagnostic, Severity
@@ -33,9 +33,7 @@ class CheckContext:
 
     def warning(self, path: Path, message: str, rule: str, *, at_key: bool = False) -> None:
         d = self.doc.diag(path, message, rule, at_key=at_key)
-        self.out.append(
-            Diagnostic(d.path, d.line, d.col, d.message, d.rule, severity=Severity.WARNING)
-        )
+        self.out.append(replace(d, severity=Severity.WARNING))
 
     def jobs(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every job mapping by id."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from conveyor.expressions import STATUS_FUNCTIONS
 from conveyor.workflow.yamlload import Path
 
-STATUS = frozenset({"always", "success", "failure", "cancelled"})
+STATUS = STATUS_FUNCTIONS
 HASH_FILES = frozenset({"hashfiles"})
 
 _W = frozenset({"github", "inputs", "vars"})
@@ -22,9 +23,7 @@ _JOB_CRED = _JOB | {"env", "secrets"}
 _JOB_ENV = _JOB | {"job", "runner", "env", "secrets"}
 _STEP = _JOB | {"job", "runner", "env", "secrets", "steps"}
 _STEP_IF = _STEP - {"secrets"}
-_ACTION = frozenset({"github", "inputs", "vars", "steps", "env", "runner", "job", "strategy"}) | {
-    "matrix"
-}
+_ACTION = _W | {"steps", "env", "runner", "job", "strategy", "matrix"}
 _NONE: frozenset[str] = frozenset()
 
 

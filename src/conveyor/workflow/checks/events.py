@@ -7,6 +7,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from conveyor.filters import FilterPatternError, compile_filter
+from conveyor.filters.pattern import split_negation
 from conveyor.workflow.checks.base import CheckContext, str_items
 from conveyor.workflow.checks.cron import CronError, check_cron
 from conveyor.workflow.checks.locate import locate
@@ -47,11 +48,11 @@ def _filters(ctx: CheckContext, event: str, config: dict[str, Any]) -> None:
     for key, kind in _FILTERS.items():
         for index, pattern in str_items(config.get(key)):
             path: Path = (*base, key) if index is None else (*base, key, index)
-            body, shift = (pattern[1:], 1) if pattern.startswith("!") else (pattern, 0)
+            negated, body = split_negation(pattern)
             try:
                 compile_filter(body, kind=kind)
             except FilterPatternError as exc:
-                line, col = locate(ctx.doc, path, shift + max(exc.column, 1) - 1)
+                line, col = locate(ctx.doc, path, int(negated) + max(exc.column, 1) - 1)
                 ctx.error_at(
                     line,
                     col,

@@ -10,11 +10,13 @@ import re
 
 from conveyor.errors import ExpressionSyntaxError
 from conveyor.expressions import (
+    Node,
     find_expressions,
     parse,
     referenced_contexts,
     referenced_functions,
 )
+from conveyor.expressions.templates import OPEN
 from conveyor.workflow.checks.base import CheckContext
 from conveyor.workflow.checks.contexts import (
     HASH_FILES,
@@ -26,7 +28,6 @@ from conveyor.workflow.checks.contexts import (
 from conveyor.workflow.checks.locate import locate
 from conveyor.workflow.yamlload import Path
 
-OPEN = "${{"
 _IF_TAILS = frozenset((key,) for key in IF_KEYS)
 
 
@@ -49,10 +50,11 @@ def _name_offset(expr: str, name: str) -> int:
     return match.start() if match else 0
 
 
-def _pieces(ctx: CheckContext, path: Path, value: str, implicit: bool) -> list[tuple[int, str]]:
-    """(offset in value, expression text) for every expression in ``value``."""
+def _pieces(ctx: CheckContext, path: Path, value: str) -> list[tuple[int, str]]:
+    """(offset in value, expression text) for every expression in ``value``; a value
+    without ``${{`` is one implicit expression."""
     if OPEN not in value:
-        return [(0, value)] if implicit else []
+        return [(0, value)]
     try:
         spans = find_expressions(value)
     except ExpressionSyntaxError as exc:
@@ -62,9 +64,10 @@ def _pieces(ctx: CheckContext, path: Path, value: str, implicit: bool) -> list[t
     return [(span.expr_start, span.expr) for span in spans]
 
 
-def _check_uses(ctx: CheckContext, site: tuple[Path, int, str], avail: Availability) -> None:
+def _check_uses(
+    ctx: CheckContext, site: tuple[Path, int, str], node: Node, avail: Availability
+) -> None:
     path, offset, expr = site
-    node = parse(expr)
     for name in sorted(referenced_contexts(node)):
         if name.lower() not in avail.contexts:
             allowed = ", ".join(sorted(avail.contexts))
@@ -89,12 +92,12 @@ def check_expressions(ctx: CheckContext) -> None:
         implicit = avail is not None and avail.implicit
         if OPEN not in value and not implicit:
             continue
-        for offset, expr in _pieces(ctx, path, value, implicit):
+        for offset, expr in _pieces(ctx, path, value):
             try:
-                parse(expr)
+                node = parse(expr)
             except ExpressionSyntaxError as exc:
                 where = offset + max(exc.column, 1) - 1
                 _report(ctx, path, where, f"expression syntax error: {exc.message}", "expression")
                 continue
             if avail is not None:
-                _check_uses(ctx, (path, offset, expr), avail)
+                _check_uses(ctx, (path, offset, expr), node, avail)

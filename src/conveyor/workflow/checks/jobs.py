@@ -6,12 +6,12 @@ import difflib
 import re
 from typing import Any
 
+from conveyor.expressions.templates import OPEN
 from conveyor.workflow.checks.base import CheckContext, str_items
-from conveyor.workflow.checks.steps import check_shell, check_timeout
+from conveyor.workflow.checks.steps import ID_RE, check_shell, check_timeout
 from conveyor.workflow.model.jobs import REUSABLE_JOB_KEYS
 from conveyor.workflow.yamlload import Path
 
-ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _REUSABLE_RE = re.compile(
     r"(\./\.github/workflows/[^@\s]+\.ya?ml"
     r"|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/\.github/workflows/[^@\s]+\.ya?ml@[^@\s]+)\Z"
@@ -35,7 +35,7 @@ def _job_shape(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
                     at_key=True,
                 )
         uses = job["uses"]
-        if isinstance(uses, str) and "${{" not in uses and not _REUSABLE_RE.match(uses):
+        if isinstance(uses, str) and OPEN not in uses and not _REUSABLE_RE.match(uses):
             ctx.error(
                 (*base, "uses"),
                 f"invalid reusable workflow reference '{uses}'; use "

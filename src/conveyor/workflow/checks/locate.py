@@ -45,7 +45,7 @@ def _find(text: str, needle: str, start: int, skip: int) -> int:
 
 def locate(doc: Document, path: Path, offset: int) -> tuple[int, int]:
     """1-based (line, col) of character ``offset`` of the string value at ``path``."""
-    pos = doc.value_pos.get(tuple(path)) or doc.pos(path)
+    pos = doc.pos(path)
     value = get(doc.data, path)
     text = doc.text
     quoted = 0

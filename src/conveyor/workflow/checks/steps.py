@@ -6,6 +6,7 @@ import os
 import re
 from typing import Any
 
+from conveyor.expressions.templates import OPEN
 from conveyor.workflow.checks.base import CheckContext, get
 from conveyor.workflow.describe import describe_path
 from conveyor.workflow.yamlload import Path
@@ -18,7 +19,7 @@ _ACTION_FILES = ("action.yml", "action.yaml", "Dockerfile")
 
 def check_shell(ctx: CheckContext, path: Path) -> None:
     shell = get(ctx.data, path)
-    if not isinstance(shell, str) or "${{" in shell:
+    if not isinstance(shell, str) or OPEN in shell:
         return
     if shell in SHELLS or "{0}" in shell:
         return
@@ -60,7 +61,7 @@ def _uses(ctx: CheckContext, path: Path, uses: str) -> None:
 
 
 def _local_action(ctx: CheckContext, path: Path, uses: str) -> None:
-    if ctx.root is None or "${{" in uses:
+    if ctx.root is None or OPEN in uses:
         return
     rel = uses[2:]
     folder = os.path.normpath(os.path.join(ctx.root, rel))  # noqa: PTH118

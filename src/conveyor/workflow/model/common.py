@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
 from pydantic_core import PydanticCustomError
 
-EXPR_OPEN = "${{"
+from conveyor.expressions.templates import OPEN
 
 
 class Model(BaseModel):
@@ -33,7 +33,7 @@ def is_expression(value: object) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    return text.startswith(EXPR_OPEN) and text.endswith("}}")
+    return text.startswith(OPEN) and text.endswith("}}")
 
 
 def _expr(value: Any) -> str:

@@ -188,6 +188,3 @@ class On(Model):
 
 EVENT_NAMES: frozenset[str] = frozenset(On.model_fields)
 """Every event name a workflow may list under ``on:``."""
-
-REF_FILTER_KEYS = ("branches", "branches-ignore", "tags", "tags-ignore")
-PATH_FILTER_KEYS = ("paths", "paths-ignore")
