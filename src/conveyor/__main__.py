@@ -1,6 +1,17 @@
-"""``python -m conveyor``: the same as the ``conveyor`` command."""
+"""``python -m conveyor``: the same as the ``conveyor`` command.
 
-from conveyor.cli.main import run
+``job-exec`` (a job process started by ``--executor process``) goes straight to the job
+runner, without loading the command-line framework, so each job starts quickly.
+"""
+
+import sys
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["job-exec"]:
+        from conveyor.executors.child import exit_now
+        from conveyor.executors.child import main as job_main
+
+        exit_now(job_main())
+    from conveyor.cli.main import run
+
     run()

@@ -30,7 +30,12 @@ def make_repo(path: Path, workflows: dict[str, str]) -> Path:
 
 
 def env_for(repo: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    # conveyor's own settings are dropped, but for the executor the suite runs under
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONVEYOR_") or k == "CONVEYOR_EXECUTOR"
+    }
     env["CI"] = "true"
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import textwrap
 import threading
@@ -12,11 +13,14 @@ from typing import Any
 from conveyor.actions import DefaultActionProvider
 from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.events import Event, JobFinished, LogLine, StepFinished
+from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker
-from conveyor.engine.run import RunReport, WorkflowSpec, run_workflows
+from conveyor.engine.ports import JobExecutor
+from conveyor.engine.run import RunReport, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
+from conveyor.planner.build import plan_workflow
 from conveyor.runners import LocalStepRunner
-from conveyor.workflow.yamlload import load_text
+from conveyor.workflow.loader import load_workflow
 
 
 class Recorder:
@@ -82,21 +86,35 @@ def run_text(
     repo: Path, yaml_text: str, *, interrupt: threading.Event | None = None, **options: Any
 ) -> Result:
     path = write(repo, ".github/workflows/test.yml", yaml_text)
-    doc = load_text(path.read_text(), str(path))
-    assert not doc.diagnostics, doc.diagnostics
+    loaded = load_workflow(str(path))
+    model = loaded.require()
     recorder = Recorder()
     masker = Masker()
-    services = Services(
-        runner=LocalStepRunner(kill_grace=0.5, orphan_grace=0.1),
-        actions=DefaultActionProvider(repo / ".conveyor"),
-        masker=masker,
-        sinks=[recorder],
-    )
+    actions = DefaultActionProvider(repo / ".conveyor")
     opts = RunOptions(
         repo=RepoFacts(root=repo, repository="octo/demo"),
         state_dir=repo / ".conveyor",
         **{"max_jobs": 4, **options},
     )
-    spec = WorkflowSpec(path, doc.data, str(doc.data.get("name") or path.name))
-    reports = run_workflows([spec], opts, services, interrupt)
+    executor = executor_for(opts, actions, masker)
+    services = Services(executor=executor, actions=actions, masker=masker, sinks=[recorder])
+    plan = plan_workflow(
+        model, path=str(path), event=opts.event, payload=opts.payload, document=loaded.document
+    )
+    try:
+        reports = run_workflows([plan], opts, services, interrupt)
+    finally:
+        executor.close()
     return Result(reports, recorder.events, masker)
+
+
+def executor_for(
+    options: RunOptions, actions: DefaultActionProvider, masker: Masker
+) -> JobExecutor:
+    """The executor the engine tests run under: ``$CONVEYOR_EXECUTOR`` (local or process)."""
+    if os.environ.get("CONVEYOR_EXECUTOR") == "process":
+        from conveyor.executors.process import ProcessJobExecutor
+
+        return ProcessJobExecutor(options.secrets, spares=1)
+    runner = LocalStepRunner(kill_grace=0.5, orphan_grace=0.1)
+    return LocalJobExecutor(runner, actions, masker, options.secrets)

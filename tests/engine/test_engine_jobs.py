@@ -81,12 +81,12 @@ def test_ready_set_no_stage_barrier(repo: Path) -> None:
           fast:
             runs-on: ubuntu-latest
             steps:
-              - run: true
+              - run: "true"
           after-fast:
             needs: fast
             runs-on: ubuntu-latest
             steps:
-              - run: true
+              - run: "true"
         """,
     )
     assert result.conclusion == "success"

@@ -94,7 +94,7 @@ def test_outputs_env_path_and_multiline(repo: Path) -> None:
             runs-on: ubuntu-latest
             env:
               LEVEL: job
-              JOB_ONLY: ${{ env.WF_ONLY }}-job
+              JOB_ONLY: ${{ github.event_name == 'push' && 'wf' || 'x' }}-job
             steps:
               - id: produce
                 run: |

@@ -22,17 +22,18 @@ import typer
 
 from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.platforms import parse_platforms
-from conveyor.engine.run import RunReport, WorkflowSpec, default_payload
+from conveyor.engine.run import RunReport, default_payload
 from conveyor.engine.runstate import RunOptions
 from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
 from conveyor.engine.watchdog import OrphanGuard
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
+from conveyor.launch.runs import executor_name, run_plans
 from conveyor.planner import plan_workflows
+from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
-from conveyor.triggers.execute import run_specs
 from conveyor.triggers.inputs import validate_dispatch_inputs
 from conveyor.triggers.resolve import changed_files_for
 from conveyor.workflow.loader import load_workflow
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
     if any(info.name == "run" for info in app.registered_commands):
         return
     app.command("run")(run)
+    app.command("job-exec", hidden=True)(job_exec)
 
 
 def _repo_facts(path: Path) -> RepoFacts:
@@ -108,8 +110,17 @@ def run(
     jobs: Annotated[int, typer.Option("--jobs", min=0, help="Parallel jobs (default: CPUs).")] = 0,
     checkout: Annotated[str, typer.Option("--checkout", help="copy or worktree.")] = "copy",
     state_dir: Annotated[Path | None, typer.Option("--state-dir", help="State dir.")] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="Where jobs execute: local (threads of this process) or process (a child "
+            "process per job). Default: $CONVEYOR_EXECUTOR, else local.",
+        ),
+    ] = None,
 ) -> None:
     """Run the workflows an event triggers, locally."""
+    executor_name(executor)
     if checkout not in ("copy", "worktree"):
         raise UsageError("--checkout must be 'copy' or 'worktree'")
     inputs = parse_pairs(input_ or [], "--input")
@@ -146,29 +157,35 @@ def run(
         if payload is None:
             event_payload["inputs"] = event_inputs
             options = replace(options, payload=event_payload)
-    specs = [
-        WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in plan.firing()
-    ]
+    plans = plan.firing()
     if job:
-        known = {j for s in specs for j in (s.data.get("jobs") or {})}
+        known = {j.id for w in plans for j in w.jobs}
         unknown = [j for j in job if j not in known]
         if unknown:
             raise UsageError(f"--job {', '.join(unknown)}: no such job in the triggered workflows")
-        specs = [s for s in specs if any(j in (s.data.get("jobs") or {}) for j in job)]
-    if not specs:
+        plans = [w for w in plans if any(j.id in job for j in w.jobs)]
+    if not plans:
         typer.echo(f"no workflow is triggered by '{event_name}'")
         return
-    _execute(specs, options)
+    _execute(plans, options, executor)
 
 
-def _execute(specs: list[WorkflowSpec], options: RunOptions) -> None:
+def job_exec() -> None:
+    """Execute one job request read on stdin (used by --executor process)."""
+    from conveyor.executors.child import exit_now
+    from conveyor.executors.child import main as job_main
+
+    exit_now(job_main())
+
+
+def _execute(plans: list[WorkflowPlan], options: RunOptions, executor: str | None = None) -> None:
     interrupt = threading.Event()
     guard = OrphanGuard()
     guard.start()
     reports: list[RunReport] = []
     try:
         with _signals(interrupt):
-            reports = run_specs(specs, options, interrupt, plain=None)
+            reports = run_plans(plans, options, interrupt, plain=None, executor=executor)
     finally:
         kill_all_process_groups()
         guard.stop()

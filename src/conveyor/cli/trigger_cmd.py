@@ -19,7 +19,6 @@ import typer
 
 from conveyor.cli import run_cmd
 from conveyor.cli.plan_cmd import parse_inputs
-from conveyor.engine.run import WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.errors import UserError, WorkflowInvalid
 from conveyor.git import RepoInfo, repo_info
@@ -106,8 +105,6 @@ def _fire(
     ref_name = event.ref.split("/", 2)[-1]
     branch = ref_name if event.ref.startswith("refs/heads/") else facts.branch
     repo = replace(facts, sha=event.sha, ref=event.ref, ref_name=ref_name, branch=branch)
-    by_path = {str(item.path): item for item in loaded}
-    specs = [WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in firing]
     options = RunOptions(
         repo=repo,
         state_dir=(state_dir or default_state_dir(repo.root)).resolve(),
@@ -116,7 +113,7 @@ def _fire(
         inputs=run_inputs or {},
         max_jobs=jobs or os.cpu_count() or 2,
     )
-    run_cmd._execute(specs, options)
+    run_cmd._execute(firing, options)
 
 
 @trigger_app.command("push")

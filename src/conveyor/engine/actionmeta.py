@@ -1,57 +1,31 @@
-"""Reading ``action.yml`` and resolving an action's inputs (defaults, ``with``, INPUT_*)."""
+"""An action's inputs as a step gives them (declared defaults, ``with``, INPUT_*)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.errors import ActionError
-from conveyor.workflow.yamlload import load_file
-
-DOCKER_MESSAGE = (
-    "needs Docker, which conveyor does not use; run this job on GitHub or replace the "
-    "container with setup actions"
-)
-
-
-def load_action_meta(directory: Path) -> dict[str, Any]:
-    for name in ("action.yml", "action.yaml"):
-        path = directory / name
-        if path.is_file():
-            doc = load_file(str(path))
-            if doc.diagnostics or not isinstance(doc.data, dict):
-                problems = "; ".join(d.format() for d in doc.diagnostics) or "not a mapping"
-                raise ActionError(f"{path}: invalid action metadata: {problems}")
-            return doc.data
-    raise ActionError(f"{directory}: no action.yml or action.yaml found")
-
-
-def runs_using(meta: dict[str, Any]) -> str:
-    runs = meta.get("runs") or {}
-    return str(runs.get("using", "")).lower() if isinstance(runs, dict) else ""
+from conveyor.planner.plan import ActionPlan
 
 
 def resolve_inputs(
-    meta: dict[str, Any], given: dict[str, Any], ctx: exprs.Contexts
+    action: ActionPlan, given: dict[str, Any], ctx: exprs.Contexts
 ) -> tuple[dict[str, str], list[str]]:
     """Declared defaults (which may be expressions) overridden by ``with``; plus warnings."""
-    declared = meta.get("inputs") or {}
     values: dict[str, str] = {}
     warnings: list[str] = []
     lowered = {str(k).lower(): v for k, v in given.items()}
-    for name, raw in declared.items() if isinstance(declared, dict) else []:
-        spec = raw if isinstance(raw, dict) else {}
-        key = str(name).lower()
+    for name, spec in action.inputs.items():
+        key = name.lower()
         if key in lowered:
-            values[str(name)] = exprs.to_str(lowered[key])
-        elif spec.get("default") is not None:
-            values[str(name)] = exprs.text(spec["default"], ctx)
+            values[name] = exprs.to_str(lowered[key])
+        elif spec.default is not None:
+            values[name] = exprs.text(spec.default, ctx)
         else:
-            values[str(name)] = ""
-            if spec.get("required"):
+            values[name] = ""
+            if spec.required:
                 warnings.append(f"Input required and not supplied: {name}")
-    known = {str(k).lower() for k in declared} if isinstance(declared, dict) else set()
+    known = {name.lower() for name in action.inputs}
     unexpected = [str(k) for k in given if str(k).lower() not in known]
     if unexpected:
         warnings.append(f"Unexpected input(s) {', '.join(unexpected)}")

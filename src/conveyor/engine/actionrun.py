@@ -1,91 +1,111 @@
-"""``uses:`` steps: resolve through the ActionProvider, then run a built-in, composite or
-JavaScript action; Docker actions fail with a clear message."""
+"""``uses:`` steps: run the compiled action -- a built-in, a composite or a JavaScript
+action; Docker actions fail with a clear message."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.engine.actionmeta import DOCKER_MESSAGE, load_action_meta, resolve_inputs, runs_using
+from conveyor.engine.actionmeta import resolve_inputs
+from conveyor.engine.compile import DOCKER_MESSAGE, MAX_ACTION_DEPTH, METADATA_FILES, Compiler
 from conveyor.engine.jobstate import JobState, PostStep
-from conveyor.engine.ports import ActionContext, ActionResult, ResolvedAction
+from conveyor.engine.ports import ActionContext, ActionResult, BuiltinAction
 from conveyor.engine.status import Conclusion
 from conveyor.engine.steprun import StepCall, StepDone, fail
-from conveyor.errors import ActionError
+from conveyor.errors import ActionError, ConveyorError
+from conveyor.planner.plan import ActionPlan, StepPlan
 
-MAX_DEPTH = 10
+
+def action_of(job: JobState, step: StepPlan) -> ActionPlan:
+    """The step's compiled action (compiled here when the plan came without it)."""
+    if step.action is not None:
+        return step.action
+    compiler = Compiler(job.services.actions, job.repo_root)
+    action = compiler.action(step)
+    if action is None:
+        raise ActionError("; ".join(d.format() for d in compiler.problems))
+    return action
 
 
-def resolve(job: JobState, uses: str) -> ResolvedAction:
-    cache = job.resolved
-    if uses not in cache:
-        cache[uses] = job.wf.services.actions.resolve(
-            uses, workspace=job.workspace, repository_root=job.wf.options.repo.root
+def action_directory(job: JobState, action: ActionPlan) -> Path:
+    """Where the action's files are: a local action in the job's workspace (checked out
+    there) when it is, else where it was found when the run was compiled."""
+    if action.local_path:
+        candidate = job.workspace / action.local_path
+        if any((candidate / name).is_file() for name in METADATA_FILES):
+            return candidate.resolve()
+    return Path(action.directory)
+
+
+def builtin(job: JobState, uses: str) -> BuiltinAction:
+    cached = job.resolved.get(uses)
+    if cached is None:
+        cached = job.services.actions.resolve(
+            uses, workspace=job.workspace, repository_root=job.repo_root
         )
-    return cache[uses]
+        job.resolved[uses] = cached
+    if cached.builtin is None:
+        raise ActionError(f"'{uses}' is no longer a built-in action of this conveyor")
+    return cached.builtin
 
 
 def run_uses(call: StepCall) -> StepDone:
-    scope, spec, ctx, log = call.scope, call.spec, call.ctx, call.log
-    uses = str(spec["uses"]).strip()
-    if uses.startswith("docker://"):
-        return fail(f"step '{uses}' {DOCKER_MESSAGE}")
+    scope, step, ctx, log = call.scope, call.step, call.ctx, call.log
+    job = scope.job
     try:
-        action = resolve(scope.job, uses)
-    except ActionError as exc:
+        action = action_of(job, step)
+    except ConveyorError as exc:
         return fail(str(exc))
-    given = exprs.render(spec.get("with") or {}, ctx)
+    uses = action.uses
+    if action.kind == "docker":
+        return fail(f"{step.where('uses')}: action '{uses}' {DOCKER_MESSAGE}")
+    given = exprs.render(step.with_ or {}, ctx)
     given = given if isinstance(given, dict) else {}
-    if action.kind == "builtin" and action.builtin is not None:
-        return run_builtin(call, action, given)
-    if action.kind == "workflow":
-        return fail(f"'{uses}' is a reusable workflow; call it from jobs.<job_id>.uses")
-    if action.kind == "docker" or action.directory is None:
-        return fail(f"action '{uses}' {DOCKER_MESSAGE}")
-    meta = load_action_meta(action.directory)
-    using = runs_using(meta)
-    inputs, warnings = resolve_inputs(meta, given, ctx)
+    if action.kind == "builtin":
+        return run_builtin(call, uses, given)
+    inputs, warnings = resolve_inputs(action, given, ctx)
     for warning in warnings:
         log.warning(f"{uses}: {warning}")
-    if using == "composite":
+    directory = action_directory(job, action)
+    if action.kind == "composite":
         from conveyor.engine.composite import run_composite
 
         depth = scope.depth + 1
-        if depth > MAX_DEPTH:
-            return fail(f"composite actions nested deeper than {MAX_DEPTH} levels ({uses})")
-        return run_composite(
-            call, uses=uses, directory=action.directory, meta=meta, inputs=inputs, depth=depth
-        )
-    if using.startswith("node"):
+        if depth > MAX_ACTION_DEPTH:
+            return fail(f"composite actions nested deeper than {MAX_ACTION_DEPTH} levels ({uses})")
+        return run_composite(call, action=action, directory=directory, inputs=inputs, depth=depth)
+    if action.kind == "node":
         from conveyor.engine.jsaction import run_node_main
 
-        return run_node_main(call, uses=uses, directory=action.directory, meta=meta, inputs=inputs)
-    if using == "docker":
-        return fail(f"action '{uses}' {DOCKER_MESSAGE}")
-    return fail(f"action '{uses}': unsupported runs.using '{using}'")
+        return run_node_main(call, action=action, directory=directory, inputs=inputs)
+    return fail(f"action '{uses}': unsupported runs.using '{action.using}'")
 
 
-def run_builtin(call: StepCall, action: ResolvedAction, inputs: dict[str, Any]) -> StepDone:
+def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
     scope, ctx, env, log = call.scope, call.ctx, call.env, call.log
     job = scope.job
-    assert action.builtin is not None
+    try:
+        action = builtin(job, uses)
+    except ConveyorError as exc:
+        return fail(str(exc))
     process_env = job.process_env(ctx["github"], env)
-    if job.wf.options.checkout_mode != "copy":
-        process_env["CONVEYOR_CHECKOUT_MODE"] = job.wf.options.checkout_mode
+    if job.request.checkout_mode != "copy":
+        process_env["CONVEYOR_CHECKOUT_MODE"] = job.request.checkout_mode
     context = ActionContext(
         inputs={str(k): exprs.to_str(v) for k, v in inputs.items()},
         workspace=job.workspace,
-        repository_root=job.wf.options.repo.root,
-        state_dir=job.wf.options.state_dir,
+        repository_root=job.repo_root,
+        state_dir=job.state_dir,
         env=process_env,
         github=ctx["github"],
-        run_id=job.wf.run_id,
+        run_id=job.run_id,
         job_key=job.key,
         output=log,
-        masker=job.wf.services.masker,
+        masker=job.masker,
         cancel=job.cancel,
     )
-    result = action.builtin(context)
+    result = action(context)
     done = apply_action_result(job, result)
     post = result.post
     if post is not None:
@@ -94,7 +114,7 @@ def run_builtin(call: StepCall, action: ResolvedAction, inputs: dict[str, Any]) 
             context.output = job.log(index)
             return apply_action_result(job, post(context)).outcome is Conclusion.SUCCESS
 
-        job.posts.append(PostStep(f"Post {action.uses}", "always()", run_post))
+        job.posts.append(PostStep(f"Post {uses}", "always()", run_post))
     return done
 
 

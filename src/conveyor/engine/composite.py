@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from conveyor.engine import exprs
 from conveyor.engine.actionmeta import action_repository
@@ -12,21 +11,20 @@ from conveyor.engine.jobstate import StepScope
 from conveyor.engine.status import Conclusion
 from conveyor.engine.steprun import StepCall, StepDone, run_steps
 from conveyor.errors import ConveyorError
+from conveyor.planner.plan import ActionPlan
 
 
 def run_composite(
     call: StepCall,
     *,
-    uses: str,
+    action: ActionPlan,
     directory: Path,
-    meta: dict[str, Any],
     inputs: dict[str, str],
     depth: int,
 ) -> StepDone:
     scope, env, index = call.scope, call.env, call.index
     job = scope.job
-    runs = meta.get("runs") or {}
-    steps = runs.get("steps") or []
+    uses = action.uses
     inner = StepScope(
         job=job,
         env=env,
@@ -37,14 +35,12 @@ def run_composite(
         inputs=dict(inputs),
         depth=depth,
     )
-    run_steps(inner, [s for s in steps if isinstance(s, dict)])
+    run_steps(inner, action.steps)
     outputs: dict[str, str] = {}
     ctx = inner.contexts(inner.env_context())
-    declared = meta.get("outputs") or {}
-    for name, spec in declared.items() if isinstance(declared, dict) else []:
-        value = spec.get("value") if isinstance(spec, dict) else spec
+    for name, value in action.outputs.items():
         try:
-            outputs[str(name)] = exprs.text(value, ctx)
+            outputs[name] = exprs.text(value, ctx)
         except ConveyorError as exc:
             return StepDone(Conclusion.FAILURE, outputs=outputs, note=f"output '{name}': {exc}")
     if inner.failed:

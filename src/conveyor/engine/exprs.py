@@ -8,10 +8,12 @@ string, :func:`condition` evaluates ``if:`` with the status functions and implic
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from conveyor.errors import UserError
 from conveyor.expressions.evaluator import HashFiles, Status
 from conveyor.expressions.hashfiles import hash_files
 from conveyor.expressions.templates import evaluate_if, evaluate_template, interpolate
@@ -87,11 +89,24 @@ def truthy(value: Any, contexts: Contexts) -> bool:
     return bool(result)
 
 
-def number(value: Any, contexts: Contexts, default: float) -> float:
+def minutes(value: Any, contexts: Contexts, default: float) -> float:
+    """A ``timeout-minutes`` value (may be an expression); ``default`` when not set.
+
+    Anything that is not a number fails, as on GitHub (it does not fall back silently)."""
     result = render(value, contexts)
     if result is None or result == "":
         return default
-    try:
-        return float(result)
-    except (TypeError, ValueError):
-        return default
+    number: float | None = None
+    if isinstance(result, int | float) and not isinstance(result, bool):
+        number = float(result)
+    elif isinstance(result, str):
+        try:
+            number = float(result.strip())
+        except ValueError:
+            number = None
+    if number is None or math.isnan(number) or number < 0:
+        raise UserError(
+            f"timeout-minutes must be a non-negative number, got {result!r}; "
+            "fix the value or the expression that gives it"
+        )
+    return number

@@ -7,15 +7,7 @@ from typing import Any
 
 from conveyor.engine import exprs
 from conveyor.errors import UsageError
-
-
-def trigger_config(data: Mapping[str, Any], event: str) -> dict[str, Any]:
-    """``on.<event>`` as a mapping ({} when the event is listed without configuration)."""
-    on = data.get("on")
-    if isinstance(on, dict):
-        value = on.get(event)
-        return value if isinstance(value, dict) else {}
-    return {}
+from conveyor.planner.plan import InputPlan
 
 
 def _typed(kind: str, value: Any, name: str) -> Any:
@@ -38,24 +30,23 @@ def _typed(kind: str, value: Any, name: str) -> Any:
 
 
 def build_inputs(
-    declared: Any, given: Mapping[str, Any], ctx: exprs.Contexts, *, strict: bool = True
+    declared: Mapping[str, InputPlan], given: Mapping[str, Any], ctx: exprs.Contexts
 ) -> dict[str, Any]:
     """Defaults (which may be expressions) overridden by ``given``; typed per ``type``."""
-    declared = declared if isinstance(declared, dict) else {}
     result: dict[str, Any] = {}
-    for name, raw in declared.items():
-        spec = raw if isinstance(raw, dict) else {}
-        kind = str(spec.get("type") or "string")
+    for name, spec in declared.items():
+        kind = spec.type
         if name in given:
             result[name] = _typed(kind, given[name], name)
-        elif spec.get("default") is not None:
-            result[name] = _typed(kind, exprs.render(spec["default"], ctx), name)
-        elif spec.get("required") and strict:
+        elif spec.default is not None:
+            result[name] = _typed(kind, exprs.render(spec.default, ctx), name)
+        elif spec.required:
             raise UsageError(f"input '{name}' is required; pass it with --input {name}=VALUE")
         else:
             result[name] = False if kind == "boolean" else ""
-        if kind == "choice" and spec.get("options") and result[name] not in spec["options"]:
-            raise UsageError(f"input '{name}' must be one of {spec['options']}")
+        options = [exprs.to_str(o) for o in spec.options or []]
+        if kind == "choice" and options and exprs.to_str(result[name]) not in options:
+            raise UsageError(f"input '{name}' must be one of {options}")
     for name, value in given.items():
         result.setdefault(name, value)
     return result

@@ -1,4 +1,4 @@
-"""Mutable state of one running job, and the scope a list of steps runs in."""
+"""Mutable state of one executing job, and the scope a list of steps runs in."""
 
 from __future__ import annotations
 
@@ -10,10 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conveyor.engine.bus import Publish, StepLog
 from conveyor.engine.contexts import base_process_env, default_env
-from conveyor.engine.emitter import StepLog
-from conveyor.engine.ports import ResolvedAction
-from conveyor.engine.runstate import Control, WorkflowRun
+from conveyor.engine.masking import Masker
+from conveyor.engine.ports import ActionProvider, ResolvedAction, StepRunner
+from conveyor.engine.wire import JobRequest
+
+
+@dataclass(frozen=True)
+class JobServices:
+    """What executing a job needs from the process it runs in."""
+
+    runner: StepRunner
+    actions: ActionProvider
+    masker: Masker
+    publish: Publish
 
 
 @dataclass
@@ -27,13 +38,12 @@ class PostStep:
 
 @dataclass
 class JobState:
-    wf: WorkflowRun
-    key: str
-    job_id: str
+    request: JobRequest
+    services: JobServices
     workspace: Path
     temp: Path
-    control: Control
-    cancel: threading.Event
+    cancel: threading.Event  # set by a timeout or a cancellation: steps stop
+    stop: threading.Event  # set when the run is torn down: post steps are skipped too
     contexts: dict[str, Any]  # github, needs, strategy, matrix, vars, secrets, inputs, runner, job
     job_env: dict[str, str]  # workflow env + job env, evaluated
     defaults: dict[str, Any]  # defaults.run merged (job over workflow)
@@ -47,6 +57,33 @@ class JobState:
     _index: int = 0
     _base_env: dict[str, str] | None = None
 
+    @property
+    def key(self) -> str:
+        return self.request.job_key
+
+    @property
+    def job_id(self) -> str:
+        return self.request.job.id
+
+    @property
+    def run_id(self) -> int:
+        return self.request.run.run_id
+
+    @property
+    def repo_root(self) -> Path:
+        return self.request.repo.root
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.request.state_dir)
+
+    @property
+    def masker(self) -> Masker:
+        return self.services.masker
+
+    def publish(self, event: Any) -> None:
+        self.services.publish(event)
+
     def next_index(self) -> int:
         index = self._index
         self._index += 1
@@ -54,7 +91,7 @@ class JobState:
 
     def log(self, step_index: int | None) -> StepLog:
         """Where a step of this job (or, with None, the job itself) logs."""
-        return StepLog(self.wf.emitter, self.wf.run_id, self.key, step_index)
+        return StepLog(self.services.publish, self.run_id, self.key, step_index)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.time())

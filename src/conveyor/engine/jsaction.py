@@ -14,7 +14,7 @@ from typing import Any
 
 from conveyor.engine import exprs
 from conveyor.engine.actionmeta import action_repository, input_env
-from conveyor.engine.emitter import StepLog
+from conveyor.engine.bus import StepLog
 from conveyor.engine.jobstate import PostStep, StepScope
 from conveyor.engine.ports import StepRequest
 from conveyor.engine.status import Conclusion
@@ -26,6 +26,7 @@ from conveyor.engine.steprun import (
     run_request,
     step_timeout,
 )
+from conveyor.planner.plan import ActionPlan, StepPlan
 
 
 @dataclass(frozen=True)
@@ -74,60 +75,48 @@ class _NodeAction:
         return finish_process(scope, result, request)
 
 
-def _state_key(spec: dict[str, Any], uses: str, position: int) -> str:
-    return str(spec.get("id") or f"__{uses}_{position}")
+def _state_key(step: StepPlan, uses: str) -> str:
+    return step.id or f"__{uses}_{step.position}"
 
 
 def run_node_main(
-    call: StepCall,
-    *,
-    uses: str,
-    directory: Path,
-    meta: dict[str, Any],
-    inputs: dict[str, str],
+    call: StepCall, *, action: ActionPlan, directory: Path, inputs: dict[str, str]
 ) -> StepDone:
-    scope, spec, env, log = call.scope, call.spec, call.env, call.log
-    runs = meta.get("runs") or {}
-    main = runs.get("main")
-    if not main:
+    scope, step, env, log = call.scope, call.step, call.env, call.log
+    uses = action.uses
+    if not action.main:
         return fail(f"action '{uses}' has no runs.main")
-    action = _NodeAction(scope, uses, directory, inputs, _state_key(spec, uses, call.position))
+    node = _NodeAction(scope, uses, directory, inputs, _state_key(step, uses))
     ctx = scope.contexts(env)
-    done = action.run(
-        str(main), name=uses, env=env, ctx=ctx, log=log, timeout=step_timeout(spec, ctx)
+    done = node.run(
+        action.main, name=uses, env=env, ctx=ctx, log=log, timeout=step_timeout(step, ctx)
     )
-    post = runs.get("post")
-    if post:
-        job, name = scope.job, f"Post {uses}"
+    if action.post:
+        job, name, script = scope.job, f"Post {uses}", action.post
 
         def run_post(index: int) -> bool:
-            ran = action.run(str(post), name=name, env=env, ctx=ctx, log=job.log(index))
+            ran = node.run(script, name=name, env=env, ctx=ctx, log=job.log(index))
             return ran.outcome is Conclusion.SUCCESS
 
-        condition = str(runs.get("post-if") or "always()")
-        job.posts.append(PostStep(name, condition, run_post))
+        job.posts.append(PostStep(name, action.post_if or "always()", run_post))
     return done
 
 
 def run_node_pre(
     scope: StepScope,
-    spec: dict[str, Any],
+    step: StepPlan,
     *,
-    uses: str,
+    action: ActionPlan,
     directory: Path,
-    meta: dict[str, Any],
     inputs: dict[str, str],
-    position: int,
     index: int,
 ) -> StepDone:
-    """Run the action's ``pre`` script if it has one and ``pre-if`` allows; else skip it."""
-    runs = meta.get("runs") or {}
-    pre = runs.get("pre")
-    if not pre:
-        return StepDone(Conclusion.SKIPPED)
+    """Run the action's ``pre`` script if ``pre-if`` allows; else skip it."""
     env = scope.env_context()
     ctx = scope.contexts(env)
-    if not exprs.condition(runs.get("pre-if") or "always()", ctx, failed=False, cancelled=False):
+    if not exprs.condition(action.pre_if or "always()", ctx, failed=False, cancelled=False):
         return StepDone(Conclusion.SKIPPED)
-    action = _NodeAction(scope, uses, directory, inputs, _state_key(spec, uses, position))
-    return action.run(str(pre), name=f"Pre {uses}", env=env, ctx=ctx, log=scope.job.log(index))
+    node = _NodeAction(scope, action.uses, directory, inputs, _state_key(step, action.uses))
+    return node.run(
+        action.pre, name=f"Pre {action.uses}", env=env, ctx=ctx, log=scope.job.log(index)
+    )

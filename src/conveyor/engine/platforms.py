@@ -20,8 +20,25 @@ class Placement:
     note: str = ""
 
 
-def place(labels: Sequence[str], mapping: Mapping[str, str]) -> Placement:
-    """Decide where a job with these labels runs. ``mapping`` is ``--platform LABEL=local|skip``."""
+def place(
+    labels: Sequence[str], mapping: Mapping[str, str], *, group: str | None = None
+) -> Placement:
+    """Decide where a job with these labels (and runner group) runs. ``mapping`` is
+    ``--platform LABEL=local|skip`` (a runner group is mapped by its name too)."""
+    if group is not None:
+        choice = mapping.get(group)
+        if choice == SKIP:
+            return Placement(
+                False, f"skipped: runner group '{group}' is mapped to skip (--platform)"
+            )
+        if choice != LOCAL:
+            return Placement(
+                False,
+                f"skipped: runner group '{group}' is not available locally; "
+                f"map it with --platform {group}=local to run it here",
+            )
+        if not labels:
+            return Placement(True)
     if not labels:
         return Placement(False, "skipped: the job has no runs-on label")
     for label in labels:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from conveyor.engine.events import Event
+from conveyor.engine.events import Event, LogLine
 from conveyor.engine.masking import Masker
+from conveyor.engine.wire import JobOutcome, JobRequest
 
 # ---------------------------------------------------------------- events / history
 
@@ -23,6 +24,35 @@ class EventSink(Protocol):
     """Receives every event of a run, in order per job. Must be thread-safe."""
 
     def emit(self, event: Event) -> None: ...
+
+
+class EventBus(Protocol):
+    """Carries a run's events from whoever produces them to every subscriber.
+
+    ``publish`` masks the event's text and gives it the run's next sequence number.
+    In-process today (:class:`conveyor.engine.bus.LocalEventBus`); events are plain
+    serialisable data, so PostgreSQL LISTEN/NOTIFY or Redis pub/sub can carry them.
+    """
+
+    def publish(self, event: Event) -> None: ...
+
+    def subscribe(self, sink: EventSink) -> None: ...
+
+
+class LogStore(Protocol):
+    """Every log line of a run, with its job, step, sequence number, time and stream."""
+
+    def lines(
+        self,
+        run_id: int,
+        *,
+        job_key: str | None = None,
+        step_index: int | None = None,
+        after_seq: int = -1,
+        limit: int | None = None,
+    ) -> list[LogLine]:
+        """Lines in sequence order (``after_seq`` for the ones not seen yet)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +64,16 @@ class NewRun:
     sha: str
     repository: str
     pid: int
+    uid: str = ""
+    state: bytes = b""  # the persisted run state (plan and options) a resume starts from
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedJob:
+    """A job instance of an earlier attempt of a run, as the store knows it."""
+
+    job_key: str
+    outcome: JobOutcome
 
 
 class RunStore(EventSink, Protocol):
@@ -42,6 +82,35 @@ class RunStore(EventSink, Protocol):
     def begin_run(self, run: NewRun) -> tuple[int, int]:
         """Create the run row; returns ``(run_id, run_number)``."""
         ...
+
+
+# ---------------------------------------------------------------- job executors
+
+
+class JobExecutor(Protocol):
+    """Runs one job instance described by a :class:`JobRequest`.
+
+    Events the job produces go to ``publish`` in order; ``cancel`` asks the job to stop
+    (steps are cancelled, post steps still run); ``stop`` means the run is being torn down
+    (post steps are skipped too). Returns how it ended. Must be callable from several
+    threads at once.
+    """
+
+    def execute(
+        self,
+        request: JobRequest,
+        publish: Callable[[Event], None],
+        cancel: threading.Event,
+        stop: threading.Event,
+    ) -> JobOutcome: ...
+
+    def close(self) -> None: ...
+
+
+class SecretSource(Protocol):
+    """Where the executing process finds the run's secrets by name."""
+
+    def get(self, name: str) -> str | None: ...
 
 
 # ---------------------------------------------------------------- processes

@@ -2,50 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from conveyor.engine import exprs
-from conveyor.engine.actionmeta import load_action_meta, resolve_inputs, runs_using
-from conveyor.engine.actionrun import resolve
+from conveyor.engine.actionmeta import resolve_inputs
+from conveyor.engine.actionrun import action_directory, action_of
 from conveyor.engine.jobstate import StepScope
 from conveyor.engine.jsaction import run_node_pre
 from conveyor.engine.steprun import run_job_step
 from conveyor.errors import ConveyorError
+from conveyor.planner.plan import StepPlan
 
 
-def run_pre_steps(scope: StepScope, steps: list[dict[str, Any]]) -> None:
-    for position, spec in enumerate(steps):
-        _run_pre(scope, spec, position)
+def run_pre_steps(scope: StepScope, steps: Sequence[StepPlan]) -> None:
+    for step in steps:
+        _run_pre(scope, step)
 
 
-def _run_pre(scope: StepScope, spec: dict[str, Any], position: int) -> None:
-    uses = str(spec.get("uses") or "").strip()
-    if not uses or uses.startswith("docker://"):
+def _run_pre(scope: StepScope, step: StepPlan) -> None:
+    if step.uses is None or step.uses.startswith("docker://"):
         return
     try:
-        action = resolve(scope.job, uses)
-        directory = action.directory
-        if action.kind not in ("node", "composite", "docker") or directory is None:
+        action = action_of(scope.job, step)
+        if action.kind != "node" or not action.pre:
             return
-        meta = load_action_meta(directory)
-        if not runs_using(meta).startswith("node") or not (meta.get("runs") or {}).get("pre"):
-            return
+        directory = action_directory(scope.job, action)
         ctx = scope.contexts(scope.env_context())
-        given = exprs.render(spec.get("with") or {}, ctx)
-        inputs, _ = resolve_inputs(meta, given if isinstance(given, dict) else {}, ctx)
+        given = exprs.render(step.with_ or {}, ctx)
+        inputs, _ = resolve_inputs(action, given if isinstance(given, dict) else {}, ctx)
     except ConveyorError:
         return  # reported when the step itself runs
     run_job_step(
         scope,
-        f"Pre {uses}",
+        f"Pre {action.uses}",
         lambda index: run_node_pre(
-            scope,
-            spec,
-            uses=uses,
-            directory=directory,
-            meta=meta,
-            inputs=inputs,
-            position=position,
-            index=index,
+            scope, step, action=action, directory=directory, inputs=inputs, index=index
         ),
     )

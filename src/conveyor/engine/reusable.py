@@ -1,105 +1,114 @@
 """Jobs that call a reusable workflow (``jobs.<id>.uses``): the callee's jobs run as a nested
-DAG keyed ``caller/callee``; ``with``/``secrets`` (or ``inherit``) flow in and
-``on.workflow_call.outputs`` flow back out."""
+DAG keyed ``caller/callee``; ``with`` and ``secrets`` (or ``inherit``) flow in and
+``on.workflow_call.outputs`` flow back out.
+
+The callee was compiled with the caller (loaded, validated, planned); its secrets are
+bindings over the caller's, so no secret value is handled here.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.engine.emitter import StepLog
+from conveyor.engine.bus import StepLog
 from conveyor.engine.events import JobFinished, JobStarted
-from conveyor.engine.inputs import build_inputs, trigger_config
-from conveyor.engine.jobrun import outcome_of
-from conveyor.engine.runstate import JobCall, JobOutcome
+from conveyor.engine.inputs import build_inputs
 from conveyor.engine.status import Conclusion
+from conveyor.engine.wire import JobOutcome, SecretBinding, SecretExpr, outcome_of
+from conveyor.engine.workflowrun import JobCall, UnitRunner, WorkflowJobs
 from conveyor.errors import ActionError, ConveyorError
-from conveyor.workflow.yamlload import load_file
+
+_ONE_SECRET = re.compile(r"^\s*\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}\s*$")
 
 
-def run_called_workflow(call: JobCall) -> JobOutcome:
-    wf, job_id, spec, key, ctx = call.wf, call.job_id, call.spec, call.key, call.ctx
-    started = time.time()
-    wf.emitter.emit(
-        JobStarted(
-            wf.run_id,
-            key,
-            job_id,
-            str(spec.get("name") or key),
-            ctx.get("matrix") or {},
-            started_at=started,
-        )
-    )
-    log = StepLog(wf.emitter, wf.run_id, key, None)
-    note = ""
-    try:
-        outcome = _call(call, log)
-    except ConveyorError as exc:
-        note = f"{key}: {exc}"
-        log.error(note)
-        outcome = outcome_of(Conclusion.FAILURE)
-    wf.emitter.emit(
-        JobFinished(wf.run_id, key, outcome.conclusion, started, time.time(), outcome.outputs, note)
-    )
-    return outcome
-
-
-def _call(call: JobCall, log: StepLog) -> JobOutcome:
-    wf, spec, key, ctx = call.wf, call.spec, call.key, call.ctx
-    from conveyor.engine.workflowrun import WorkflowJobs
-
-    uses = str(spec["uses"]).strip()
-    root = wf.options.repo.root
-    action = wf.services.actions.resolve(uses, workspace=root, repository_root=root)
-    if action.kind != "workflow" or action.workflow_file is None:
-        raise ActionError(f"'{uses}' is not a reusable workflow")
-    doc = load_file(str(action.workflow_file))
-    if doc.diagnostics or not isinstance(doc.data, dict):
-        raise ActionError("; ".join(d.format() for d in doc.diagnostics) or f"{uses}: invalid")
-    data: dict[str, Any] = doc.data
-    config = trigger_config(data, "workflow_call")
-    given = exprs.render(spec.get("with") or {}, ctx)
-    inputs = build_inputs(config.get("inputs"), given if isinstance(given, dict) else {}, ctx)
-    passed = spec.get("secrets")
+def callee_secrets(
+    passed: Any, caller: Mapping[str, SecretBinding], ctx: Mapping[str, Any]
+) -> dict[str, SecretBinding]:
+    """The callee's secrets as bindings: ``inherit`` passes the caller's on; a mapping
+    binds each name to the caller's secret it names, or to an expression over them."""
     if passed == "inherit":
-        secrets = dict(wf.secrets)
-    else:
-        rendered = exprs.render(passed or {}, ctx)
-        secrets = {str(k): exprs.to_str(v) for k, v in (rendered or {}).items()}
-        secrets.setdefault("GITHUB_TOKEN", wf.secrets.get("GITHUB_TOKEN", ""))
-    callee_ctx = {
-        "github": wf.github,
-        "inputs": inputs,
-        "vars": ctx.get("vars", {}),
-        "secrets": secrets,
-        "env": {},
-    }
+        return dict(caller)
+    bindings: dict[str, SecretBinding] = {}
+    lowered = {name.lower(): binding for name, binding in caller.items()}
+    for name, value in (passed or {}).items() if isinstance(passed, Mapping) else []:
+        text = exprs.to_str(value) if not isinstance(value, str) else value
+        match = _ONE_SECRET.match(text)
+        found = lowered.get(match.group(1).lower()) if match else None
+        if found is not None:
+            bindings[str(name)] = found
+        else:
+            plain = {k: v for k, v in ctx.items() if k != "secrets"}
+            bindings[str(name)] = SecretExpr(text, plain, dict(caller))
+    if "GITHUB_TOKEN" in caller:
+        bindings.setdefault("GITHUB_TOKEN", caller["GITHUB_TOKEN"])
+    return bindings
+
+
+def make_run_called_workflow(run_job: UnitRunner) -> UnitRunner:
+    """The runner of jobs that call a workflow, whose callee jobs run with ``run_job``."""
+
+    def run_called_workflow(call: JobCall) -> JobOutcome:
+        wf, job, key, ctx = call.wf, call.job, call.key, call.ctx
+        started = time.time()
+        name = job.name_template if isinstance(job.name_template, str) else key
+        wf.publish(JobStarted(wf.run_id, key, job.id, name, ctx.get("matrix") or {}, (), started))
+        log = StepLog(wf.publish, wf.run_id, key, None)
+        note = ""
+        try:
+            outcome = _call(call, run_job, run_called_workflow)
+        except ConveyorError as exc:
+            note = f"{key}: {exc}"
+            log.error(note)
+            outcome = outcome_of(Conclusion.FAILURE)
+            outcome.note = note
+        wf.publish(
+            JobFinished(
+                wf.run_id,
+                key,
+                outcome.conclusion,
+                started,
+                time.time(),
+                outcome.outputs,
+                outcome.note,
+                outcome.result,
+            )
+        )
+        return outcome
+
+    return run_called_workflow
+
+
+def _call(call: JobCall, run_job: UnitRunner, run_call: UnitRunner) -> JobOutcome:
+    wf, job, key, ctx = call.wf, call.job, call.key, call.ctx
+    assert job.call is not None
+    callee = job.call.workflow
+    if callee is None:
+        raise ActionError(f"'{job.call.uses}' was not compiled before the run")
+    given = exprs.render(job.call.with_ or {}, ctx)
+    inputs = build_inputs(callee.inputs, given if isinstance(given, dict) else {}, ctx)
     child = dataclasses.replace(
         wf,
         control=call.control,
-        path=action.workflow_file,
-        data=data,
-        secrets=secrets,
+        plan=callee,
+        secrets=callee_secrets(job.call.secrets, wf.secrets, ctx),
         inputs=inputs,
-        env=exprs.env_map(data.get("env"), callee_ctx),
         key_prefix=f"{key}/",
+        depth=wf.depth + 1,
         outcomes={},
     )
-    jobs = list((data.get("jobs") or {}).keys())
-    conclusion = WorkflowJobs(child, jobs, run_call=run_called_workflow).run()
+    jobs = [j.id for j in callee.jobs]
+    conclusion = WorkflowJobs(child, jobs, run_job=run_job, run_call=run_call).run()
     jobs_ctx = {
         j: {"result": o.result, "outputs": dict(o.outputs)} for j, o in child.outcomes.items()
     }
-    outputs: dict[str, str] = {}
-    declared = config.get("outputs") or {}
-    out_ctx = {**callee_ctx, "jobs": jobs_ctx}
-    for name, out in declared.items() if isinstance(declared, dict) else []:
-        value = out.get("value") if isinstance(out, dict) else out
-        outputs[str(name)] = exprs.text(value, out_ctx)
-    failing = any(o.counts_as_failure for o in child.outcomes.values())
-    if failing:
+    out_ctx = {"github": wf.github, "inputs": inputs, "vars": ctx.get("vars", {}), "jobs": jobs_ctx}
+    outputs = {name: exprs.text(value, out_ctx) for name, value in callee.outputs.items()}
+    if any(o.counts_as_failure for o in child.outcomes.values()):
         conclusion = Conclusion.FAILURE
     outcome = outcome_of(conclusion)
     outcome.outputs = outputs

@@ -1,41 +1,44 @@
-"""Top level: run every given workflow concurrently, each as one run in the store.
+"""Top level: compile the planned workflows, then run each as one run in the store.
 
-:func:`run_workflows` is what the CLI calls; concrete runner, action provider, store and
-sinks come in through :class:`~conveyor.engine.runstate.Services`.
+:func:`run_workflows` is what the launchers call; the executor, action provider, store and
+sinks come in through :class:`~conveyor.engine.runstate.Services`. Everything that can be
+refused -- an action that cannot be found, an invalid called workflow, a bad input -- is
+refused before any run is recorded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conveyor.engine import exprs
+from conveyor.engine.bus import LocalEventBus, StepLog
+from conveyor.engine.compile import Compiler, relative_path
 from conveyor.engine.concurrency import ConcurrencyRegistry, concurrency_spec
 from conveyor.engine.contexts import RunIdentity, github_context
-from conveyor.engine.emitter import Emitter, StepLog
+from conveyor.engine.durable import RunRecord, encode_record
 from conveyor.engine.events import RunFinished, RunStarted
-from conveyor.engine.inputs import build_inputs, trigger_config
+from conveyor.engine.inputs import build_inputs
+from conveyor.engine.jobexec import work_root
+from conveyor.engine.jobrun import run_job
 from conveyor.engine.ports import NewRun
-from conveyor.engine.reusable import run_called_workflow
+from conveyor.engine.reusable import make_run_called_workflow
 from conveyor.engine.runstate import Control, RunOptions, Services, WorkflowRun
 from conveyor.engine.status import Conclusion
-from conveyor.engine.workflowrun import WorkflowJobs, select_jobs
+from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding, SecretRef
+from conveyor.engine.workflowrun import WorkflowJobs
+from conveyor.planner.graph import select_jobs
+from conveyor.planner.plan import WorkflowPlan
 
 _local_ids = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class WorkflowSpec:
-    path: Path
-    data: dict[str, Any]
-    name: str
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,39 @@ def default_payload(options: RunOptions, inputs: dict[str, Any]) -> dict[str, An
     return payload
 
 
+def compile_workflows(
+    plans: Sequence[WorkflowPlan], options: RunOptions, services: Services
+) -> list[WorkflowPlan]:
+    """Resolve and validate every action and called workflow of the jobs that will run;
+    raises :class:`~conveyor.errors.WorkflowInvalid` with every problem found."""
+    compiler = Compiler(services.actions, options.repo.root)
+    compiled = [
+        compiler.workflow(
+            plan, select_jobs(plan.graph, list(options.job_filter)), payload=options.payload
+        )
+        for plan in plans
+    ]
+    compiler.check()
+    return compiled
+
+
+def secret_bindings(secrets: Mapping[str, str]) -> dict[str, SecretBinding]:
+    """The run's own secrets, by reference."""
+    return {name: SecretRef(name) for name in secrets}
+
+
 def run_workflows(
-    workflows: Sequence[WorkflowSpec],
+    workflows: Sequence[WorkflowPlan],
     options: RunOptions,
     services: Services,
     interrupt: threading.Event | None = None,
 ) -> list[RunReport]:
-    """Run the workflows; cancelled when ``interrupt`` is set (e.g. by a signal handler)."""
+    """Compile, then run the workflows; cancelled when ``interrupt`` is set."""
+    compiled = compile_workflows(workflows, options, services)
+    inputs = [_inputs(plan, options) for plan in compiled]  # refused before any run exists
     root = Control()
     registry = ConcurrencyRegistry(options.state_dir)
-    emitter = Emitter(
+    bus = LocalEventBus(
         [*services.sinks, *([services.store] if services.store else [])], services.masker
     )
     for value in options.secrets.values():
@@ -90,12 +116,13 @@ def run_workflows(
     reports: list[RunReport] = []
     lock = threading.Lock()
 
-    def one(spec: WorkflowSpec) -> None:
+    def one(index: int) -> None:
         report = _run_one(
-            spec,
+            compiled[index],
+            inputs[index],
             options=options,
             services=services,
-            emitter=emitter,
+            bus=bus,
             registry=registry,
             control=root.child(),
         )
@@ -103,10 +130,10 @@ def run_workflows(
             reports.append(report)
 
     try:
-        if len(workflows) == 1:
-            one(workflows[0])
+        if len(compiled) == 1:
+            one(0)
         else:
-            threads = [threading.Thread(target=one, args=(w,)) for w in workflows]
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(len(compiled))]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -118,57 +145,57 @@ def run_workflows(
     return reports
 
 
+def _inputs(plan: WorkflowPlan, options: RunOptions) -> dict[str, Any]:
+    base_ctx = {"vars": dict(options.vars), "github": {}, "inputs": {}}
+    return build_inputs(plan.inputs, options.inputs, base_ctx)
+
+
 def _run_one(
-    spec: WorkflowSpec,
+    plan: WorkflowPlan,
+    inputs: dict[str, Any],
     *,
     options: RunOptions,
     services: Services,
-    emitter: Emitter,
+    bus: LocalEventBus,
     registry: ConcurrencyRegistry,
     control: Control,
+    prior: Mapping[str, JobOutcome] | None = None,
 ) -> RunReport:
     repo = options.repo
-    try:
-        rel = str(spec.path.resolve().relative_to(repo.root.resolve()))
-    except ValueError:
-        rel = str(spec.path)
+    payload = dict(options.payload) or default_payload(options, inputs)
+    uid = uuid.uuid4().hex
+    path = relative_path(Path(plan.file or plan.path), repo.root)
+    name = path if plan.name in (plan.path, plan.file) else plan.name
     if services.store is not None:
+        record = RunRecord(plan, options_without_secrets(options), inputs, sorted(options.secrets))
         new = NewRun(
-            rel, spec.name, options.event, repo.ref, repo.sha, repo.repository, os.getpid()
+            path,
+            name,
+            options.event,
+            repo.ref,
+            repo.sha,
+            repo.repository,
+            os.getpid(),
+            uid,
+            encode_record(record),
         )
         run_id, run_number = services.store.begin_run(new)
     else:
         run_id = run_number = next(_local_ids)
-    event_cfg = trigger_config(spec.data, options.event)
-    base_ctx = {"vars": dict(options.vars), "github": {}, "inputs": {}}
-    inputs = build_inputs(event_cfg.get("inputs"), options.inputs, base_ctx)
-    payload = dict(options.payload) or default_payload(options, inputs)
-    identity = RunIdentity(run_id, run_number, options.event, payload, spec.name, rel)
-    github = github_context(repo, identity, options.secrets.get("GITHUB_TOKEN", ""))
-    wf = WorkflowRun(
-        services,
-        options,
-        emitter,
-        registry,
-        control,
-        run_id,
-        spec.path,
-        spec.data,
-        github,
-        options.secrets,
-        inputs,
-        {},
-    )
-    wf.work_root().mkdir(parents=True, exist_ok=True)
-    event_path = wf.work_root() / "event.json"
+    run = RunRef(run_id, run_number, path, name, options.event, uid)
+    identity = RunIdentity(run_id, run_number, options.event, payload, name, path)
+    github = github_context(repo, identity, "")
+    root = work_root(options.state_dir, run)
+    root.mkdir(parents=True, exist_ok=True)
+    event_path = root / "event.json"
     event_path.write_text(json.dumps(payload), encoding="utf-8")
     github["event_path"] = str(event_path)
-    emitter.emit(
+    bus.publish(
         RunStarted(
             run_id,
             run_number,
-            rel,
-            spec.name,
+            path,
+            name,
             options.event,
             repo.ref,
             repo.sha,
@@ -176,19 +203,25 @@ def _run_one(
             os.getpid(),
         )
     )
-    log = StepLog(emitter, run_id, "(workflow)", None)
-    ctx = {
-        "github": github,
-        "inputs": inputs,
-        "vars": dict(options.vars),
-        "secrets": dict(options.secrets),
-        "env": {},
-    }
+    wf = WorkflowRun(
+        services=services,
+        options=options,
+        bus=bus,
+        registry=registry,
+        control=control,
+        run=run,
+        plan=plan,
+        github=github,
+        secrets=secret_bindings(options.secrets),
+        inputs=inputs,
+        prior=prior or {},
+    )
+    log = StepLog(bus.publish, run_id, "(workflow)", None)
+    ctx = {"github": github, "inputs": inputs, "vars": dict(options.vars)}
     token = None
     conclusion = Conclusion.FAILURE
     try:
-        wf.env = {**exprs.env_map(spec.data.get("env"), ctx), **options.env}
-        group = concurrency_spec(spec.data.get("concurrency"), ctx)
+        group = concurrency_spec(plan.concurrency, ctx)
         if group is not None:
             token = registry.acquire(
                 group[0],
@@ -200,15 +233,20 @@ def _run_one(
             )
             if token is None:
                 control.cancel(f"superseded by a newer run in '{group[0]}'")
-        jobs = select_jobs(spec.data.get("jobs") or {}, options.job_filter)
-        conclusion = WorkflowJobs(wf, jobs, run_call=run_called_workflow).run()
+        jobs = select_jobs(plan.graph, list(options.job_filter))
+        run_call = make_run_called_workflow(run_job)
+        conclusion = WorkflowJobs(wf, jobs, run_job=run_job, run_call=run_call).run()
     except Exception as exc:
-        log.error(f"{spec.name}: {exc}")
+        log.error(f"{name}: {exc}")
         raise
     finally:
         if token is not None:
             registry.release(token)
         if control.cancelled and conclusion is not Conclusion.FAILURE:
             conclusion = Conclusion.CANCELLED
-        emitter.emit(RunFinished(run_id, conclusion, time.time()))
-    return RunReport(run_id, spec.name, conclusion)
+        bus.publish(RunFinished(run_id, conclusion, time.time()))
+    return RunReport(run_id, name, conclusion)
+
+
+def options_without_secrets(options: RunOptions) -> RunOptions:
+    return dataclasses.replace(options, secrets={})

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conveyor.engine.bus import LocalEventBus
 from conveyor.engine.concurrency import ConcurrencyRegistry
 from conveyor.engine.contexts import RepoFacts
-from conveyor.engine.emitter import Emitter
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import ActionProvider, EventSink, RunStore, StepRunner
-from conveyor.engine.status import Conclusion
+from conveyor.engine.ports import ActionProvider, EventSink, JobExecutor, RunStore
+from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding
+from conveyor.planner.plan import WorkflowPlan
 
 
 class Control:
@@ -64,9 +65,10 @@ class Control:
 
 @dataclass(frozen=True)
 class Services:
-    """Concrete implementations, injected by the CLI."""
+    """Concrete implementations, injected by the caller: where jobs execute, where actions
+    and called workflows are found (to compile), the run's masker, and who hears events."""
 
-    runner: StepRunner
+    executor: JobExecutor
     actions: ActionProvider
     masker: Masker
     sinks: Sequence[EventSink] = ()
@@ -75,11 +77,17 @@ class Services:
 
 @dataclass(frozen=True)
 class RunOptions:
+    """How to run: the event and its payload, inputs, variables, secrets and knobs.
+
+    Everything but ``secrets`` is persisted with the run, so another process can resume
+    it; secrets are looked up again by name then.
+    """
+
     repo: RepoFacts
     state_dir: Path
     event: str = "push"
     payload: Mapping[str, Any] = field(default_factory=dict)
-    inputs: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     vars: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
@@ -91,51 +99,27 @@ class RunOptions:
 
 
 @dataclass
-class JobOutcome:
-    """What a job instance (or a whole job across its matrix) ended with."""
-
-    conclusion: Conclusion  # for display
-    result: str  # for needs.<id>.result: success | failure | cancelled | skipped
-    outputs: dict[str, str] = field(default_factory=dict)
-    counts_as_failure: bool = False  # fails the run (not when continue-on-error)
-
-
-@dataclass
 class WorkflowRun:
     """One running workflow (or a called reusable workflow inside one)."""
 
     services: Services
     options: RunOptions
-    emitter: Emitter
+    bus: LocalEventBus
     registry: ConcurrencyRegistry
     control: Control
-    run_id: int
-    path: Path
-    data: dict[str, Any]
-    github: dict[str, Any]
-    secrets: Mapping[str, str]
+    run: RunRef
+    plan: WorkflowPlan
+    github: dict[str, Any]  # the run-wide github context, without the token
+    secrets: Mapping[str, SecretBinding]
     inputs: Mapping[str, Any]
-    env: dict[str, str]  # evaluated workflow-level env
     key_prefix: str = ""  # "caller/" for jobs of a reusable workflow
+    depth: int = 0
     outcomes: dict[str, JobOutcome] = field(default_factory=dict)
+    prior: Mapping[str, JobOutcome] = field(default_factory=dict)  # finished before a resume
 
     @property
-    def workflow_defaults(self) -> Mapping[str, Any]:
-        defaults = self.data.get("defaults") or {}
-        return (defaults.get("run") or {}) if isinstance(defaults, dict) else {}
+    def run_id(self) -> int:
+        return self.run.run_id
 
-    def work_root(self) -> Path:
-        return self.options.state_dir / "work" / str(self.run_id)
-
-
-@dataclass
-class JobCall:
-    """One job instance to run: ``ctx`` holds github, needs, strategy, matrix, vars, secrets,
-    inputs and env; ``control`` is its cancellation scope."""
-
-    wf: WorkflowRun
-    job_id: str
-    spec: dict[str, Any]
-    key: str
-    ctx: dict[str, Any]
-    control: Control
+    def publish(self, event: Any) -> None:
+        self.bus.publish(event)

@@ -6,30 +6,30 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.engine.emitter import StepLog
+from conveyor.engine.bus import StepLog
 from conveyor.engine.events import StepFinished, StepStarted
 from conveyor.engine.jobstate import StepScope
 from conveyor.engine.ports import StepRequest, StepResult
 from conveyor.engine.status import Conclusion
 from conveyor.errors import ConveyorError
+from conveyor.planner.plan import StepPlan
 
 
 @dataclass
 class StepCall:
-    """One step being run: its scope, spec, evaluated contexts/env and where it logs."""
+    """One step being run: its scope, plan, evaluated contexts/env and where it logs."""
 
     scope: StepScope
-    spec: dict[str, Any]
+    step: StepPlan
     ctx: dict[str, Any]
     env: dict[str, str]
     index: int
     log: StepLog
-    position: int
 
 
 @dataclass
@@ -45,45 +45,42 @@ def fail(note: str) -> StepDone:
     return StepDone(Conclusion.FAILURE, note=note)
 
 
-def step_name(spec: dict[str, Any], ctx: exprs.Contexts) -> str:
-    if spec.get("name"):
+def step_name(step: StepPlan, ctx: exprs.Contexts) -> str:
+    if step.name is not None and step.name != "":
         try:
-            return exprs.text(spec["name"], ctx)
+            return exprs.text(step.name, ctx)
         except ConveyorError:
-            return str(spec["name"])
-    if "run" in spec:
-        first = str(spec["run"]).strip().splitlines()
-        return f"Run {first[0] if first else ''}".strip()
-    return f"Run {spec.get('uses', '')}".strip()
+            return str(step.name)
+    return step.display_name()
 
 
-def run_steps(scope: StepScope, steps: list[dict[str, Any]]) -> None:
-    for position, spec in enumerate(steps):
-        run_step(scope, spec, position)
+def run_steps(scope: StepScope, steps: Sequence[StepPlan]) -> None:
+    for step in steps:
+        run_step(scope, step)
 
 
-def run_step(scope: StepScope, spec: dict[str, Any], position: int) -> None:
+def run_step(scope: StepScope, step: StepPlan) -> None:
     job = scope.job
     top = scope.step_index is None
     env = scope.env_context()
     ctx = scope.contexts(env)
-    name = step_name(spec, ctx)
+    name = step_name(step, ctx)
     index = job.next_index() if top else scope.step_index
     assert index is not None
     log = job.log(index)
-    step_id = str(spec.get("id") or f"__step{position}")
+    step_id = step.id or f"__step{step.position}"
     started = time.time()
     if top:
-        job.wf.emitter.emit(StepStarted(job.wf.run_id, job.key, index, name, started))
+        job.publish(StepStarted(job.run_id, job.key, index, name, started))
     else:
         log.line(f"▸ {name}")
-    done = _execute(StepCall(scope, spec, ctx, env, index, log, position))
+    done = _execute(StepCall(scope, step, ctx, env, index, log))
     try:
         keep_going = done.outcome is Conclusion.FAILURE and exprs.truthy(
-            spec.get("continue-on-error", False), ctx
+            step.continue_on_error or False, ctx
         )
     except ConveyorError as exc:
-        log.error(f"continue-on-error: {exc}")
+        log.error(f"{step.where('continue-on-error')}: continue-on-error: {exc}")
         keep_going = False
     conclusion = Conclusion.SUCCESS if keep_going else done.outcome
     if done.outcome is Conclusion.TIMED_OUT:
@@ -98,9 +95,9 @@ def run_step(scope: StepScope, spec: dict[str, Any], position: int) -> None:
     if done.note:
         (log.warning if keep_going else log.error)(done.note)
     if top:
-        job.wf.emitter.emit(
+        job.publish(
             StepFinished(
-                job.wf.run_id,
+                job.run_id,
                 job.key,
                 index,
                 name,
@@ -122,13 +119,13 @@ def run_job_step(scope: StepScope, name: str, body: Callable[[int], StepDone]) -
     job = scope.job
     index = job.next_index()
     started = time.time()
-    job.wf.emitter.emit(StepStarted(job.wf.run_id, job.key, index, name, started))
+    job.publish(StepStarted(job.run_id, job.key, index, name, started))
     done = body(index)
     if done.outcome is Conclusion.FAILURE:
         scope.failed = True
-    job.wf.emitter.emit(
+    job.publish(
         StepFinished(
-            job.wf.run_id,
+            job.run_id,
             job.key,
             index,
             name,
@@ -147,46 +144,55 @@ def _context_value(conclusion: Conclusion) -> str:
 
 
 def _execute(call: StepCall) -> StepDone:
-    scope, spec, ctx, env = call.scope, call.spec, call.ctx, call.env
+    scope, step, ctx, env = call.scope, call.step, call.ctx, call.env
     job = scope.job
     cancelled = job.cancel.is_set()
+    key = "if"
     try:
-        if not exprs.condition(spec.get("if"), ctx, failed=scope.failed, cancelled=cancelled):
+        if not exprs.condition(step.if_, ctx, failed=scope.failed, cancelled=cancelled):
             return StepDone(Conclusion.SKIPPED)
         if cancelled:  # the condition asked to run anyway, but the job is being torn down
             return StepDone(Conclusion.CANCELLED)
-        call.env = {**env, **exprs.env_map(spec.get("env"), ctx)}
+        key = "env"
+        call.env = {**env, **exprs.env_map(step.env, ctx)}
         call.ctx = {**ctx, "env": call.env}
-        if "run" in spec:
+        key = ""
+        if step.run is not None:
             return run_script(call)
-        if "uses" in spec:
+        if step.uses is not None:
             from conveyor.engine.actionrun import run_uses  # actionrun builds on this module
 
             return run_uses(call)
-        return fail("step has neither 'run' nor 'uses'")
+        return fail(f"{step.source}: step has neither 'run' nor 'uses'")
     except ConveyorError as exc:
-        return fail(f"{job.key}: {exc}")
+        where = step.where(key) if key else step.source
+        return fail(f"{where}: {exc}")
 
 
-def step_timeout(spec: dict[str, Any], ctx: exprs.Contexts) -> float | None:
-    minutes = exprs.number(spec.get("timeout-minutes"), ctx, 0.0)
+def step_timeout(step: StepPlan, ctx: exprs.Contexts) -> float | None:
+    """The step's ``timeout-minutes`` in seconds (None: no limit of its own)."""
+    try:
+        minutes = exprs.minutes(step.timeout_minutes, ctx, 0.0)
+    except ConveyorError as exc:
+        raise type(exc)(f"{step.where('timeout-minutes')}: {exc}") from exc
     return minutes * 60 if minutes > 0 else None
 
 
 def run_script(call: StepCall) -> StepDone:
-    scope, spec, ctx = call.scope, call.spec, call.ctx
+    scope, step, ctx = call.scope, call.step, call.ctx
     job = scope.job
-    shell = spec.get("shell") or scope.defaults.get("shell")
-    workdir = spec.get("working-directory") or scope.defaults.get("working-directory")
+    shell = step.shell or scope.defaults.get("shell")
+    workdir = step.working_directory or scope.defaults.get("working-directory")
     cwd = job.workspace / exprs.text(workdir, ctx) if workdir else job.workspace
-    github = {**ctx["github"], "action": str(spec.get("id") or f"__run_{call.position}")}
+    github = {**ctx["github"], "action": step.id or f"__run_{step.position}"}
+    timeout = step_timeout(step, ctx)
     request = StepRequest(
-        name=step_name(spec, ctx),
+        name=step_name(step, ctx),
         working_directory=cwd,
         env=job.process_env(github, call.env),
-        script=exprs.text(spec["run"], ctx),
+        script=exprs.text(step.run, ctx),
         shell=exprs.text(shell, ctx) if shell else None,
-        timeout_seconds=step_timeout(spec, ctx),
+        timeout_seconds=timeout,
         temp_dir=job.temp,
     )
     return finish_process(scope, run_request(scope, request, call.log), request)
@@ -194,7 +200,7 @@ def run_script(call: StepCall) -> StepDone:
 
 def run_request(scope: StepScope, request: StepRequest, log: StepLog) -> StepResult:
     job = scope.job
-    return job.wf.services.runner.run(request, log, job.wf.services.masker, job.cancel)
+    return job.services.runner.run(request, log, job.masker, job.cancel)
 
 
 def finish_process(scope: StepScope, result: StepResult, request: StepRequest) -> StepDone:

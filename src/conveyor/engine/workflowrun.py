@@ -12,34 +12,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.engine.emitter import StepLog
+from conveyor.engine.bus import StepLog
 from conveyor.engine.events import JobFinished, JobStarted
-from conveyor.engine.jobrun import outcome_of, run_job
-from conveyor.engine.runstate import Control, JobCall, JobOutcome, WorkflowRun
+from conveyor.engine.runstate import Control, WorkflowRun
 from conveyor.engine.scheduler import DagScheduler, Expansion
 from conveyor.engine.status import Conclusion
+from conveyor.engine.wire import JobOutcome, outcome_of
 from conveyor.errors import ConveyorError
 from conveyor.planner.matrix import expand_static
-
-
-def needs_of(spec: dict[str, Any]) -> list[str]:
-    needs = spec.get("needs") or []
-    return [needs] if isinstance(needs, str) else [str(n) for n in needs]
-
-
-def select_jobs(jobs: dict[str, dict[str, Any]], wanted: Iterable[str]) -> list[str]:
-    """The wanted jobs and, transitively, everything they need (all jobs if none wanted)."""
-    wanted = list(wanted)
-    if not wanted:
-        return list(jobs)
-    chosen: set[str] = set()
-    stack = [w for w in wanted if w in jobs]
-    while stack:
-        job_id = stack.pop()
-        if job_id not in chosen:
-            chosen.add(job_id)
-            stack.extend(n for n in needs_of(jobs[job_id]) if n in jobs)
-    return [j for j in jobs if j in chosen]
+from conveyor.planner.plan import JobPlan
 
 
 def matrix_key(job_id: str, combo: dict[str, Any]) -> str:
@@ -68,19 +49,46 @@ def combine(results: list[JobOutcome]) -> JobOutcome:
     return JobOutcome(conclusion, worst, outputs, failing)
 
 
-RunCall = Callable[[JobCall], JobOutcome]
+UnitRunner = Callable[["JobCall"], JobOutcome]
+
+
+class JobCall:
+    """One job instance to run: its plan, key, the contexts known before it starts (github,
+    needs, strategy, matrix, vars, inputs) and its cancellation scope."""
+
+    __slots__ = ("control", "ctx", "job", "key", "wf")
+
+    def __init__(
+        self, wf: WorkflowRun, job: JobPlan, key: str, ctx: dict[str, Any], control: Control
+    ) -> None:
+        self.wf = wf
+        self.job = job
+        self.key = key
+        self.ctx = ctx
+        self.control = control
 
 
 class WorkflowJobs:
-    def __init__(self, wf: WorkflowRun, job_ids: list[str], run_call: RunCall | None = None):
+    """The DAG of one workflow's jobs: ``run_job`` runs a job instance, ``run_call`` a job
+    that calls a reusable workflow."""
+
+    def __init__(
+        self,
+        wf: WorkflowRun,
+        job_ids: Iterable[str],
+        *,
+        run_job: UnitRunner,
+        run_call: UnitRunner,
+    ) -> None:
         self.wf = wf
-        jobs = wf.data.get("jobs") or {}
-        self.jobs: dict[str, dict[str, Any]] = {j: jobs[j] for j in job_ids}
+        by_id = {job.id: job for job in wf.plan.jobs}
+        self.jobs: dict[str, JobPlan] = {j: by_id[j] for j in job_ids}
+        self.run_job = run_job
         self.run_call = run_call
         self.failed_ancestors: dict[str, bool] = {}
 
     def run(self) -> Conclusion:
-        needs = {j: [n for n in needs_of(s) if n in self.jobs] for j, s in self.jobs.items()}
+        needs = {j: [n for n in job.needs if n in self.jobs] for j, job in self.jobs.items()}
         scheduler: DagScheduler[JobOutcome] = DagScheduler(needs, self.wf.options.max_jobs)
         scheduler.run(self._expand, self._finish)
         outcomes = [self.wf.outcomes[j] for j in self.jobs if j in self.wf.outcomes]
@@ -94,20 +102,18 @@ class WorkflowJobs:
         if job_id not in self.wf.outcomes:  # skipped jobs record themselves
             self.wf.outcomes[job_id] = combine(results)
 
-    def _base_contexts(self, spec: dict[str, Any]) -> dict[str, Any]:
+    def _base_contexts(self, job: JobPlan) -> dict[str, Any]:
         wf = self.wf
         needs = {
             n: {"result": wf.outcomes[n].result, "outputs": dict(wf.outcomes[n].outputs)}
-            for n in needs_of(spec)
+            for n in job.needs
             if n in wf.outcomes
         }
         return {
             "github": wf.github,
             "needs": needs,
             "vars": dict(wf.options.vars),
-            "secrets": dict(wf.secrets),
             "inputs": dict(wf.inputs),
-            "env": dict(wf.env),
             "strategy": {},
             "matrix": {},
         }
@@ -115,30 +121,39 @@ class WorkflowJobs:
     def _record(self, job_id: str, conclusion: Conclusion, note: str) -> Expansion[JobOutcome]:
         wf = self.wf
         key = wf.key_prefix + job_id
+        job = self.jobs[job_id]
+        prior = wf.prior.get(key)
+        if prior is not None:  # decided before a resume: kept as it was
+            wf.outcomes[job_id] = prior
+            return Expansion([])
         now = time.time()
-        name = str(self.jobs[job_id].get("name") or job_id)
-        wf.emitter.emit(JobStarted(wf.run_id, key, job_id, name, started_at=now))
+        name = job.name_template if isinstance(job.name_template, str) else job_id
+        wf.publish(JobStarted(wf.run_id, key, job_id, name, started_at=now))
         if note:
-            StepLog(wf.emitter, wf.run_id, key, None).line(note)
-        wf.emitter.emit(JobFinished(wf.run_id, key, conclusion, now, now, note=note))
-        wf.outcomes[job_id] = outcome_of(conclusion)
+            StepLog(wf.publish, wf.run_id, key, None).line(note)
+        outcome = outcome_of(conclusion)
+        wf.publish(
+            JobFinished(wf.run_id, key, conclusion, now, now, note=note, result=outcome.result)
+        )
+        wf.outcomes[job_id] = outcome
         return Expansion([])
 
     def _expand(self, job_id: str) -> Expansion[JobOutcome]:
         wf = self.wf
-        spec = self.jobs[job_id]
-        needs = needs_of(spec)
+        job = self.jobs[job_id]
         failed = any(
             wf.outcomes[n].result == "failure" or self.failed_ancestors.get(n, False)
-            for n in needs
+            for n in job.needs
             if n in wf.outcomes
         )
         self.failed_ancestors[job_id] = failed
-        ctx = self._base_contexts(spec)
-        cond = spec.get("if")
+        ctx = self._base_contexts(job)
+        cond = job.condition
         cancelled = wf.control.cancelled
         if not exprs.has_status_function(cond):
-            unmet = [n for n in needs if n in wf.outcomes and wf.outcomes[n].result != "success"]
+            unmet = [
+                n for n in job.needs if n in wf.outcomes and wf.outcomes[n].result != "success"
+            ]
             if cancelled:
                 return self._record(job_id, Conclusion.CANCELLED, wf.control.reason)
             if unmet:
@@ -147,12 +162,15 @@ class WorkflowJobs:
                     Conclusion.SKIPPED,
                     f"skipped: needed job(s) {', '.join(unmet)} did not succeed",
                 )
+        key = "if"
         try:
             wanted = exprs.condition(cond, ctx, failed=failed, cancelled=cancelled)
-            strategy = exprs.render(spec.get("strategy") or {}, ctx)
+            key = "strategy"
+            strategy = exprs.render(job.strategy or {}, ctx)
+            strategy = strategy if isinstance(strategy, dict) else {}
             combos = expand_static(strategy["matrix"]) if strategy.get("matrix") else [{}]
         except ConveyorError as exc:
-            return self._record(job_id, Conclusion.FAILURE, f"{job_id}: {exc}")
+            return self._record(job_id, Conclusion.FAILURE, f"{job.where(key)}: {exc}")
         if not wanted:
             return self._record(job_id, Conclusion.SKIPPED, "")
         fail_fast = exprs.truthy(strategy.get("fail-fast", True), ctx)
@@ -160,7 +178,7 @@ class WorkflowJobs:
         group = wf.control.child()
         units = [
             self._unit(
-                job_id, ctx, combo, (i, len(combos)), fail_fast=fail_fast, limit=limit, group=group
+                job, ctx, combo, (i, len(combos)), fail_fast=fail_fast, limit=limit, group=group
             )
             for i, combo in enumerate(combos)
         ]
@@ -168,7 +186,7 @@ class WorkflowJobs:
 
     def _unit(
         self,
-        job_id: str,
+        job: JobPlan,
         base: dict[str, Any],
         combo: dict[str, Any],
         position: tuple[int, int],
@@ -177,9 +195,9 @@ class WorkflowJobs:
         limit: int | None,
         group: Control,
     ) -> Callable[[], JobOutcome]:
-        spec = self.jobs[job_id]
         index, total = position
-        key = self.wf.key_prefix + (matrix_key(job_id, combo) if total > 1 or combo else job_id)
+        wf = self.wf
+        key = wf.key_prefix + (matrix_key(job.id, combo) if total > 1 or combo else job.id)
         ctx = dict(base)
         ctx["matrix"] = combo
         ctx["strategy"] = {
@@ -190,9 +208,13 @@ class WorkflowJobs:
         }
 
         def unit() -> JobOutcome:
-            control = group.child()
-            run = self.run_call if "uses" in spec and self.run_call else run_job
-            outcome = run(JobCall(self.wf, job_id, spec, key, ctx, control))
+            prior = wf.prior.get(key)
+            if prior is not None and job.call is None:  # finished before a resume
+                outcome = prior
+            else:
+                control = group.child()
+                run = self.run_call if job.call is not None else self.run_job
+                outcome = run(JobCall(wf, job, key, ctx, control))
             if fail_fast and total > 1 and outcome.counts_as_failure:
                 group.cancel(f"fail-fast: {key} failed")
             return outcome

@@ -13,10 +13,11 @@ from typing import Any
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import ExpressionError, WorkflowInvalid
+from conveyor.planner import written
 from conveyor.planner.graph import GraphError, build_graph
-from conveyor.planner.inputs import inputs_context, missing_inputs
+from conveyor.planner.inputs import INPUT_EVENTS, inputs_context, missing_inputs
 from conveyor.planner.matrix import MatrixError, expand_matrix
-from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
+from conveyor.planner.plan import CallPlan, JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
 from conveyor.planner.statics import DynamicValue, resolve_text
 from conveyor.planner.triggers import default_payload, event_fires, github_context
@@ -107,7 +108,8 @@ def _job_name(job_id: str, job: Job, contexts: Mapping[str, Any]) -> str:
 
 
 def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Problems) -> JobPlan:
-    """Plan one job: expand its matrix and resolve ``runs-on`` for each combination."""
+    """Plan one job: expand its matrix, resolve ``runs-on`` for each combination, and keep
+    what the file says (with positions) for the engine."""
     where: Path = ("jobs", job_id)
     raw_matrix = matrix_data(job)
     combos: list[dict[str, Any]] | None = []
@@ -139,7 +141,9 @@ def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Prob
     except ExpressionError as exc:
         problems.add((*where, "runs-on"), str(exc), "expression")
         labels, group, dyn_runs_on = [], None, False
+    written = _written_job(problems.document, job_id)
     return JobPlan(
+        **written,
         id=job_id,
         name=_job_name(job_id, job, contexts),
         needs=tuple(job.needs_list()),
@@ -153,6 +157,59 @@ def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Prob
         uses=job.uses,
         if_=_if_text(job.if_),
     )
+
+
+def _written_job(document: Document | None, job_id: str) -> dict[str, Any]:
+    """The job as written (templates and positions); empty without a document."""
+    if document is None:
+        return {}
+    path: Path = ("jobs", job_id)
+    spec = written.at(document, path)
+    spec = spec if isinstance(spec, Mapping) else {}
+    uses = spec.get("uses")
+    call = None
+    if uses is not None:
+        call = CallPlan(str(uses).strip(), spec.get("with"), spec.get("secrets"))
+    return {
+        "source": written.source(document, path),
+        "keys": written.key_sources(document, path),
+        "name_template": spec.get("name"),
+        "condition": spec.get("if"),
+        "runs_on_template": spec.get("runs-on"),
+        "strategy": spec.get("strategy"),
+        "env": spec.get("env"),
+        "defaults_run": written.defaults_run(document, path),
+        "outputs": spec.get("outputs"),
+        "concurrency": spec.get("concurrency"),
+        "continue_on_error": spec.get("continue-on-error"),
+        "timeout_minutes": spec.get("timeout-minutes"),
+        "container": spec.get("container"),
+        "services": spec.get("services"),
+        "environment": written.environment_at(document, (*path, "environment")),
+        "steps": written.steps_at(document, (*path, "steps")),
+        "call": call,
+    }
+
+
+def _written_workflow(document: Document | None, event: str) -> dict[str, Any]:
+    """The workflow-level settings as written; empty without a document."""
+    if document is None:
+        return {}
+    on = written.at(document, ("on",))
+    trigger: Path = ("on", event)
+    declared = event if isinstance(on, Mapping) and event in INPUT_EVENTS else None
+    return {
+        "file": document.path,
+        "source": written.source(document, ()),
+        "keys": written.key_sources(document, ()),
+        "run_name": written.at(document, ("run-name",)),
+        "env": written.at(document, ("env",)),
+        "defaults_run": written.defaults_run(document, ()),
+        "concurrency": written.at(document, ("concurrency",)),
+        "inputs": written.inputs_at(document, (*trigger, "inputs")) if declared else {},
+        "secrets": written.inputs_at(document, (*trigger, "secrets")) if declared else {},
+        "outputs": written.outputs_at(document, (*trigger, "outputs")) if declared else {},
+    }
 
 
 def plan_workflow(
@@ -173,9 +230,13 @@ def plan_workflow(
     name = workflow.name or path
     fired = event_fires(event_configs(workflow), event, payload, changed_files)
     if not fired.fires:
-        return WorkflowPlan(path, name, False, fired.reason, [])
+        return WorkflowPlan(
+            path, name, False, fired.reason, [], **_written_workflow(document, event)
+        )
     try:
-        graph = build_graph({job_id: job.needs_list() for job_id, job in workflow.jobs.items()})
+        order = build_graph(
+            {job_id: job.needs_list() for job_id, job in workflow.jobs.items()}
+        ).order
     except GraphError as exc:
         problems.add(("jobs", exc.job, "needs"), exc.message, "needs")
         raise WorkflowInvalid(problems.found) from exc
@@ -187,10 +248,18 @@ def plan_workflow(
         reasons.append(f"required inputs not given: {', '.join(missing)}")
     else:
         contexts["inputs"] = inputs_context(workflow, event, inputs or {})
-    jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in graph.order]
+    jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in order]
     if problems.found:
         raise WorkflowInvalid(problems.found)
-    return WorkflowPlan(path, name, True, "; ".join(reasons), jobs, graph)
+    return WorkflowPlan(
+        path,
+        name,
+        True,
+        "; ".join(reasons),
+        jobs,
+        written_order=tuple(workflow.jobs),
+        **_written_workflow(document, event),
+    )
 
 
 def plan_workflows(

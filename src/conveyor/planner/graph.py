@@ -98,3 +98,19 @@ def build_graph(needs: Mapping[str, Sequence[str]]) -> JobGraph:
         dependants={job: tuple(d) for job, d in dependants.items()},
         order=tuple(order),
     )
+
+
+def select_jobs(graph: JobGraph, wanted: Sequence[str]) -> list[str]:
+    """The ``wanted`` jobs and, transitively, everything they need, in the order written
+    (every job when nothing is wanted). Unknown names are ignored here; the caller says
+    which names it does not know."""
+    if not wanted:
+        return list(graph.jobs)
+    chosen: set[str] = set()
+    stack = [w for w in wanted if w in graph.needs]
+    while stack:
+        job = stack.pop()
+        if job not in chosen:
+            chosen.add(job)
+            stack.extend(graph.needs[job])
+    return [j for j in graph.jobs if j in chosen]

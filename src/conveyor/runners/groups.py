@@ -10,6 +10,7 @@ interrupted).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -126,3 +127,28 @@ def kill_all_process_groups(grace_seconds: float = 0.5) -> int:
     for g in remaining:
         signal_group(g, signal.SIGKILL)
     return len(signalled)
+
+
+def kill_marked(variable: str, token: str) -> int:
+    """SIGKILL every process (and its group) whose environment holds ``variable=token``.
+
+    For processes left by a child that died without cleaning up (its steps run in process
+    groups of their own, so they outlive it). Returns how many processes were found.
+    """
+    if not _PROC.is_dir():
+        return 0
+    marker = f"{variable}={token}".encode()
+    found = 0
+    for entry in os.scandir(_PROC):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker not in Path(entry.path, "environ").read_bytes().split(b"\0"):
+                continue
+            found += 1
+            os.killpg(os.getpgid(int(entry.name)), signal.SIGKILL)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            os.kill(int(entry.name), signal.SIGKILL)
+    return found

@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 from conveyor.engine.contexts import RepoFacts
-from conveyor.engine.run import WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.git import RepoInfo
+from conveyor.launch.runs import run_plans, status_of
+from conveyor.planner.build import plan_workflow
 from conveyor.triggers.daemon import FireFn, ScheduleEntry
-from conveyor.triggers.execute import run_specs, status_of
 from conveyor.triggers.payloads import schedule_payload
 from conveyor.workflow import LoadedWorkflow, ScheduleEvent
 
@@ -50,14 +50,16 @@ def make_fire(
     def fire(entry: ScheduleEntry, slot: datetime, cancel: threading.Event) -> str:
         del slot
         item = by_path[entry.workflow_path]
-        spec = WorkflowSpec(Path(item.path), item.document.data, entry.name)
-        options = RunOptions(
-            repo=repo,
-            state_dir=state_dir,
+        payload = schedule_payload(info, entry.cron)
+        options = RunOptions(repo=repo, state_dir=state_dir, event="schedule", payload=payload)
+        plan = plan_workflow(
+            item.require(),
+            path=str(item.path),
             event="schedule",
-            payload=schedule_payload(info, entry.cron),
+            payload=payload,
+            document=item.document,
         )
-        reports = run_specs([spec], options, cancel)
+        reports = run_plans([plan], options, cancel)
         return status_of(reports, cancel)
 
     return fire

@@ -1,4 +1,4 @@
-"""Run workflow specs through the engine, wired to the local runner, actions and store.
+"""Run planned workflows through the engine, wired to an executor, actions, store, console.
 
 The one place that wires the engine: ``conveyor run`` and ``conveyor trigger`` call it
 under their signal handling (:func:`conveyor.cli.run_cmd._execute`); the scheduler
@@ -17,39 +17,64 @@ from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
 from conveyor.console import make_console
+from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker
-from conveyor.engine.run import RunReport, WorkflowSpec, run_workflows
+from conveyor.engine.ports import JobExecutor
+from conveyor.engine.run import RunReport, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
+from conveyor.errors import UsageError
+from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
 from conveyor.store import SqlRunStore
 
+EXECUTORS = ("local", "process")
+EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
 
-def run_specs(
-    specs: Sequence[WorkflowSpec],
+
+def executor_name(given: str | None) -> str:
+    """``--executor``, else ``$CONVEYOR_EXECUTOR``, else ``local``; refuses other names."""
+    name = given or os.environ.get(EXECUTOR_ENV) or "local"
+    if name not in EXECUTORS:
+        raise UsageError(f"--executor {name}: expected one of {', '.join(EXECUTORS)}")
+    return name
+
+
+def make_executor(
+    name: str, options: RunOptions, masker: Masker, actions: DefaultActionProvider
+) -> JobExecutor:
+    if name == "process":
+        from conveyor.executors.process import ProcessJobExecutor
+
+        return ProcessJobExecutor(options.secrets, spares=max(1, options.max_jobs))
+    return LocalJobExecutor(LocalStepRunner(), actions, masker, options.secrets)
+
+
+def run_plans(
+    plans: Sequence[WorkflowPlan],
     options: RunOptions,
     cancel: threading.Event,
     *,
     plain: bool | None = True,
+    executor: str | None = None,
 ) -> list[RunReport]:
-    """Run ``specs`` (recorded in the history store); cancelled when ``cancel`` is set.
+    """Run ``plans`` (recorded in the history store); cancelled when ``cancel`` is set.
 
     ``plain``: plain console lines (the daemon), or None to choose by terminal.
+    ``executor``: ``local`` or ``process`` (default: ``$CONVEYOR_EXECUTOR``, else local).
     """
+    name = executor_name(executor)
     expose_conveyor(options.state_dir)
     masker = Masker()
+    actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
     console = make_console(plain=plain)
-    services = Services(
-        runner=LocalStepRunner(),
-        actions=DefaultActionProvider(options.state_dir),
-        masker=masker,
-        sinks=[console],
-        store=store,
-    )
+    jobs = make_executor(name, options, masker, actions)
+    services = Services(executor=jobs, actions=actions, masker=masker, sinks=[console], store=store)
     try:
-        return run_workflows(specs, options, services, cancel)
+        return run_workflows(plans, options, services, cancel)
     finally:
+        jobs.close()
         console.close()
         store.close()
 
