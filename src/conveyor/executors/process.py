@@ -1,11 +1,12 @@
-"""``--executor process``: each job runs in a child ``conveyor job-exec`` process.
+"""``--executor process``: each job runs in a child ``conveyor`` job process.
 
 The parent writes the job's request as JSON on the child's stdin and reads its events and
 outcome as JSON lines from its stdout (see :mod:`conveyor.executors.protocol`) -- the same
-path a remote worker takes. To keep the cost per job small, spare children are started
-ahead (one per parallel job): each has already imported what it needs and waits for its
-request, and each runs exactly one job. Cancellation is a control line; a child that dies
-without an outcome fails its job, and whatever it left running is killed.
+path a remote worker takes. Job processes are forked by a fork server started once per
+executor (:mod:`conveyor.executors.forkserver`), which has already imported what a job
+needs, so a job starts in milliseconds; each job process runs exactly one job, in a
+session of its own. Cancellation is a control line; a child that dies without an outcome
+fails its job, and whatever it left running is killed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +28,7 @@ from conveyor.engine.bus import StepLog
 from conveyor.engine.events import Event, decode_event
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, JobRequest, decode_outcome, encode, outcome_of
+from conveyor.errors import ConveyorError
 from conveyor.executors.protocol import (
     CANCEL,
     EVENT,
@@ -36,64 +40,71 @@ from conveyor.executors.protocol import (
 from conveyor.runners.groups import kill_marked
 
 POLL_SECONDS = 0.1
-EXIT_GRACE_SECONDS = 10.0
+DEADLINE_GRACE_SECONDS = 60.0
 
 
-def child_command() -> list[str]:
-    """How to start a job process: this Python, this conveyor."""
-    return [sys.executable, "-m", "conveyor", "job-exec"]
+def fork_server_command(fd: int) -> list[str]:
+    """How to start the fork server: this Python, this conveyor."""
+    return [sys.executable, "-m", "conveyor", "job-exec", "--fork-server", str(fd)]
+
+
+class ExecutorError(ConveyorError):
+    """The job processes could not be started."""
 
 
 @dataclass
 class _Child:
-    process: subprocess.Popen[bytes]
+    pid: int
     token: str
+    stdin: int
+    stdout: int
+    stderr: int
 
 
 class ProcessJobExecutor:
     """Executes each job in a child process; ``secrets`` reach the children through their
-    environment only. ``spares`` children are kept started ahead."""
+    environment only (the fork server's, which they inherit)."""
 
     def __init__(self, secrets: Mapping[str, str], *, spares: int = 1) -> None:
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV_PREFIX)}
-        self._env.update({SECRET_ENV_PREFIX + name: value for name, value in secrets.items()})
-        self._spares: list[_Child] = []
+        del spares  # kept for callers; the fork server makes spares unnecessary
+        env = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV_PREFIX)}
+        env.update({SECRET_ENV_PREFIX + name: value for name, value in secrets.items()})
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket = ours
+        self._replies = ours.makefile("rb")
         self._lock = threading.Lock()
-        self._closed = False
-        self._wanted = max(0, spares)
-        for _ in range(self._wanted):
-            self._spares.append(self._start())
-
-    def _start(self) -> _Child:
-        token = uuid.uuid4().hex
-        process = subprocess.Popen(
-            child_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**self._env, JOB_TOKEN_ENV: token},
+        self._server = subprocess.Popen(
+            fork_server_command(theirs.fileno()),
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+            # A group of its own, like every step: signals for the terminal's group (Ctrl-C)
+            # reach the parent, which cancels the jobs; sweeps of it reach nothing else.
+            start_new_session=True,
         )
-        return _Child(process, token)
+        theirs.close()
 
-    def _take(self) -> _Child:
-        with self._lock:
-            child = self._spares.pop(0) if self._spares else None
-        if child is None or child.process.poll() is not None:
-            child = self._start()
-        threading.Thread(target=self._refill, daemon=True).start()
-        return child
-
-    def _refill(self) -> None:
-        with self._lock:
-            if self._closed or len(self._spares) >= self._wanted:
-                return
-        spare = self._start()
-        with self._lock:
-            keep = not self._closed
-            if keep:
-                self._spares.append(spare)
-        if not keep:
-            _dismiss(spare)
+    def _fork(self) -> _Child:
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        token = uuid.uuid4().hex
+        try:
+            with self._lock:
+                socket.send_fds(self._socket, [token.encode()], [stdin_r, stdout_w, stderr_w])
+                reply = self._replies.readline()
+        finally:
+            for fd in (stdin_r, stdout_w, stderr_w):
+                os.close(fd)
+        if not reply.strip().isdigit():
+            for fd in (stdin_w, stdout_r, stderr_r):
+                os.close(fd)
+            code = self._server.poll()
+            raise ExecutorError(
+                f"the job process server stopped (exit code {code}); run again, or use "
+                "--executor local"
+            )
+        return _Child(int(reply), token, stdin_w, stdout_r, stderr_r)
 
     def execute(
         self,
@@ -102,35 +113,27 @@ class ProcessJobExecutor:
         cancel: threading.Event,
         stop: threading.Event,
     ) -> JobOutcome:
-        child = self._take()
+        child = self._fork()
+        exchange = _Exchange(child, request, publish, cancel, stop)
         try:
-            return _Exchange(child, request, publish, cancel, stop).run()
+            return exchange.run()
         finally:
-            _dismiss(child)
+            for fd in (child.stdin, child.stdout, child.stderr):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if exchange.outcome is None:  # it died without cleaning up after its steps
+                kill_marked(JOB_TOKEN_ENV, child.token)
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            spares, self._spares = self._spares, []
-        for spare in spares:
-            _dismiss(spare)
-
-
-def _dismiss(child: _Child) -> None:
-    """Make sure the child and everything it started is gone."""
-    process = child.process
-    with contextlib.suppress(OSError):
-        if process.stdin is not None and not process.stdin.closed:
-            process.stdin.close()
-    try:
-        process.wait(timeout=EXIT_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    kill_marked(JOB_TOKEN_ENV, child.token)
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._replies.close()
+        self._socket.close()
+        try:
+            self._server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._server.kill()
+            self._server.wait()
 
 
 class _Exchange:
@@ -154,24 +157,22 @@ class _Exchange:
         self.sent: set[bytes] = set()
 
     def _send(self, data: bytes) -> None:
-        stdin = self.child.process.stdin
-        if data in self.sent or stdin is None:
+        if data in self.sent:
             return
         self.sent.add(data)
         with contextlib.suppress(OSError):
-            stdin.write(data)
-            stdin.flush()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.child.stdin, view) :]
 
     def run(self) -> JobOutcome:
-        process = self.child.process
-        assert process.stdout is not None and process.stderr is not None
+        child = self.child
         self._send(encode(self.request) + b"\n")
-        buffers = {process.stdout.fileno(): b"", process.stderr.fileno(): b""}
-        out_fd = process.stdout.fileno()
+        buffers = {child.stdout: b"", child.stderr: b""}
         selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ)
-        selector.register(process.stderr, selectors.EVENT_READ)
-        deadline = time.time() + self.request.timeout_minutes * 60 + 60
+        selector.register(child.stdout, selectors.EVENT_READ)
+        selector.register(child.stderr, selectors.EVENT_READ)
+        deadline = time.time() + self.request.timeout_minutes * 60 + DEADLINE_GRACE_SECONDS
         open_fds = set(buffers)
         with selector:
             while open_fds:
@@ -180,26 +181,26 @@ class _Exchange:
                 elif self.cancel.is_set():
                     self._send(CANCEL)
                 if time.time() > deadline:
-                    process.kill()
+                    with contextlib.suppress(OSError):
+                        os.kill(child.pid, signal.SIGKILL)
                 for key, _ in selector.select(POLL_SECONDS):
-                    fd = key.fd
+                    fd = int(key.fd)
                     chunk = os.read(fd, 65536)
                     if not chunk:
-                        selector.unregister(key.fileobj)
+                        selector.unregister(fd)
                         open_fds.discard(fd)
                         chunk = b"\n" if buffers[fd] else b""
                     lines = (buffers[fd] + chunk).split(b"\n")
                     buffers[fd] = lines.pop()
                     for line in lines:
-                        if fd == out_fd:
+                        if fd == child.stdout:
                             self._message(line)
                         elif line.strip():
                             self.log.line(line.decode("utf-8", "replace"), "stderr")
-        code = process.wait()
         if self.outcome is not None:
             return self.outcome
         outcome = outcome_of(Conclusion.CANCELLED if self.stop.is_set() else Conclusion.FAILURE)
-        outcome.note = f"the job process ended (exit code {code}) before the job finished"
+        outcome.note = f"the job process (pid {child.pid}) ended before the job finished"
         self.log.error(outcome.note)
         return outcome
 
