@@ -11,9 +11,9 @@ from conveyor.triggers.changed_files import (
     resolve,
 )
 from conveyor.triggers.clock import Clock, ManualClock, SystemClock
-from conveyor.workflow.cron import latest_fire_time, next_fire_times
 from conveyor.triggers.daemon import ScheduleEntry, Scheduler
 from conveyor.triggers.inputs import DispatchInputs, validate_dispatch_inputs
+from conveyor.workflow.cron import latest_fire_time, next_fire_times
 
 __all__ = [
     "Clock",
