@@ -33,8 +33,8 @@ from conveyor.planner import plan_workflows
 from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
 from conveyor.triggers.execute import run_specs
-from conveyor.triggers.inputs import validate_dispatch_inputs
 from conveyor.triggers.resolve import changed_files_for
+from conveyor.workflow.inputs import INPUT_EVENTS, declared_inputs_of, resolve_inputs
 from conveyor.workflow.loader import load_workflow
 from conveyor.workflow.validate import discover_workflows
 
@@ -137,13 +137,15 @@ def run(
         loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
     )
     by_path = {str(item.path): item for item in loaded}
-    if event_name == "workflow_dispatch":
-        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required); a
-        # built payload then carries every input, defaults included, as strings, as on GitHub.
+    if event_name in INPUT_EVENTS:
+        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required), before
+        # any run is recorded; a built dispatch payload then carries every input, defaults
+        # included, as strings, as on GitHub.
         event_inputs: dict[str, str] = {}
         for fired in plan.firing():
-            event_inputs.update(validate_dispatch_inputs(by_path[fired.path], inputs).strings)
-        if payload is None:
+            declared = declared_inputs_of(by_path[fired.path], event_name)
+            event_inputs.update(resolve_inputs(declared, inputs).strings)
+        if payload is None and event_name == "workflow_dispatch":
             event_payload["inputs"] = event_inputs
             options = replace(options, payload=event_payload)
     specs = [

@@ -27,7 +27,6 @@ from conveyor.planner import plan_workflows
 from conveyor.planner.plan import Plan
 from conveyor.store import default_state_dir
 from conveyor.triggers.changed_files import ZERO_SHA
-from conveyor.triggers.inputs import validate_dispatch_inputs
 from conveyor.triggers.payloads import dispatch_payload
 from conveyor.triggers.resolve import (
     TriggerEvent,
@@ -38,6 +37,7 @@ from conveyor.triggers.resolve import (
 )
 from conveyor.triggers.scheduled import relative
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
+from conveyor.workflow.inputs import validate_dispatch_inputs
 
 trigger_app = typer.Typer(
     name="trigger",

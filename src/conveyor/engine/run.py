@@ -132,6 +132,12 @@ def _run_one(
         rel = str(spec.path.resolve().relative_to(repo.root.resolve()))
     except ValueError:
         rel = str(spec.path)
+    event_cfg = trigger_config(spec.data, options.event)
+    base_ctx = {"vars": dict(options.vars), "github": {}, "inputs": {}}
+    # inputs are checked before a run is recorded: a refused input uses up no run number
+    inputs = build_inputs(
+        event_cfg.get("inputs"), options.inputs, base_ctx, event=options.event, path=rel
+    )
     if services.store is not None:
         new = NewRun(
             rel, spec.name, options.event, repo.ref, repo.sha, repo.repository, os.getpid()
@@ -139,9 +145,6 @@ def _run_one(
         run_id, run_number = services.store.begin_run(new)
     else:
         run_id = run_number = next(_local_ids)
-    event_cfg = trigger_config(spec.data, options.event)
-    base_ctx = {"vars": dict(options.vars), "github": {}, "inputs": {}}
-    inputs = build_inputs(event_cfg.get("inputs"), options.inputs, base_ctx)
     payload = dict(options.payload) or default_payload(options, inputs)
     identity = RunIdentity(run_id, run_number, options.event, payload, spec.name, rel)
     github = github_context(repo, identity, options.secrets.get("GITHUB_TOKEN", ""))

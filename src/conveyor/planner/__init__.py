@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from conveyor.planner.build import event_configs, plan_workflow, plan_workflows
 from conveyor.planner.graph import GraphError, JobGraph, build_graph
-from conveyor.planner.inputs import inputs_context
 from conveyor.planner.matrix import (
     MAX_COMBINATIONS,
     MatrixError,
@@ -43,7 +42,6 @@ __all__ = [
     "expand_static",
     "format_plan",
     "github_context",
-    "inputs_context",
     "plan_workflow",
     "plan_workflows",
     "resolve_runs_on",
