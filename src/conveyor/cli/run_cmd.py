@@ -22,7 +22,7 @@ import typer
 
 from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.platforms import parse_platforms
-from conveyor.engine.run import RunReport, WorkflowSpec, default_payload
+from conveyor.engine.run import RunReport, WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
@@ -33,7 +33,8 @@ from conveyor.planner import plan_workflows
 from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
 from conveyor.triggers.execute import run_specs
-from conveyor.triggers.resolve import changed_files_for
+from conveyor.triggers.resolve import event_from_repo
+from conveyor.triggers.scheduled import relative
 from conveyor.workflow.inputs import INPUT_EVENTS, declared_inputs_of, resolve_inputs
 from conveyor.workflow.loader import load_workflow
 from conveyor.workflow.validate import discover_workflows
@@ -130,9 +131,12 @@ def run(
         max_jobs=jobs or os.cpu_count() or 2,
         checkout_mode=checkout,
     )
-    event_payload = _load_payload(payload) or default_payload(options, dict(inputs))
+    # the payload `conveyor trigger EVENT` builds (one builder: conveyor.planner.payloads)
+    built = event_from_repo(
+        repo_info(repo.root), event_name, payload=_load_payload(payload) or None, inputs=inputs
+    )
+    event_payload, changed = built.payload, built.changed_files
     options = replace(options, payload=event_payload)
-    changed = changed_files_for(repo_info(repo.root), event_name, event_payload)
     plan = plan_workflows(
         loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
     )
@@ -147,6 +151,8 @@ def run(
             event_inputs.update(resolve_inputs(declared, inputs).strings)
         if payload is None and event_name == "workflow_dispatch":
             event_payload["inputs"] = event_inputs
+            if len(plan.firing()) == 1:
+                event_payload["workflow"] = relative(plan.firing()[0].path, repo.root)
             options = replace(options, payload=event_payload)
     specs = [
         WorkflowSpec(Path(w.path), by_path[w.path].document.data, w.name) for w in plan.firing()

@@ -27,6 +27,7 @@ from conveyor.engine.reusable import run_called_workflow
 from conveyor.engine.runstate import Control, RunOptions, Services, WorkflowRun
 from conveyor.engine.status import Conclusion
 from conveyor.engine.workflowrun import WorkflowJobs, select_jobs
+from conveyor.planner.payloads import PayloadRepo, default_payload
 
 _local_ids = itertools.count(1)
 
@@ -43,24 +44,6 @@ class RunReport:
     run_id: int
     workflow: str
     conclusion: Conclusion
-
-
-def default_payload(options: RunOptions, inputs: dict[str, Any]) -> dict[str, Any]:
-    repo = options.repo
-    payload: dict[str, Any] = {
-        "ref": repo.ref,
-        "repository": {
-            "full_name": repo.repository,
-            "name": repo.repository.split("/")[-1],
-            "default_branch": repo.default_branch,
-        },
-        "sender": {"login": repo.actor},
-    }
-    if options.event == "push":
-        payload.update(after=repo.sha, head_commit={"id": repo.sha})
-    if options.event == "workflow_dispatch":
-        payload["inputs"] = inputs
-    return payload
 
 
 def run_workflows(
@@ -145,7 +128,13 @@ def _run_one(
         run_id, run_number = services.store.begin_run(new)
     else:
         run_id = run_number = next(_local_ids)
-    payload = dict(options.payload) or default_payload(options, inputs)
+    payload = dict(options.payload) or default_payload(
+        options.event,
+        PayloadRepo(repo.repository, repo.default_branch, repo.actor),
+        ref=repo.ref,
+        sha=repo.sha,
+        inputs=inputs,
+    )
     identity = RunIdentity(run_id, run_number, options.event, payload, spec.name, rel)
     github = github_context(repo, identity, options.secrets.get("GITHUB_TOKEN", ""))
     wf = WorkflowRun(

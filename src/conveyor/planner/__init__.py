@@ -16,11 +16,12 @@ from conveyor.planner.matrix import (
     expand_matrix,
     expand_static,
 )
+from conveyor.planner.payloads import PayloadRepo, default_payload
 from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
 from conveyor.planner.render import format_plan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
 from conveyor.planner.statics import DynamicValue, StaticEvalError, resolve_static
-from conveyor.planner.triggers import default_payload, event_fires, github_context
+from conveyor.planner.triggers import event_fires, github_context
 
 __all__ = [
     "MAX_COMBINATIONS",
@@ -30,6 +31,7 @@ __all__ = [
     "JobPlan",
     "MatrixError",
     "MatrixResult",
+    "PayloadRepo",
     "Plan",
     "RunsOn",
     "StaticEvalError",

@@ -15,10 +15,11 @@ from conveyor.diagnostics import Diagnostic
 from conveyor.errors import ExpressionError, WorkflowInvalid
 from conveyor.planner.graph import GraphError, build_graph
 from conveyor.planner.matrix import MatrixError, expand_matrix
+from conveyor.planner.payloads import default_payload
 from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
 from conveyor.planner.statics import DynamicValue, resolve_text
-from conveyor.planner.triggers import default_payload, event_fires, github_context
+from conveyor.planner.triggers import event_fires, github_context
 from conveyor.workflow.inputs import InputError, declared_inputs, missing_inputs, resolve_inputs
 from conveyor.workflow.loader import LoadedWorkflow
 from conveyor.workflow.model import EventConfig, Job, Matrix, RunsOnGroup, Workflow

@@ -11,9 +11,10 @@ from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.run import WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.git import RepoInfo
+from conveyor.planner.payloads import schedule_payload
 from conveyor.triggers.daemon import FireFn, ScheduleEntry
 from conveyor.triggers.execute import run_specs, status_of
-from conveyor.triggers.payloads import schedule_payload
+from conveyor.triggers.payloads import payload_repo
 from conveyor.workflow import LoadedWorkflow, ScheduleEvent
 
 
@@ -55,7 +56,7 @@ def make_fire(
             repo=repo,
             state_dir=state_dir,
             event="schedule",
-            payload=schedule_payload(info, entry.cron),
+            payload=schedule_payload(payload_repo(info), entry.cron),
         )
         reports = run_specs([spec], options, cancel)
         return status_of(reports, cancel)
