@@ -1,21 +1,17 @@
 """`conveyor run`: plan the workflows an event triggers and run them locally.
 
 Wires the concrete step runner, action provider, store and console into
-:func:`conveyor.engine.run.run_workflows`, installs SIGINT/SIGTERM handlers (cancel,
-kill every step process group, exit 130) and an orphan guard for ``kill -9``.
+:func:`conveyor.engine.run.run_workflows` under :func:`conveyor.runners.interrupts.interruptible`
+(SIGINT/SIGTERM cancel, every step process group is swept, exit 130; an orphan guard for
+``kill -9``), the same wiring ``conveyor test`` uses.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -26,11 +22,10 @@ from conveyor.engine.run import RunReport, WorkflowSpec
 from conveyor.engine.runstate import RunOptions
 from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
-from conveyor.engine.watchdog import OrphanGuard
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
 from conveyor.planner import plan_workflows
-from conveyor.runners import kill_all_process_groups
+from conveyor.runners.interrupts import interruptible
 from conveyor.store import default_state_dir
 from conveyor.triggers.execute import run_specs
 from conveyor.triggers.resolve import event_from_repo
@@ -59,23 +54,6 @@ def _repo_facts(path: Path) -> RepoFacts:
         actor=info.actor,
         remote_url=info.remote_url,
     )
-
-
-@contextmanager
-def _signals(interrupt: threading.Event) -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del frame
-        interrupt.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _load_payload(path: Path | None) -> dict[str, Any] | None:
@@ -170,16 +148,9 @@ def run(
 
 
 def _execute(specs: list[WorkflowSpec], options: RunOptions) -> None:
-    interrupt = threading.Event()
-    guard = OrphanGuard()
-    guard.start()
     reports: list[RunReport] = []
-    try:
-        with _signals(interrupt):
-            reports = run_specs(specs, options, interrupt, plain=None)
-    finally:
-        kill_all_process_groups()
-        guard.stop()
+    with interruptible() as interrupt:  # Ctrl-C/SIGTERM -> cancel; orphan guard; sweep
+        reports = run_specs(specs, options, interrupt, plain=None)
     if interrupt.is_set():
         raise Interrupted("interrupted: the run was cancelled")
     failed = [r for r in reports if r.conclusion is Conclusion.FAILURE]
