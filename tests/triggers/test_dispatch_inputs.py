@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from conveyor.errors import UserError
-from conveyor.triggers import validate_dispatch_inputs
 from conveyor.workflow import load_workflow
+from conveyor.workflow.inputs import validate_dispatch_inputs
 
 WORKFLOW = """\
 on:

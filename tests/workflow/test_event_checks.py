@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from wf_helpers import Check, at, message, rules
 
-from conveyor.workflow.checks.cron import CronError, check_cron
+from conveyor.workflow.cron import CronError, check_cron
 
 JOBS = "jobs:\n  a: {runs-on: x, steps: [{run: x}]}\n"
 

@@ -10,9 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conveyor.actions.cache_store import CacheStore, paths_version
-from conveyor.actions.common import InputError, fail, get_bool, get_input, get_lines, log
-from conveyor.actions.pathglob import compile_patterns, match_files
+from conveyor.actions.common import (
+    InputError,
+    fail,
+    get_bool,
+    get_input,
+    get_lines,
+    home_dir,
+    log,
+)
 from conveyor.engine.ports import ActionContext, ActionResult
+from conveyor.expressions.pathglob import compile_patterns, match_files
 
 MAX_KEY_LENGTH = 512
 
@@ -69,7 +77,9 @@ def _restore(context: ActionContext, request: _Request) -> ActionResult:
 
 
 def _save(context: ActionContext, request: _Request) -> ActionResult:
-    patterns = compile_patterns(request.paths, Path(context.workspace), context.env)
+    patterns = compile_patterns(
+        request.paths, Path(context.workspace), home=str(home_dir(context.env))
+    )
     files = match_files(patterns)
     if not files:
         log(context, "Warning: path(s) to cache do not exist; no cache is being saved", "stderr")

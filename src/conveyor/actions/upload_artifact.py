@@ -10,10 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from conveyor.actions.artifact_store import ArtifactError, ArtifactStore
-from conveyor.actions.common import InputError, fail, get_bool, get_input, get_lines, log
-from conveyor.actions.pathglob import PathPattern, common_root, compile_patterns, match_files
-from conveyor.actions.pathglob import search_paths as pattern_search_paths
+from conveyor.actions.common import (
+    InputError,
+    fail,
+    get_bool,
+    get_input,
+    get_lines,
+    home_dir,
+    log,
+)
 from conveyor.engine.ports import ActionContext, ActionResult
+from conveyor.expressions.pathglob import PathPattern, common_root, compile_patterns, match_files
+from conveyor.expressions.pathglob import search_paths as pattern_search_paths
 
 DEFAULT_NAME = "artifact"
 MAX_RETENTION_DAYS = 90
@@ -52,7 +60,7 @@ def _upload(context: ActionContext) -> ActionResult:
     retention = _retention(context)
     overwrite = get_bool(context, "overwrite", False)
     hidden = get_bool(context, "include-hidden-files", False)
-    patterns = compile_patterns(lines, Path(context.workspace), context.env)
+    patterns = compile_patterns(lines, Path(context.workspace), home=str(home_dir(context.env)))
     files = match_files(patterns, include_hidden=hidden)
     if not files:
         message = f"No files were found with the provided path: {', '.join(lines)}. "

@@ -17,8 +17,8 @@ import typer
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UsageError, UserError, WorkflowInvalid
 from conveyor.git import repo_info
-from conveyor.planner import default_payload, format_plan, plan_workflows
-from conveyor.triggers.resolve import changed_files_for, pull_request_event, push_event
+from conveyor.planner import format_plan, plan_workflows
+from conveyor.triggers.resolve import event_from_repo
 from conveyor.workflow import (
     DEFAULT_PATH,
     LoadedWorkflow,
@@ -75,19 +75,11 @@ def load_all(path: str) -> list[LoadedWorkflow]:
 
 
 def _event_from_repo(
-    event: str, given: dict[str, Any] | None
+    event: str, given: dict[str, Any] | None, inputs: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str] | None]:
     """The payload (given, or what `conveyor trigger` would build here) and its changed files."""
-    info = repo_info(Path.cwd())
-    if given is None and info.is_repo and info.sha:
-        if event == "push":
-            built = push_event(info, ref=None, before=None, after=None)
-            return built.payload, built.changed_files
-        if event in ("pull_request", "pull_request_target"):
-            built = pull_request_event(info, base=None, head=None, action="opened", labels=())
-            return built.payload, built.changed_files
-    payload = given if given is not None else default_payload(event)
-    return payload, changed_files_for(info, event, payload)
+    built = event_from_repo(repo_info(Path.cwd()), event, payload=given, inputs=inputs)
+    return built.payload, built.changed_files
 
 
 def plan(
@@ -115,7 +107,7 @@ def plan(
         raise _fail(errors)
     try:
         # Path filters are decided from git, exactly as `conveyor run` and `trigger` do.
-        payload_data, changed = _event_from_repo(event, data)
+        payload_data, changed = _event_from_repo(event, data, given)
         result = plan_workflows(
             loaded, event=event, payload=payload_data, inputs=given, changed_files=changed
         )

@@ -1,41 +1,37 @@
 """`conveyor run`: plan the workflows an event triggers and run them locally.
 
 Wires the concrete step runner, action provider, store and console into
-:func:`conveyor.engine.run.run_workflows`, installs SIGINT/SIGTERM handlers (cancel,
-kill every step process group, exit 130) and an orphan guard for ``kill -9``.
+:func:`conveyor.engine.run.run_workflows` under :func:`conveyor.runners.interrupts.interruptible`
+(SIGINT/SIGTERM cancel, every step process group is swept, exit 130; an orphan guard for
+``kill -9``), the same wiring ``conveyor test`` uses.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
 
 from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.platforms import parse_platforms
-from conveyor.engine.run import RunReport, default_payload
+from conveyor.engine.run import RunReport
 from conveyor.engine.runstate import RunOptions
 from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
-from conveyor.engine.watchdog import OrphanGuard
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
 from conveyor.launch.runs import executor_name, run_plans
 from conveyor.planner import plan_workflows
 from conveyor.planner.plan import WorkflowPlan
-from conveyor.runners import kill_all_process_groups
+from conveyor.runners.interrupts import interruptible
 from conveyor.store import default_state_dir
-from conveyor.triggers.inputs import validate_dispatch_inputs
-from conveyor.triggers.resolve import changed_files_for
+from conveyor.triggers.resolve import event_from_repo
+from conveyor.triggers.scheduled import relative
+from conveyor.workflow.inputs import INPUT_EVENTS, declared_inputs_of, resolve_inputs
 from conveyor.workflow.loader import load_workflow
 from conveyor.workflow.validate import discover_workflows
 
@@ -60,23 +56,6 @@ def _repo_facts(path: Path) -> RepoFacts:
         actor=info.actor,
         remote_url=info.remote_url,
     )
-
-
-@contextmanager
-def _signals(interrupt: threading.Event) -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del frame
-        interrupt.set()
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _load_payload(path: Path | None) -> dict[str, Any] | None:
@@ -141,21 +120,28 @@ def run(
         max_jobs=jobs or os.cpu_count() or 2,
         checkout_mode=checkout,
     )
-    event_payload = _load_payload(payload) or default_payload(options, dict(inputs))
+    # the payload `conveyor trigger EVENT` builds (one builder: conveyor.planner.payloads)
+    built = event_from_repo(
+        repo_info(repo.root), event_name, payload=_load_payload(payload) or None, inputs=inputs
+    )
+    event_payload, changed = built.payload, built.changed_files
     options = replace(options, payload=event_payload)
-    changed = changed_files_for(repo_info(repo.root), event_name, event_payload)
     plan = plan_workflows(
         loaded, event=event_name, payload=event_payload, inputs=inputs, changed_files=changed
     )
     by_path = {str(item.path): item for item in loaded}
-    if event_name == "workflow_dispatch":
-        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required); a
-        # built payload then carries every input, defaults included, as strings, as on GitHub.
+    if event_name in INPUT_EVENTS:
+        # Same checks as `conveyor trigger workflow_dispatch` (types, choices, required), before
+        # any run is recorded; a built dispatch payload then carries every input, defaults
+        # included, as strings, as on GitHub.
         event_inputs: dict[str, str] = {}
         for fired in plan.firing():
-            event_inputs.update(validate_dispatch_inputs(by_path[fired.path], inputs).strings)
-        if payload is None:
+            declared = declared_inputs_of(by_path[fired.path], event_name)
+            event_inputs.update(resolve_inputs(declared, inputs).strings)
+        if payload is None and event_name == "workflow_dispatch":
             event_payload["inputs"] = event_inputs
+            if len(plan.firing()) == 1:
+                event_payload["workflow"] = relative(plan.firing()[0].path, repo.root)
             options = replace(options, payload=event_payload)
     plans = plan.firing()
     if job:
@@ -179,16 +165,9 @@ def job_exec() -> None:
 
 
 def _execute(plans: list[WorkflowPlan], options: RunOptions, executor: str | None = None) -> None:
-    interrupt = threading.Event()
-    guard = OrphanGuard()
-    guard.start()
     reports: list[RunReport] = []
-    try:
-        with _signals(interrupt):
-            reports = run_plans(plans, options, interrupt, plain=None, executor=executor)
-    finally:
-        kill_all_process_groups()
-        guard.stop()
+    with interruptible() as interrupt:  # Ctrl-C/SIGTERM -> cancel; orphan guard; sweep
+        reports = run_plans(plans, options, interrupt, plain=None, executor=executor)
     if interrupt.is_set():
         raise Interrupted("interrupted: the run was cancelled")
     failed = [r for r in reports if r.conclusion is Conclusion.FAILURE]

@@ -27,10 +27,10 @@ from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
 from conveyor.store.schedule import FiringStore
 from conveyor.triggers.clock import SystemClock
-from conveyor.triggers.cron import check_cron, next_fire_times, zone
 from conveyor.triggers.daemon import ScheduleEntry, Scheduler
 from conveyor.triggers.scheduled import make_fire, schedule_entries
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
+from conveyor.workflow.cron import check_cron, next_fire_times, zone
 
 schedule_app = typer.Typer(
     name="schedule", help="List and run scheduled workflows.", no_args_is_help=True

@@ -1,7 +1,9 @@
 """``conveyor test``: run the test tiers of ``conveyor.toml`` with pytest, ingest the results.
 
 Exit codes: 0 every tier green (quarantined failures and flaky tests allowed), 1 a tier
-failed, 2 bad arguments or configuration.
+failed, 2 bad arguments or configuration, 130 interrupted (Ctrl-C or SIGTERM: pytest is
+stopped, its process group swept, and the run recorded as cancelled; if conveyor itself is
+killed with ``kill -9`` an orphan guard kills pytest and the run shows as interrupted).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.errors import EXIT_FAILED, UsageError
+from conveyor.errors import EXIT_FAILED, Interrupted, UsageError
 
 if TYPE_CHECKING:
     from conveyor.tiers.session import SessionResult
@@ -93,6 +95,7 @@ def run_tests(
     state_dir: Path | None,
     extra: list[str],
 ) -> SessionResult:
+    from conveyor.runners.interrupts import interruptible
     from conveyor.store.paths import default_state_dir
     from conveyor.tiers.configfile import load_config
     from conveyor.tiers.runner import options_for
@@ -106,20 +109,25 @@ def run_tests(
         known = ", ".join(name for name, _ in settings.ordered())
         raise UsageError(f"unknown tier {exc.args[0]} (known: {known})") from None
     state = (state_dir or default_state_dir(loaded.root)).resolve()
-    options = options_for(
-        settings.test,
-        state_dir=state,
-        root=loaded.root,
-        run_id=run if run is not None else run_id_from_env(os.environ),
-        extra=extra,
-        maxfail=maxfail,
-        retries=retries,
-        shard=parse_shard(shard),
-        on_line=typer.echo,
-    )
-    result = run_session(chosen, options)
+    shards = parse_shard(shard)
+    with interruptible() as interrupt:
+        options = options_for(
+            settings.test,
+            state_dir=state,
+            root=loaded.root,
+            run_id=run if run is not None else run_id_from_env(os.environ),
+            extra=extra,
+            maxfail=maxfail,
+            retries=retries,
+            shard=shards,
+            on_line=typer.echo,
+            cancel=interrupt,
+        )
+        result = run_session(chosen, options)
     typer.echo("")
     typer.echo(table(result.tiers))
+    if result.cancelled:
+        raise Interrupted(f"interrupted: run {result.run_id} was cancelled")
     verdict = "passed" if result.ok else "FAILED"
     typer.echo(f"\nrun {result.run_id}: {verdict}; report: {result.report}")
     return result

@@ -23,11 +23,11 @@ from conveyor.engine.runstate import RunOptions
 from conveyor.errors import UserError, WorkflowInvalid
 from conveyor.git import RepoInfo, repo_info
 from conveyor.planner import plan_workflows
+from conveyor.planner.payloads import dispatch_payload
 from conveyor.planner.plan import Plan
 from conveyor.store import default_state_dir
 from conveyor.triggers.changed_files import ZERO_SHA
-from conveyor.triggers.inputs import validate_dispatch_inputs
-from conveyor.triggers.payloads import dispatch_payload
+from conveyor.triggers.payloads import payload_repo
 from conveyor.triggers.resolve import (
     TriggerEvent,
     branch_ref,
@@ -37,6 +37,7 @@ from conveyor.triggers.resolve import (
 )
 from conveyor.triggers.scheduled import relative
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
+from conveyor.workflow.inputs import validate_dispatch_inputs
 
 trigger_app = typer.Typer(
     name="trigger",
@@ -198,7 +199,10 @@ def workflow_dispatch(
     info = repo_info(Path.cwd())
     full_ref = branch_ref(ref) if ref else (info.ref or "refs/heads/main")
     payload = dispatch_payload(
-        info, ref=full_ref, inputs=checked.strings, workflow=relative(item.path, info.root)
+        payload_repo(info),
+        ref=full_ref,
+        inputs=checked.strings,
+        workflow=relative(item.path, info.root),
     )
     event = TriggerEvent("workflow_dispatch", payload, full_ref, info.sha or ZERO_SHA, None)
     _fire(

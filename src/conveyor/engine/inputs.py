@@ -1,4 +1,9 @@
-"""The ``inputs`` context of ``workflow_dispatch`` and ``workflow_call`` (typed, defaulted)."""
+"""The ``inputs`` context of ``workflow_dispatch`` and ``workflow_call`` (typed, defaulted).
+
+A thin call to :func:`conveyor.workflow.inputs.resolve_inputs`, the one implementation of
+input coercion (shared with ``conveyor plan``, ``trigger`` and ``run``); defaults may be
+expressions, rendered with the run's contexts.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from conveyor.engine import exprs
-from conveyor.errors import UsageError
 from conveyor.planner.plan import InputPlan
-
-
-def _typed(kind: str, value: Any, name: str) -> Any:
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text not in ("true", "false"):
-            raise UsageError(f"input '{name}' must be true or false, got {value!r}")
-        return text == "true"
-    if kind == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-        try:
-            number = float(str(value))
-        except ValueError:
-            raise UsageError(f"input '{name}' must be a number, got {value!r}") from None
-        return int(number) if number.is_integer() else number
-    return exprs.to_str(value)
+from conveyor.workflow.inputs import declared_from_block, resolve_inputs
 
 
 def build_inputs(
-    declared: Mapping[str, InputPlan], given: Mapping[str, Any], ctx: exprs.Contexts
+    declared: Mapping[str, InputPlan],
+    given: Mapping[str, Any],
+    ctx: exprs.Contexts,
+    *,
+    event: str = "workflow_call",
+    path: str = "",
 ) -> dict[str, Any]:
     """Defaults (which may be expressions) overridden by ``given``; typed per ``type``."""
-    result: dict[str, Any] = {}
-    for name, spec in declared.items():
-        kind = spec.type
-        if name in given:
-            result[name] = _typed(kind, given[name], name)
-        elif spec.default is not None:
-            result[name] = _typed(kind, exprs.render(spec.default, ctx), name)
-        elif spec.required:
-            raise UsageError(f"input '{name}' is required; pass it with --input {name}=VALUE")
-        else:
-            result[name] = False if kind == "boolean" else ""
-        options = [exprs.to_str(o) for o in spec.options or []]
-        if kind == "choice" and options and exprs.to_str(result[name]) not in options:
-            raise UsageError(f"input '{name}' must be one of {options}")
-    for name, value in given.items():
-        result.setdefault(name, value)
-    return result
+    specs = declared_from_block(event, declared, path=path)
+    resolved = resolve_inputs(
+        specs, given, undeclared="keep", render_default=lambda value: exprs.render(value, ctx)
+    )
+    return resolved.typed

@@ -36,6 +36,7 @@ from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding, SecretRef
 from conveyor.engine.workflowrun import WorkflowJobs
 from conveyor.planner.graph import select_jobs
+from conveyor.planner.payloads import PayloadRepo, default_payload
 from conveyor.planner.plan import WorkflowPlan
 
 _local_ids = itertools.count(1)
@@ -46,24 +47,6 @@ class RunReport:
     run_id: int
     workflow: str
     conclusion: Conclusion
-
-
-def default_payload(options: RunOptions, inputs: dict[str, Any]) -> dict[str, Any]:
-    repo = options.repo
-    payload: dict[str, Any] = {
-        "ref": repo.ref,
-        "repository": {
-            "full_name": repo.repository,
-            "name": repo.repository.split("/")[-1],
-            "default_branch": repo.default_branch,
-        },
-        "sender": {"login": repo.actor},
-    }
-    if options.event == "push":
-        payload.update(after=repo.sha, head_commit={"id": repo.sha})
-    if options.event == "workflow_dispatch":
-        payload["inputs"] = inputs
-    return payload
 
 
 def compile_workflows(
@@ -146,8 +129,10 @@ def run_workflows(
 
 
 def _inputs(plan: WorkflowPlan, options: RunOptions) -> dict[str, Any]:
+    """The typed ``inputs`` context; checked before a run is recorded, so a refused input
+    uses up no run number."""
     base_ctx = {"vars": dict(options.vars), "github": {}, "inputs": {}}
-    return build_inputs(plan.inputs, options.inputs, base_ctx)
+    return build_inputs(plan.inputs, options.inputs, base_ctx, event=options.event, path=plan.path)
 
 
 def _run_one(
@@ -162,7 +147,13 @@ def _run_one(
     prior: Mapping[str, JobOutcome] | None = None,
 ) -> RunReport:
     repo = options.repo
-    payload = dict(options.payload) or default_payload(options, inputs)
+    payload = dict(options.payload) or default_payload(
+        options.event,
+        PayloadRepo(repo.repository, repo.default_branch, repo.actor),
+        ref=repo.ref,
+        sha=repo.sha,
+        inputs=inputs,
+    )
     uid = uuid.uuid4().hex
     path = relative_path(Path(plan.file or plan.path), repo.root)
     name = path if plan.name in (plan.path, plan.file) else plan.name

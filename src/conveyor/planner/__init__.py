@@ -20,19 +20,19 @@ _EXPORTS: dict[str, str] = {
     "MAX_COMBINATIONS": "conveyor.planner.matrix",
     "MatrixError": "conveyor.planner.matrix",
     "MatrixResult": "conveyor.planner.matrix",
+    "PayloadRepo": "conveyor.planner.payloads",
     "Plan": "conveyor.planner.plan",
     "RunsOn": "conveyor.planner.runson",
     "StaticEvalError": "conveyor.planner.statics",
     "WorkflowPlan": "conveyor.planner.plan",
     "build_graph": "conveyor.planner.graph",
-    "default_payload": "conveyor.planner.triggers",
+    "default_payload": "conveyor.planner.payloads",
     "event_configs": "conveyor.planner.build",
     "event_fires": "conveyor.planner.triggers",
     "expand_matrix": "conveyor.planner.matrix",
     "expand_static": "conveyor.planner.matrix",
     "format_plan": "conveyor.planner.render",
     "github_context": "conveyor.planner.triggers",
-    "inputs_context": "conveyor.planner.inputs",
     "plan_workflow": "conveyor.planner.build",
     "plan_workflows": "conveyor.planner.build",
     "resolve_runs_on": "conveyor.planner.runson",
@@ -43,7 +43,6 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:
     from conveyor.planner.build import event_configs, plan_workflow, plan_workflows
     from conveyor.planner.graph import GraphError, JobGraph, build_graph
-    from conveyor.planner.inputs import inputs_context
     from conveyor.planner.matrix import (
         MAX_COMBINATIONS,
         MatrixError,
@@ -51,11 +50,12 @@ if TYPE_CHECKING:
         expand_matrix,
         expand_static,
     )
+    from conveyor.planner.payloads import PayloadRepo, default_payload
     from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
     from conveyor.planner.render import format_plan
     from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
     from conveyor.planner.statics import DynamicValue, StaticEvalError, resolve_static
-    from conveyor.planner.triggers import default_payload, event_fires, github_context
+    from conveyor.planner.triggers import event_fires, github_context
 
 
 def __getattr__(name: str) -> Any:
@@ -73,6 +73,7 @@ __all__ = [
     "JobPlan",
     "MatrixError",
     "MatrixResult",
+    "PayloadRepo",
     "Plan",
     "RunsOn",
     "StaticEvalError",
@@ -85,7 +86,6 @@ __all__ = [
     "expand_static",
     "format_plan",
     "github_context",
-    "inputs_context",
     "plan_workflow",
     "plan_workflows",
     "resolve_runs_on",

@@ -15,12 +15,19 @@ from conveyor.diagnostics import Diagnostic
 from conveyor.errors import ExpressionError, WorkflowInvalid
 from conveyor.planner import written
 from conveyor.planner.graph import GraphError, build_graph
-from conveyor.planner.inputs import INPUT_EVENTS, inputs_context, missing_inputs
 from conveyor.planner.matrix import MatrixError, expand_matrix
+from conveyor.planner.payloads import default_payload
 from conveyor.planner.plan import CallPlan, JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
 from conveyor.planner.statics import DynamicValue, resolve_text
-from conveyor.planner.triggers import default_payload, event_fires, github_context
+from conveyor.planner.triggers import event_fires, github_context
+from conveyor.workflow.inputs import (
+    INPUT_EVENTS,
+    InputError,
+    declared_inputs,
+    missing_inputs,
+    resolve_inputs,
+)
 from conveyor.workflow.loader import LoadedWorkflow
 from conveyor.workflow.model import EventConfig, Job, Matrix, RunsOnGroup, Workflow
 from conveyor.workflow.yamlload import Document, Path
@@ -242,12 +249,20 @@ def plan_workflow(
         raise WorkflowInvalid(problems.found) from exc
     contexts: dict[str, Any] = {"github": github_context(event, payload)}
     reasons = [fired.reason] if fired.reason else []
-    missing = missing_inputs(workflow, event, inputs or {})
+    declared = declared_inputs(workflow, event, path=path, document=document)
+    missing = missing_inputs(declared, inputs or {})
     if missing:
         # unknown inputs: anything that reads ``inputs`` is resolved at run time
         reasons.append(f"required inputs not given: {', '.join(missing)}")
     else:
-        contexts["inputs"] = inputs_context(workflow, event, inputs or {})
+        try:
+            contexts["inputs"] = resolve_inputs(declared, inputs or {}, undeclared="keep").typed
+        except InputError as exc:
+            where = exc.where
+            problems.found.append(
+                Diagnostic(path, where.line or 1, where.col or 1, exc.message, "inputs")
+            )
+            raise WorkflowInvalid(problems.found) from exc
     jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in order]
     if problems.found:
         raise WorkflowInvalid(problems.found)

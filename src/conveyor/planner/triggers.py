@@ -24,27 +24,9 @@ from conveyor.filters import (
     check_push_filters,
     ref_filter_allows,
 )
+from conveyor.planner.payloads import PULL_REQUEST_EVENTS, ZERO_SHA
 
 DEFAULT_REF = "refs/heads/main"
-PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
-ZERO_SHA = "0" * 40
-
-
-def default_payload(event: str) -> dict[str, Any]:
-    """A minimal payload for ``event`` when none is given (a push to ``main``)."""
-    if event in PULL_REQUEST_EVENTS:
-        return {
-            "action": "opened",
-            "number": 1,
-            "pull_request": {
-                "number": 1,
-                "base": {"ref": "main", "sha": ZERO_SHA},
-                "head": {"ref": "feature", "sha": ZERO_SHA},
-            },
-        }
-    if event == "push":
-        return {"ref": DEFAULT_REF, "before": ZERO_SHA, "after": ZERO_SHA}
-    return {}
 
 
 def _dig(data: Mapping[str, Any], *keys: str) -> Any:

@@ -3,27 +3,31 @@ quarantine, the merged JUnit file, and the ingest into the results tables."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from conveyor.errors import UserError
+from conveyor.errors import Interrupted, UserError
 from conveyor.results import collect, sharding
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.results.junit import parse_junit
 from conveyor.results.model import ERROR, FAILING, FLAKY, PASSED, SKIPPED, TestCaseResult
 from conveyor.results.quarantine import quarantined_among
+from conveyor.runners.process import Limits, run_process
 from conveyor.tiers.config import TestSettings, TierConfig
 from conveyor.tiers.junit_write import CaseRecord, write_junit
-from conveyor.tiers.process import ProcessResult, run_process
 
 _NO_TESTS = 5
 MIN_TEST_SECONDS = 0.01
 _OK_CODES = frozenset({0, 1, _NO_TESTS})
+TAIL_LINES = 40
+KILL_GRACE = 5.0  # seconds pytest gets after SIGTERM (timeout, cancel) before SIGKILL
 
 
 @dataclass(slots=True)
@@ -101,6 +105,50 @@ def _selection(tier: TierConfig, ids: list[str] | None = None) -> list[str]:
     return [*args, *(ids or tier.paths)]
 
 
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    """One pytest process as the tier runner sees it."""
+
+    returncode: int | None  # None: it could not start; 128 + N when killed by signal N
+    timed_out: bool
+    cancelled: bool
+    tail: str  # the last lines of output
+    error: str = ""  # why it could not start
+
+
+def _pytest(
+    argv: Sequence[str],
+    options: RunOptions,
+    *,
+    timeout: float | None = None,
+    on_line: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> ProcessResult:
+    """Run pytest through the project's one process runner (own process group, registered
+    for the Ctrl-C sweep, timeout and cancellation with SIGTERM -> wait -> SIGKILL)."""
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+
+    def feed(line: str, stream: str) -> None:
+        del stream
+        tail.append(line)
+        if on_line is not None:
+            on_line(line)
+
+    try:
+        outcome = run_process(
+            argv,
+            cwd=options.root,
+            env=options.env if options.env is not None else os.environ,
+            feed=feed,
+            cancel=cancel if cancel is not None else threading.Event(),
+            limits=Limits(timeout=timeout, kill_grace=KILL_GRACE),
+            owner="conveyor test",
+        )
+    except OSError as exc:
+        return ProcessResult(None, False, False, "", f"cannot start {argv[0]}: {exc}")
+    return ProcessResult(outcome.exit_code, outcome.timed_out, outcome.cancelled, "\n".join(tail))
+
+
 def _base(options: RunOptions) -> list[str]:
     return [*options.command, "--rootdir", str(options.root), "-o", "junit_family=xunit1"]
 
@@ -111,7 +159,9 @@ def shard_ids(tier: TierConfig, options: RunOptions, db: ResultsDb) -> list[str]
     index, count = options.shard
     argv = [*_base(options), "--collect-only", "-q", *_selection(tier), *options.extra_args]
     lines: list[str] = []
-    result = run_process(argv, options.root, env=options.env, on_line=lines.append)
+    result = _pytest(argv, options, on_line=lines.append, cancel=options.cancel)
+    if result.cancelled:
+        raise Interrupted("interrupted while collecting the tests to shard")
     if result.error or result.returncode not in (0, _NO_TESTS):
         raise UserError(f"cannot collect the tests to shard: {result.error or result.tail}")
     ids = [line.strip() for line in lines if "::" in line and " " not in line.strip()]
@@ -145,14 +195,7 @@ def _is_node_id(test_id: str, root: Path) -> bool:
 
 
 def _attempt(argv: list[str], options: RunOptions, timeout: float | None) -> ProcessResult:
-    return run_process(
-        argv,
-        options.root,
-        env=options.env,
-        timeout=timeout,
-        on_line=options.on_line,
-        cancel=options.cancel,
-    )
+    return _pytest(argv, options, timeout=timeout, on_line=options.on_line, cancel=options.cancel)
 
 
 def _initial(

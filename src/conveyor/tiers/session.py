@@ -16,6 +16,7 @@ from pathlib import Path
 from conveyor.engine.events import RunFinished
 from conveyor.engine.ports import NewRun
 from conveyor.engine.status import Conclusion
+from conveyor.errors import Interrupted
 from conveyor.git.repo import repo_info
 from conveyor.reporting.build import build_report
 from conveyor.reporting.durations import format_duration
@@ -35,9 +36,11 @@ class SessionResult:
     tiers: list[TierOutcome] = field(default_factory=list)
     report: Path | None = None
 
+    cancelled: bool = False  # interrupted (Ctrl-C, SIGTERM, a cancelled step) before the end
+
     @property
     def ok(self) -> bool:
-        return all(t.ok for t in self.tiers)
+        return not self.cancelled and all(t.ok for t in self.tiers)
 
     def count(self, name: str) -> int:
         return sum(int(getattr(t, name)) for t in self.tiers)
@@ -121,20 +124,40 @@ def run_session(
         )
     session = SessionResult(options.run_id)
     options.results_dir = options.results_dir / str(options.run_id)
+    conclusion = Conclusion.FAILURE
     try:
         with ResultsDb(options.state_dir, db_url) as db:
             for name, tier in tiers:
+                if options.cancel is not None and options.cancel.is_set():
+                    session.cancelled = True
+                    break
                 outcome = run_tier(name, tier, options, db)
                 session.tiers.append(outcome)
-                if outcome.cancelled or (stop_on_failure and not outcome.ok):
+                if outcome.cancelled:
+                    session.cancelled = True
                     break
+                if stop_on_failure and not outcome.ok:
+                    break
+            session.cancelled = session.cancelled or bool(
+                options.cancel and options.cancel.is_set()
+            )
             with db.read() as connection:
                 report = build_report(connection, session.run_id, state_dir=options.state_dir)
         session.report = options.results_dir / "report.md"
         session.report.write_text(render(report, "md"), encoding="utf-8")
+        conclusion = _conclusion(session)
+    except (Interrupted, KeyboardInterrupt):
+        conclusion = Conclusion.CANCELLED
+        raise
     finally:
         if store is not None:
-            conclusion = Conclusion.SUCCESS if session.ok else Conclusion.FAILURE
+            # never success unless every tier ran green to the end
             store.emit(RunFinished(session.run_id, conclusion, time.time()))
             store.close()
     return session
+
+
+def _conclusion(session: SessionResult) -> Conclusion:
+    if session.cancelled:
+        return Conclusion.CANCELLED
+    return Conclusion.SUCCESS if session.ok else Conclusion.FAILURE

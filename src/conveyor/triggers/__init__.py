@@ -1,5 +1,6 @@
 """Triggers: event payloads from the local repository, changed-file detection,
-``workflow_dispatch`` input validation, cron schedules and the scheduler daemon.
+and the scheduler daemon (inputs are checked by :mod:`conveyor.workflow.inputs`, crons
+read by :mod:`conveyor.workflow.cron`).
 
 I/O package (git, database, processes); the CLI commands ``conveyor trigger`` and
 ``conveyor schedule`` are thin wrappers over it.
@@ -11,13 +12,11 @@ from conveyor.triggers.changed_files import (
     resolve,
 )
 from conveyor.triggers.clock import Clock, ManualClock, SystemClock
-from conveyor.triggers.cron import latest_fire_time, next_fire_times
 from conveyor.triggers.daemon import ScheduleEntry, Scheduler
-from conveyor.triggers.inputs import DispatchInputs, validate_dispatch_inputs
+from conveyor.workflow.cron import latest_fire_time, next_fire_times
 
 __all__ = [
     "Clock",
-    "DispatchInputs",
     "ManualClock",
     "ScheduleEntry",
     "Scheduler",
@@ -27,5 +26,4 @@ __all__ = [
     "pull_request_changed_files",
     "push_changed_files",
     "resolve",
-    "validate_dispatch_inputs",
 ]

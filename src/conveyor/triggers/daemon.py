@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from conveyor.triggers.clock import Clock
-from conveyor.triggers.cron import fire_times, latest_fire_time
+from conveyor.workflow.cron import fire_times, latest_fire_time
 
 DEFAULT_GRACE = timedelta(hours=1)
 

@@ -1,31 +1,25 @@
-"""Event payloads as GitHub sends them, built from the local repository.
+"""What event payloads need from the local repository: the facts are read from git here,
+the payloads are built by the one builder, :mod:`conveyor.planner.payloads`.
 
-Only the fields workflows commonly read are filled; every sha is a real local commit.
+Every sha is a real local commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from conveyor.git import RepoInfo, git, git_out
+from conveyor.planner.payloads import PayloadRepo, push_payload
 from conveyor.triggers.changed_files import ZERO_SHA, is_zero
 
 MAX_PAYLOAD_COMMITS = 20  # GitHub lists at most 20 commits in a push payload
 _RS, _US = "\x1e", "\x1f"
 
 
-def repository_block(info: RepoInfo) -> dict[str, Any]:
-    full = info.repository if "/" in info.repository else f"local/{info.repository}"
-    owner = full.split("/", 1)[0]
-    return {
-        "full_name": full,
-        "name": full.split("/", 1)[1],
-        "owner": {"login": owner, "name": owner},
-        "default_branch": info.default_branch,
-        "master_branch": info.default_branch,
-    }
+def payload_repo(info: RepoInfo) -> PayloadRepo:
+    """The repository facts of a payload, from ``repo_info``."""
+    return PayloadRepo(info.repository, info.default_branch, info.actor)
 
 
 def _person(name: str, email: str) -> dict[str, str]:
@@ -77,10 +71,10 @@ def commits_between(root: Path | str, before: str | None, after: str) -> list[di
     return commits[-MAX_PAYLOAD_COMMITS:]
 
 
-def push_payload(
+def push_payload_from_git(
     info: RepoInfo, *, ref: str, before: str | None, after: str, base_ref: str | None = None
 ) -> dict[str, Any]:
-    """A ``push`` payload (branch or tag)."""
+    """A ``push`` payload (branch or tag) with the pushed commits read from git."""
     root = info.root
     before_sha = before or ZERO_SHA
     commits = [] if ref.startswith("refs/tags/") else commits_between(root, before, after)
@@ -89,22 +83,16 @@ def push_payload(
         rc, _, _ = git("merge-base", "--is-ancestor", before_sha, after, cwd=root, check=False)
         forced = rc == 1
     head = commits[-1] if commits else _commit_facts(root, after)
-    sender = {"login": info.actor}
-    return {
-        "ref": ref,
-        "before": before_sha,
-        "after": after,
-        "created": is_zero(before_sha),
-        "deleted": is_zero(after),
-        "forced": forced,
-        "base_ref": base_ref,
-        "compare": "",
-        "commits": commits,
-        "head_commit": head,
-        "repository": repository_block(info),
-        "pusher": {"name": info.actor, "email": None},
-        "sender": sender,
-    }
+    return push_payload(
+        payload_repo(info),
+        ref=ref,
+        before=before_sha,
+        after=after,
+        commits=commits,
+        head_commit=head,
+        forced=forced,
+        base_ref=base_ref,
+    )
 
 
 def _commit_facts(root: Path | str, sha: str) -> dict[str, Any] | None:
@@ -127,70 +115,3 @@ def _commit_facts(root: Path | str, sha: str) -> dict[str, Any] | None:
         "removed": [],
         "modified": [],
     }
-
-
-def pull_request_payload(
-    info: RepoInfo,
-    *,
-    action: str,
-    number: int,
-    base: str,
-    base_sha: str,
-    head: str,
-    head_sha: str,
-    labels: Sequence[str],
-    title: str = "",
-    draft: bool = False,
-) -> dict[str, Any]:
-    """A ``pull_request`` payload."""
-    repo = repository_block(info)
-    sender = {"login": info.actor}
-    label_objs = [{"name": name} for name in labels]
-    payload: dict[str, Any] = {
-        "action": action,
-        "number": number,
-        "pull_request": {
-            "number": number,
-            "state": "closed" if action == "closed" else "open",
-            "title": title or f"{head} into {base}",
-            "draft": draft,
-            "merged": False,
-            "user": sender,
-            "labels": label_objs,
-            "head": {
-                "ref": head,
-                "sha": head_sha,
-                "label": f"{repo['owner']['login']}:{head}",
-                "repo": repo,
-            },
-            "base": {
-                "ref": base,
-                "sha": base_sha,
-                "label": f"{repo['owner']['login']}:{base}",
-                "repo": repo,
-            },
-        },
-        "repository": repo,
-        "sender": sender,
-    }
-    if action in ("labeled", "unlabeled") and labels:
-        payload["label"] = {"name": labels[-1]}
-    return payload
-
-
-def dispatch_payload(
-    info: RepoInfo, *, ref: str, inputs: dict[str, str], workflow: str
-) -> dict[str, Any]:
-    """A ``workflow_dispatch`` payload: ``inputs`` are strings, as on GitHub."""
-    return {
-        "inputs": dict(inputs),
-        "ref": ref,
-        "workflow": workflow,
-        "repository": repository_block(info),
-        "sender": {"login": info.actor},
-    }
-
-
-def schedule_payload(info: RepoInfo, cron: str) -> dict[str, Any]:
-    """A ``schedule`` payload: ``github.event.schedule`` is the cron that fired."""
-    return {"schedule": cron, "repository": repository_block(info), "sender": {"login": info.actor}}

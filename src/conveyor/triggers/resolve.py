@@ -12,6 +12,7 @@ from typing import Any
 
 from conveyor.errors import UsageError
 from conveyor.git import RepoInfo, resolve_commit
+from conveyor.planner.payloads import PULL_REQUEST_EVENTS, default_payload, pull_request_payload
 from conveyor.triggers.changed_files import (
     ZERO_SHA,
     is_zero,
@@ -19,7 +20,7 @@ from conveyor.triggers.changed_files import (
     push_changed_files,
     resolve,
 )
-from conveyor.triggers.payloads import pull_request_payload, push_payload
+from conveyor.triggers.payloads import payload_repo, push_payload_from_git
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def push_event(
         changed = push_changed_files(
             info.root, before=before_sha, after=after_sha, default_branch=info.default_branch
         )
-    payload = push_payload(
+    payload = push_payload_from_git(
         info, ref=full_ref, before=before_sha, after=after_sha, base_ref=base_ref
     )
     return TriggerEvent("push", payload, full_ref, after_sha, changed)
@@ -80,7 +81,7 @@ def tag_event(info: RepoInfo, name: str) -> TriggerEvent:
     tag = name.removeprefix("refs/tags/")
     sha = resolve(info.root, f"refs/tags/{tag}") or _commit(info, "HEAD", "HEAD")
     ref = f"refs/tags/{tag}"
-    payload = push_payload(info, ref=ref, before=ZERO_SHA, after=sha)
+    payload = push_payload_from_git(info, ref=ref, before=ZERO_SHA, after=sha)
     return TriggerEvent("push", payload, ref, sha, None)
 
 
@@ -103,7 +104,7 @@ def pull_request_event(
     head_sha = _commit(info, head_name, "--head")
     changed = pull_request_changed_files(info.root, base=base_sha, head=head_sha)
     payload = pull_request_payload(
-        info,
+        payload_repo(info),
         action=action,
         number=number,
         base=base_name,
@@ -146,3 +147,57 @@ def changed_files_for(info: RepoInfo, event: str, payload: Mapping[str, Any]) ->
         if base_sha and head_sha:
             return pull_request_changed_files(info.root, base=base_sha, head=head_sha)
     return None
+
+
+def event_from_repo(
+    info: RepoInfo,
+    event: str,
+    *,
+    payload: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    workflow: str = "",
+) -> TriggerEvent:
+    """The event ``conveyor run``/``plan --event NAME`` use: the given payload, else the one
+    ``conveyor trigger NAME`` builds with its defaults (push: the current branch's HEAD with
+    ``HEAD~1`` as ``before``; pull_request: the current branch into the default branch);
+    other events, or a repository without commits, get :func:`default_payload`."""
+    if payload is not None:
+        data = dict(payload)
+    else:
+        built = _built_event(info, event)
+        if built is not None:
+            return built
+        data = default_payload(
+            event,
+            payload_repo(info),
+            ref=info.ref,
+            sha=info.sha,
+            inputs=inputs,
+            workflow=workflow,
+        )
+    ref = event_ref_of(event, data, info)
+    sha = str(data.get("after") or info.sha or ZERO_SHA)
+    return TriggerEvent(event, data, ref, sha, changed_files_for(info, event, data))
+
+
+def _built_event(info: RepoInfo, event: str) -> TriggerEvent | None:
+    if not info.is_repo or not info.sha:
+        return None
+    try:
+        if event == "push":
+            return push_event(info, ref=None, before=None, after=info.sha)
+        if event in PULL_REQUEST_EVENTS:
+            built = pull_request_event(info, base=None, head=None, action="opened", labels=())
+            return TriggerEvent(event, built.payload, built.ref, built.sha, built.changed_files)
+    except UsageError:
+        return None  # e.g. no default branch to open a pull request into
+    return None
+
+
+def event_ref_of(event: str, payload: Mapping[str, Any], info: RepoInfo) -> str:
+    if event in PULL_REQUEST_EVENTS:
+        pr = payload.get("pull_request")
+        number = pr.get("number") if isinstance(pr, Mapping) else None
+        return f"refs/pull/{number or payload.get('number') or 1}/merge"
+    ref = payload.get("ref")
+    return str(ref) if ref else (info.ref or f"refs/heads/{info.default_branch}")

@@ -12,8 +12,9 @@ from conveyor.engine.runstate import RunOptions
 from conveyor.git import RepoInfo
 from conveyor.launch.runs import run_plans, status_of
 from conveyor.planner.build import plan_workflow
+from conveyor.planner.payloads import schedule_payload
 from conveyor.triggers.daemon import FireFn, ScheduleEntry
-from conveyor.triggers.payloads import schedule_payload
+from conveyor.triggers.payloads import payload_repo
 from conveyor.workflow import LoadedWorkflow, ScheduleEvent
 
 
@@ -50,7 +51,7 @@ def make_fire(
     def fire(entry: ScheduleEntry, slot: datetime, cancel: threading.Event) -> str:
         del slot
         item = by_path[entry.workflow_path]
-        payload = schedule_payload(info, entry.cron)
+        payload = schedule_payload(payload_repo(info), entry.cron)
         options = RunOptions(repo=repo, state_dir=state_dir, event="schedule", payload=payload)
         plan = plan_workflow(
             item.require(),

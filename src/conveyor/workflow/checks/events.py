@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
+from conveyor.errors import UserError
 from conveyor.filters import FilterPatternError, compile_filter
 from conveyor.filters.pattern import split_negation
 from conveyor.workflow.checks.base import CheckContext, str_items
-from conveyor.workflow.checks.cron import CronError, check_cron
 from conveyor.workflow.checks.locate import locate
+from conveyor.workflow.cron import CronError, check_cron, zone
 from conveyor.workflow.model.events import EVENT_NAMES
 from conveyor.workflow.yamlload import Path
 
@@ -78,8 +78,10 @@ def _schedule(ctx: CheckContext, items: Any) -> None:
         tz = item.get("timezone")
         if isinstance(tz, str):
             try:
-                ZoneInfo(tz)
-            except (ValueError, KeyError, OSError):
+                if not tz:
+                    raise UserError("empty time zone")
+                zone(tz)
+            except UserError:
                 ctx.error(
                     ("on", "schedule", i, "timezone"),
                     f"unknown time zone '{tz}'; use an IANA name like 'Europe/Berlin'",
