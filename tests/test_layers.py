@@ -1,12 +1,7 @@
 """One-way layers: no module imports a package from a higher layer.
 
-Rank (lower may be imported by higher, never the reverse):
-0 diagnostics, errors, expressions, filters   (pure)
-1 workflow                                     (pure: model, loader, validation)
-2 planner                                      (pure)
-3 engine                                       (orchestration, against ports it defines)
-4 runners, actions, store, and other I/O packages
-5 cli, web, __main__                           (wiring)
+Every package has a rank of its own (lower may be imported by higher, never the reverse),
+so the order below is the one way imports go. Imports inside functions count too.
 """
 
 from __future__ import annotations
@@ -16,26 +11,42 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "conveyor"
 
-RANKS: dict[str, int] = {
-    "diagnostics": 0,
-    "errors": 0,
-    "expressions": 0,
-    "filters": 0,
-    "workflow": 1,
-    "planner": 2,
-    "engine": 3,
-    "runners": 4,
-    "actions": 4,
-    "store": 4,
-    "git": 4,
-    "console": 4,
-    "cli": 5,
-    "web": 5,
-    "__main__": 5,
-}
-# Packages not listed are I/O features (rank 4) unless named here.
-DEFAULT_RANK = 4
+ORDER = [
+    "diagnostics",  # positioned diagnostics (pure)
+    "errors",  # the one exception tree (pure)
+    "filters",  # GitHub filter patterns (pure)
+    "expressions",  # the expression language (pure)
+    "workflow",  # YAML with positions, the model, validation (pure)
+    "planner",  # firing, graph, matrix, runs-on, the typed plan (pure)
+    "engine",  # orchestration, behind the ports it defines
+    "git",  # facts from git
+    "runners",  # step processes
+    "console",  # terminal output of events
+    "store",  # run history: SQLite / PostgreSQL
+    "results",  # test results: ingest, flaky, stats, shards
+    "reporting",  # reports, notifications, gc
+    "tiers",  # conveyor.toml tiers and the tier runner
+    "actions",  # built-in and remote actions
+    "executors",  # job processes
+    "launch",  # the engine wired to executors, store, console
+    "triggers",  # events from git, schedules
+    "cli",  # commands
+    "__main__",
+]
+RANKS: dict[str, int] = {name: rank for rank, name in enumerate(ORDER)}
 PURE = {"diagnostics", "errors", "expressions", "filters", "workflow", "planner"}
+
+
+def _packages() -> set[str]:
+    found = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    found |= {p.stem for p in SRC.glob("*.py") if p.stem not in ("__init__", "py")}
+    return found
+
+
+def test_every_package_has_a_rank_of_its_own() -> None:
+    unranked = sorted(_packages() - set(RANKS))
+    assert not unranked, f"give these packages a rank in ORDER: {unranked}"
+    assert len(set(RANKS.values())) == len(RANKS)
 
 
 def _top(module: str) -> str | None:
@@ -64,12 +75,12 @@ def test_no_module_imports_upward() -> None:
         own = rel.parts[0].removesuffix(".py") if rel.parts else ""
         if own in ("__init__", "py"):
             continue
-        own_rank = RANKS.get(own, DEFAULT_RANK)
+        own_rank = RANKS[own]
         for line, module in _imports(path):
             top = _top(module)
             if top is None or top == own or top == "__version__":
                 continue
-            if RANKS.get(top, DEFAULT_RANK) > own_rank:
+            if RANKS[top] > own_rank:
                 problems.append(f"{rel}:{line}: {own} (rank {own_rank}) imports {module}")
     assert not problems, "upward imports:\n" + "\n".join(sorted(set(problems)))
 

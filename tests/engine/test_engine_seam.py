@@ -404,3 +404,37 @@ def test_plan_round_trips_and_a_foreign_schema_is_refused(repo: Path) -> None:
     )
     with pytest.raises(ValueError, match="schema 7"):
         decode_request(encode(request).replace(b'"schema":1}', b'"schema":7}'))
+
+
+MATRIX = """
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        python: ["3.11", "3.12"]
+        os: [ubuntu-latest, ubuntu-22.04]
+    steps: [{run: "true"}]
+  lint: {runs-on: ubuntu-latest, steps: [{run: "true"}]}
+"""
+
+
+def test_job_filter_takes_a_matrix_display_name(repo: Path) -> None:
+    fake = FakeExecutor()
+    run_fake(repo, MATRIX, fake, job_filter=("test (3.12, ubuntu-22.04)",))
+    assert sorted(fake.requests) == ["test (3.12, ubuntu-22.04)"]
+
+
+def test_matrix_filter_keeps_matching_combinations(repo: Path) -> None:
+    fake = FakeExecutor()
+    run_fake(repo, MATRIX, fake, matrix_filter={"python": ("3.11",)})
+    assert sorted(fake.requests) == [
+        "lint",
+        "test (3.11, ubuntu-22.04)",
+        "test (3.11, ubuntu-latest)",
+    ]
+    fake = FakeExecutor()
+    _reports, recorder = run_fake(repo, MATRIX, fake, matrix_filter={"python": ("2.7",)})
+    assert sorted(fake.requests) == ["lint"]
+    assert finished(recorder)["test"] == "skipped"

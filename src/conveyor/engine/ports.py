@@ -65,22 +65,37 @@ class NewRun:
     repository: str
     pid: int
     uid: str = ""
-    state: bytes = b""  # the persisted run state (plan and options) a resume starts from
+    record: bytes = b""  # what a resume starts from (:mod:`conveyor.engine.durable`)
+    lease_owner: str = ""
+    lease_seconds: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
-class FinishedJob:
-    """A job instance of an earlier attempt of a run, as the store knows it."""
+class ResumedRun:
+    """A run taken over by this process: what it recorded, and the jobs it finished."""
 
-    job_key: str
-    outcome: JobOutcome
+    run_id: int
+    run_number: int
+    workflow_path: str
+    workflow_name: str
+    uid: str
+    attempt: int
+    record: bytes
+    prior: Mapping[str, JobOutcome]  # by job key
+    next_seq: int
+    owner: str
 
 
 class RunStore(EventSink, Protocol):
-    """Persists runs. ``begin_run`` allocates the run id and the per-workflow run number."""
+    """Persists runs. ``begin_run`` allocates the run id and the per-workflow run number and
+    gives the run's lease to ``lease_owner``; :meth:`renew_lease` keeps it."""
 
     def begin_run(self, run: NewRun) -> tuple[int, int]:
         """Create the run row; returns ``(run_id, run_number)``."""
+        ...
+
+    def renew_lease(self, run_id: int, owner: str, seconds: float) -> bool:
+        """Extend the run's lease; False when ``owner`` does not hold it any more."""
         ...
 
 

@@ -8,6 +8,7 @@ refused before any run is recorded.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -15,7 +16,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,19 @@ from conveyor.engine.bus import LocalEventBus, StepLog
 from conveyor.engine.compile import Compiler, relative_path
 from conveyor.engine.concurrency import ConcurrencyRegistry, concurrency_spec
 from conveyor.engine.contexts import RunIdentity, github_context
-from conveyor.engine.durable import RunRecord, encode_record
+from conveyor.engine.durable import RunRecord, decode_record, encode_record
 from conveyor.engine.events import RunFinished, RunStarted
 from conveyor.engine.inputs import build_inputs
 from conveyor.engine.jobexec import work_root
 from conveyor.engine.jobrun import run_job
-from conveyor.engine.ports import NewRun
+from conveyor.engine.lease import LEASE_SECONDS, LeaseKeeper, new_owner
+from conveyor.engine.ports import NewRun, ResumedRun
 from conveyor.engine.reusable import make_run_called_workflow
 from conveyor.engine.runstate import Control, RunOptions, Services, WorkflowRun
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding, SecretRef
 from conveyor.engine.workflowrun import WorkflowJobs
+from conveyor.errors import UsageError
 from conveyor.planner.graph import select_jobs
 from conveyor.planner.payloads import PayloadRepo, default_payload
 from conveyor.planner.plan import WorkflowPlan
@@ -86,16 +89,6 @@ def run_workflows(
     )
     for value in options.secrets.values():
         services.masker.add(value)
-    stop_watch = threading.Event()
-
-    def watch() -> None:
-        while interrupt is not None and not stop_watch.is_set():
-            if interrupt.wait(0.05):
-                root.cancel("interrupted")
-                return
-
-    watcher = threading.Thread(target=watch, name="interrupt", daemon=True)
-    watcher.start()
     reports: list[RunReport] = []
     lock = threading.Lock()
 
@@ -112,20 +105,39 @@ def run_workflows(
         with lock:
             reports.append(report)
 
+    with _watching(interrupt, root):
+        try:
+            if len(compiled) == 1:
+                one(0)
+            else:
+                threads = [threading.Thread(target=one, args=(i,)) for i in range(len(compiled))]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    while thread.is_alive():  # short joins so signal handlers run promptly
+                        thread.join(0.1)
+        finally:
+            registry.close()
+    return reports
+
+
+@contextlib.contextmanager
+def _watching(interrupt: threading.Event | None, root: Control) -> Iterator[None]:
+    """Cancel ``root`` when ``interrupt`` is set (e.g. by a signal handler)."""
+    stop_watch = threading.Event()
+
+    def watch() -> None:
+        while interrupt is not None and not stop_watch.is_set():
+            if interrupt.wait(0.05):
+                root.cancel("interrupted")
+                return
+
+    watcher = threading.Thread(target=watch, name="interrupt", daemon=True)
+    watcher.start()
     try:
-        if len(compiled) == 1:
-            one(0)
-        else:
-            threads = [threading.Thread(target=one, args=(i,)) for i in range(len(compiled))]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():  # short joins so signal handlers run promptly
-                    thread.join(0.1)
+        yield
     finally:
         stop_watch.set()
-        registry.close()
-    return reports
 
 
 def _inputs(plan: WorkflowPlan, options: RunOptions) -> dict[str, Any]:
@@ -144,7 +156,6 @@ def _run_one(
     bus: LocalEventBus,
     registry: ConcurrencyRegistry,
     control: Control,
-    prior: Mapping[str, JobOutcome] | None = None,
 ) -> RunReport:
     repo = options.repo
     payload = dict(options.payload) or default_payload(
@@ -154,9 +165,11 @@ def _run_one(
         sha=repo.sha,
         inputs=inputs,
     )
+    options = dataclasses.replace(options, payload=payload)
     uid = uuid.uuid4().hex
     path = relative_path(Path(plan.file or plan.path), repo.root)
     name = path if plan.name in (plan.path, plan.file) else plan.name
+    owner = new_owner()
     if services.store is not None:
         record = RunRecord(plan, options_without_secrets(options), inputs, sorted(options.secrets))
         new = NewRun(
@@ -169,22 +182,117 @@ def _run_one(
             os.getpid(),
             uid,
             encode_record(record),
+            owner,
+            LEASE_SECONDS,
         )
         run_id, run_number = services.store.begin_run(new)
     else:
         run_id = run_number = next(_local_ids)
     run = RunRef(run_id, run_number, path, name, options.event, uid)
-    identity = RunIdentity(run_id, run_number, options.event, payload, name, path)
+    return _drive(
+        plan,
+        inputs,
+        run,
+        owner,
+        options=options,
+        services=services,
+        bus=bus,
+        registry=registry,
+        control=control,
+    )
+
+
+def resume_workflow(
+    resumed: ResumedRun,
+    secrets: Mapping[str, str],
+    services: Services,
+    interrupt: threading.Event | None = None,
+) -> RunReport:
+    """Continue a run whose process died: the jobs it finished are kept, the rest run.
+
+    ``resumed`` comes from the store (:meth:`RunStore.reopen_run`), which gave this
+    process the run's lease; ``secrets`` are the run's secrets, found again by name.
+    """
+    record = decode_record(resumed.record)
+    missing = [name for name in record.secret_names if name not in secrets]
+    if missing:
+        raise UsageError(
+            f"run {resumed.run_id} needs the secret(s) {', '.join(missing)} it was started "
+            "with; pass them again (--secret, --secret-file or CONVEYOR_SECRET_*)"
+        )
+    options = dataclasses.replace(record.options, secrets=dict(secrets))
+    plan = record.plan
+    run = RunRef(
+        resumed.run_id,
+        resumed.run_number,
+        resumed.workflow_path,
+        resumed.workflow_name,
+        options.event,
+        resumed.uid,
+        resumed.attempt,
+    )
+    bus = LocalEventBus(
+        [*services.sinks, *([services.store] if services.store else [])], services.masker
+    )
+    bus.start_sequence(run.run_id, resumed.next_seq)
+    for value in options.secrets.values():
+        services.masker.add(value)
+    registry = ConcurrencyRegistry(options.state_dir)
+    root = Control()
+    with _watching(interrupt, root):
+        try:
+            return _drive(
+                plan,
+                dict(record.inputs),
+                run,
+                resumed.owner,
+                options=options,
+                services=services,
+                bus=bus,
+                registry=registry,
+                control=root.child(),
+                prior=resumed.prior,
+            )
+        finally:
+            registry.close()
+
+
+def _drive(
+    plan: WorkflowPlan,
+    inputs: dict[str, Any],
+    run: RunRef,
+    owner: str,
+    *,
+    options: RunOptions,
+    services: Services,
+    bus: LocalEventBus,
+    registry: ConcurrencyRegistry,
+    control: Control,
+    prior: Mapping[str, JobOutcome] | None = None,
+) -> RunReport:
+    """Run the jobs of a run that has begun (or resumed), holding its lease."""
+    repo = options.repo
+    run_id, name, path = run.run_id, run.workflow_name, run.workflow_path
+    identity = RunIdentity(run_id, run.run_number, options.event, options.payload, name, path)
     github = github_context(repo, identity, "")
+    github["run_attempt"] = str(run.attempt)
     root = work_root(options.state_dir, run)
     root.mkdir(parents=True, exist_ok=True)
     event_path = root / "event.json"
-    event_path.write_text(json.dumps(payload), encoding="utf-8")
+    event_path.write_text(json.dumps(options.payload), encoding="utf-8")
     github["event_path"] = str(event_path)
+    keeper = None
+    if services.store is not None:
+        keeper = LeaseKeeper(
+            services.store,
+            run_id,
+            owner,
+            lambda: control.cancel("another conveyor process took over this run"),
+        ).start()
     bus.publish(
         RunStarted(
             run_id,
-            run_number,
+            run.run_number,
             path,
             name,
             options.event,
@@ -235,6 +343,8 @@ def _run_one(
             registry.release(token)
         if control.cancelled and conclusion is not Conclusion.FAILURE:
             conclusion = Conclusion.CANCELLED
+        if keeper is not None:
+            keeper.stop()
         bus.publish(RunFinished(run_id, conclusion, time.time()))
     return RunReport(run_id, name, conclusion)
 

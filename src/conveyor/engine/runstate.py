@@ -92,7 +92,8 @@ class RunOptions:
     vars: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     platforms: Mapping[str, str] = field(default_factory=dict)
-    job_filter: tuple[str, ...] = ()
+    job_filter: tuple[str, ...] = ()  # job ids, or matrix display names for one combination
+    matrix_filter: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --matrix
     max_jobs: int = 2
     checkout_mode: str = "copy"
     debug: bool = False

@@ -19,6 +19,7 @@ from conveyor.engine.scheduler import DagScheduler, Expansion
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, outcome_of
 from conveyor.errors import ConveyorError
+from conveyor.planner.graph import job_id_of
 from conveyor.planner.matrix import expand_static
 from conveyor.planner.plan import JobPlan
 
@@ -173,6 +174,11 @@ class WorkflowJobs:
             return self._record(job_id, Conclusion.FAILURE, f"{job.where(key)}: {exc}")
         if not wanted:
             return self._record(job_id, Conclusion.SKIPPED, "")
+        combos = self._chosen(job_id, combos)
+        if not combos:
+            return self._record(
+                job_id, Conclusion.SKIPPED, "skipped: no matrix combination is selected (--matrix)"
+            )
         fail_fast = exprs.truthy(strategy.get("fail-fast", True), ctx)
         limit = int(strategy["max-parallel"]) if strategy.get("max-parallel") else None
         group = wf.control.child()
@@ -183,6 +189,25 @@ class WorkflowJobs:
             for i, combo in enumerate(combos)
         ]
         return Expansion(units, limit=limit)
+
+    def _chosen(self, job_id: str, combos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The combinations ``--matrix KEY:VALUE`` and ``--job 'id (values)'`` select (only for
+        the workflow that was asked for, not inside called workflows)."""
+        if self.wf.depth:
+            return combos
+        options = self.wf.options
+        for key, values in options.matrix_filter.items():
+            lowered = key.lower()
+            if any(lowered in (k.lower() for k in combo) for combo in combos):
+                combos = [
+                    c
+                    for c in combos
+                    if any(k.lower() == lowered and exprs.to_str(v) in values for k, v in c.items())
+                ]
+        names = [w for w in options.job_filter if w != job_id and job_id_of(w, [job_id])]
+        if names:
+            combos = [c for c in combos if matrix_key(job_id, c) in names]
+        return combos
 
     def _unit(
         self,

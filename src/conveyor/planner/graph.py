@@ -8,7 +8,7 @@ scheduler uses :attr:`JobGraph.needs` and :attr:`JobGraph.dependants`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from conveyor.errors import UserError
@@ -100,14 +100,25 @@ def build_graph(needs: Mapping[str, Sequence[str]]) -> JobGraph:
     )
 
 
+def job_id_of(wanted: str, jobs: Collection[str]) -> str | None:
+    """The job a ``--job`` value names: a job id, or a matrix job's display name
+    (``test (3.12, ubuntu-latest)``); None when it names no job."""
+    if wanted in jobs:
+        return wanted
+    head, sep, _rest = wanted.partition(" (")
+    if sep and wanted.endswith(")") and head in jobs:
+        return head
+    return None
+
+
 def select_jobs(graph: JobGraph, wanted: Sequence[str]) -> list[str]:
-    """The ``wanted`` jobs and, transitively, everything they need, in the order written
-    (every job when nothing is wanted). Unknown names are ignored here; the caller says
-    which names it does not know."""
+    """The ``wanted`` jobs (ids or matrix display names) and, transitively, everything they
+    need, in the order written (every job when nothing is wanted). Unknown names are ignored
+    here; the caller says which names it does not know."""
     if not wanted:
         return list(graph.jobs)
     chosen: set[str] = set()
-    stack = [w for w in wanted if w in graph.needs]
+    stack = [j for j in (job_id_of(w, graph.needs) for w in wanted) if j is not None]
     while stack:
         job = stack.pop()
         if job not in chosen:
