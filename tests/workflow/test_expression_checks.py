@@ -131,6 +131,7 @@ def test_step_context_everywhere_in_steps(check: Check) -> None:
             steps:
               - id: s
                 run: echo ${{ env.X }} ${{ secrets.Y }} ${{ runner.os }} ${{ job.status }}
+              - uses: octo/act@v1
                 with:
                   k: ${{ steps.s.outputs.v }}
         """

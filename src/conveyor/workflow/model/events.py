@@ -2,65 +2,96 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
+from pydantic import ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
-from conveyor.workflow.model.common import Model, Scalar, StrList, Text
+from conveyor.workflow.model.common import (
+    NN,
+    Model,
+    NonEmpty,
+    OptNonEmpty,
+    Scalar,
+    StrList,
+    Text,
+)
 
 
 class EventConfig(Model):
-    """Base of every event's configuration (the mapping under ``on.<event>``)."""
+    """Base of every event's configuration (the mapping under ``on.<event>``).
+
+    GitHub's service reads an event's known settings and ignores the rest, so unknown
+    keys are kept here and reported as warnings by ``checks/events.py``.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+
+Filter = StrList | None  # GitHub reads an empty filter as no filter
 
 
 class ActivityEvent(EventConfig):
     """An event filtered only by activity ``types`` (issues, release, ...)."""
 
-    types: StrList | None = None
+    types: Filter = None
 
 
 class PushEvent(EventConfig):
     """``push``: ref and path filters."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    tags: StrList | None = None
-    tags_ignore: StrList | None = Field(None, alias="tags-ignore")
-    paths: StrList | None = None
-    paths_ignore: StrList | None = Field(None, alias="paths-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    tags: Filter = None
+    tags_ignore: Filter = Field(None, alias="tags-ignore")
+    paths: Filter = None
+    paths_ignore: Filter = Field(None, alias="paths-ignore")
 
 
 class PullRequestEvent(ActivityEvent):
     """``pull_request``/``pull_request_target``: types plus base-branch and path filters."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    paths: StrList | None = None
-    paths_ignore: StrList | None = Field(None, alias="paths-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    paths: Filter = None
+    paths_ignore: Filter = Field(None, alias="paths-ignore")
+
+
+class MergeGroupEvent(ActivityEvent):
+    """``merge_group``: types and base-branch filters."""
+
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+
+
+class ImageVersionEvent(ActivityEvent):
+    """``image_version``: types, image names and versions."""
+
+    names: Filter = None
+    versions: Filter = None
 
 
 class RefEvent(EventConfig):
     """``create``/``delete``: GitHub ignores filters here, but real workflows write them."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    tags: StrList | None = None
-    tags_ignore: StrList | None = Field(None, alias="tags-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    tags: Filter = None
+    tags_ignore: Filter = Field(None, alias="tags-ignore")
 
 
 class WorkflowRunEvent(ActivityEvent):
     """``workflow_run``: which workflows, activity types, and branch filters."""
 
-    workflows: StrList | None = None
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
+    workflows: Filter = None
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
 
 
-class ScheduleItem(EventConfig):
+class ScheduleItem(Model):
     """One ``schedule`` entry: a POSIX cron line, optionally in an IANA time zone."""
 
-    cron: str
-    timezone: str | None = None
+    cron: NonEmpty
+    timezone: OptNonEmpty = None
 
 
 class ScheduleEvent(EventConfig):
@@ -76,15 +107,14 @@ class DispatchInput(Model):
     """One ``workflow_dispatch`` input."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
     default: Scalar = None
-    type: DispatchInputType | None = None
-    options: list[Scalar] | None = None
-    deprecation_message: str | None = Field(None, alias="deprecationMessage")
+    type: Annotated[DispatchInputType | None, NN] = None
+    options: Annotated[list[Scalar] | None, NN] = None
 
 
 class WorkflowDispatchEvent(EventConfig):
-    """``workflow_dispatch``: manual runs with typed inputs."""
+    """``workflow_dispatch``: manual runs with typed inputs (``inputs:`` may be empty)."""
 
     inputs: dict[str, DispatchInput] | None = None
 
@@ -93,32 +123,33 @@ class CallInput(Model):
     """One ``workflow_call`` input; ``type`` is required by GitHub (checked by validation)."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
     default: Scalar = None
-    type: Literal["boolean", "number", "string"] | None = None
-    deprecation_message: str | None = Field(None, alias="deprecationMessage")
+    type: Annotated[Literal["boolean", "number", "string"] | None, NN] = None
 
 
 class CallOutput(Model):
     """One ``workflow_call`` output: ``value`` is an expression over ``jobs``."""
 
     description: Text | None = None
-    value: str
+    value: Text
 
 
 class CallSecret(Model):
     """One secret a reusable workflow accepts."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
 
 
 class WorkflowCallEvent(EventConfig):
-    """``workflow_call``: the interface of a reusable workflow."""
+    """``workflow_call``: the interface of a reusable workflow (checked strictly)."""
 
-    inputs: dict[str, CallInput] | None = None
-    outputs: dict[str, CallOutput] | None = None
-    secrets: dict[str, CallSecret | None] | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: Annotated[dict[str, CallInput] | None, NN] = None
+    outputs: Annotated[dict[str, CallOutput] | None, NN] = None
+    secrets: Annotated[dict[str, CallSecret | None] | None, NN] = None
 
 
 class On(Model):
@@ -135,11 +166,11 @@ class On(Model):
     discussion_comment: ActivityEvent | None = None
     fork: ActivityEvent | None = None
     gollum: ActivityEvent | None = None
-    image_version: ActivityEvent | None = None
+    image_version: ImageVersionEvent | None = None
     issue_comment: ActivityEvent | None = None
     issues: ActivityEvent | None = None
     label: ActivityEvent | None = None
-    merge_group: ActivityEvent | None = None
+    merge_group: MergeGroupEvent | None = None
     milestone: ActivityEvent | None = None
     page_build: ActivityEvent | None = None
     project: ActivityEvent | None = None
@@ -147,6 +178,7 @@ class On(Model):
     project_column: ActivityEvent | None = None
     public: ActivityEvent | None = None
     pull_request: PullRequestEvent | None = None
+    pull_request_comment: ActivityEvent | None = None
     pull_request_review: ActivityEvent | None = None
     pull_request_review_comment: ActivityEvent | None = None
     pull_request_target: PullRequestEvent | None = None
@@ -154,7 +186,7 @@ class On(Model):
     registry_package: ActivityEvent | None = None
     release: ActivityEvent | None = None
     repository_dispatch: ActivityEvent | None = None
-    schedule: list[ScheduleItem] | None = None
+    schedule: Annotated[list[ScheduleItem] | None, NN] = None
     status: ActivityEvent | None = None
     watch: ActivityEvent | None = None
     workflow_call: WorkflowCallEvent | None = None
