@@ -117,7 +117,9 @@ def allowed_keys(root: type[BaseModel], data: Any, path: Path) -> list[str]:
 
 
 def unknown_key_message(key: str, where: str, allowed: list[str], hint: str = "") -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    dashed = key.rstrip("_").replace("_", "-")  # runs_on, if_, with_: GitHub spells keys with '-'
+    close = [dashed] if dashed != key and dashed in allowed else []
+    close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"unknown key '{key}' in {where}; did you mean '{close[0]}'?"
     if hint:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from conveyor.expressions.templates import is_insert_key
 from conveyor.workflow.yamlload import Path
 
 Arity = tuple[int, int | None]  # (fewest, most or None for no limit) arguments
@@ -143,8 +144,9 @@ def _matches(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
 
 
 def shape(path: Path) -> tuple[str, ...]:
-    """``path`` with list indexes as ``#``, job ids as ``*`` and parallel steps as steps."""
-    parts = ["#" if isinstance(p, int) else p for p in path]
+    """``path`` with list indexes as ``#``, job ids as ``*`` and parallel steps as steps;
+    an ``${{ insert }}`` key is dropped (its value belongs to the mapping it is in)."""
+    parts = ["#" if isinstance(p, int) else p for p in path if not is_insert_key(p)]
     if len(parts) > 1 and parts[0] == "jobs":
         parts[1] = "*"  # job ids never matter, so share the cache
     i = 0

@@ -27,6 +27,7 @@ from conveyor.workflow.checks.contexts import (
     availability,
 )
 from conveyor.workflow.checks.locate import locate
+from conveyor.workflow.describe import describe_path
 from conveyor.workflow.yamlload import Path
 
 _IF_TAILS = frozenset((key,) for key in IF_KEYS)
@@ -169,24 +170,26 @@ def _check_value(ctx: CheckContext, path: Path, value: str) -> None:
         _check_uses(ctx, (path, offset, expr), node, avail)
 
 
-def _check_key(ctx: CheckContext, parent: Path, key: str) -> None:
-    """An expression used as a mapping key: allowed where the mapping takes expressions."""
+def _check_key(ctx: CheckContext, parent: Path, key: str) -> bool:
+    """An expression used as a mapping key: allowed where the mapping takes expressions.
+    False when the key is refused (its value is then not checked on its own)."""
     avail = availability(parent, is_action=ctx.is_action)
     pos = ctx.doc.key((*parent, key))
     try:
         spans = find_expressions(key)
     except ExpressionSyntaxError as exc:
         ctx.error_at(pos.line, pos.col, f"expression error: {exc.message}", "expression")
-        return
+        return False
     for span in spans:
         if not avail.allows_expressions:
             ctx.error_at(
                 pos.line,
                 pos.col,
-                f"expressions are not allowed as keys in {avail.where}; write the key out",
+                f"expressions are not allowed as keys in {describe_path(parent)}; "
+                "write the key out",
                 "expression-place",
             )
-            return
+            return False
         if is_insert(span.expr):
             if span.start or span.end != len(key):
                 ctx.error_at(
@@ -213,14 +216,18 @@ def _check_key(ctx: CheckContext, parent: Path, key: str) -> None:
                     f"context '{name}' is not available in {avail.where}; use one of: {allowed}",
                     "context",
                 )
+    return True
 
 
 def check_expressions(ctx: CheckContext) -> None:
+    refused: list[Path] = []
     for path, value in ctx.doc.walk():
+        if any(path[: len(r)] == r for r in refused):
+            continue
         if isinstance(value, str):
             if OPEN in value or path[-1:] in _IF_TAILS:
                 _check_value(ctx, path, value)
         elif isinstance(value, dict):
             for key in value:
-                if OPEN in key:
-                    _check_key(ctx, path, key)
+                if OPEN in key and not _check_key(ctx, path, key):
+                    refused.append((*path, key))

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    model_validator,
+)
 
 from conveyor.workflow.model.common import (
     NN,
@@ -220,3 +227,54 @@ class On(Model):
 
 EVENT_NAMES: frozenset[str] = frozenset(On.model_fields)
 """Every event name a workflow may list under ``on:``."""
+
+
+def event_keys(event: str) -> frozenset[str]:
+    """The settings GitHub knows for ``event`` (the keys of its configuration mapping)."""
+    field = On.model_fields.get(event)
+    for member in get_args(field.annotation) if field is not None else ():
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return frozenset(f.alias or n for n, f in member.model_fields.items())
+    return frozenset()
+
+
+ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
+    "branch_protection_rule": ("created", "edited", "deleted"),
+    "check_run": ("completed", "created", "rerequested", "requested_action"),
+    "check_suite": ("completed",),
+    "discussion": (
+        "created", "edited", "deleted", "transferred", "pinned", "unpinned", "labeled",
+        "unlabeled", "locked", "unlocked", "category_changed", "answered", "unanswered",
+    ),
+    "discussion_comment": ("created", "edited", "deleted"),
+    "image_version": ("created", "ready", "deleted"),
+    "issue_comment": ("created", "edited", "deleted"),
+    "issues": (
+        "opened", "edited", "deleted", "transferred", "pinned", "unpinned", "closed",
+        "reopened", "assigned", "unassigned", "labeled", "unlabeled", "locked", "unlocked",
+        "milestoned", "demilestoned", "field_added", "field_removed", "typed", "untyped",
+    ),
+    "label": ("created", "edited", "deleted"),
+    "merge_group": ("checks_requested",),
+    "milestone": ("created", "closed", "opened", "edited", "deleted"),
+    "project": ("created", "closed", "reopened", "edited", "deleted"),
+    "project_card": ("created", "moved", "converted", "edited", "deleted"),
+    "project_column": ("created", "updated", "moved", "deleted"),
+    "pull_request": (
+        "assigned", "unassigned", "labeled", "unlabeled", "opened", "edited", "closed",
+        "reopened", "synchronize", "converted_to_draft", "locked", "unlocked", "enqueued",
+        "dequeued", "milestoned", "demilestoned", "ready_for_review", "review_requested",
+        "review_request_removed", "auto_merge_enabled", "auto_merge_disabled", "stacked",
+    ),
+    "pull_request_comment": ("created", "edited", "deleted"),
+    "pull_request_review": ("submitted", "edited", "dismissed"),
+    "pull_request_review_comment": ("created", "edited", "deleted"),
+    "registry_package": ("published", "updated"),
+    "release": (
+        "published", "unpublished", "created", "edited", "deleted", "prereleased", "released",
+    ),
+    "watch": ("started",),
+    "workflow_run": ("requested", "completed", "in_progress"),
+}  # fmt: skip
+"""The activity ``types`` each event has (``repository_dispatch`` takes any name)."""
+ACTIVITY_TYPES["pull_request_target"] = ACTIVITY_TYPES["pull_request"]
