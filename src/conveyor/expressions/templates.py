@@ -105,9 +105,7 @@ def _template(text: str, condition: bool = False) -> tuple[tuple[str | Node, ...
                 expression=text,
                 column=span.start + 1,
             )
-        node = parse_at(
-            span.expr, text, span.expr_start, arity=JOB_IF_ARITY if condition else None
-        )
+        node = parse_at(span.expr, text, span.expr_start, arity=JOB_IF_ARITY if condition else None)
         parts.append(node)
         nodes.append(node)
         position = span.end
@@ -225,7 +223,9 @@ def is_single_expression(text: str) -> bool:
     if OPEN not in text:
         return False
     spans = find_expressions(text)
-    return len(spans) == 1 and not text[: spans[0].start].strip() and not text[spans[0].end :].strip()
+    return (
+        len(spans) == 1 and not text[: spans[0].start].strip() and not text[spans[0].end :].strip()
+    )
 
 
 TextRenderer = Callable[[str], Any]

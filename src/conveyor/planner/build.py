@@ -18,7 +18,7 @@ from conveyor.planner.inputs import inputs_context, missing_inputs
 from conveyor.planner.matrix import MatrixError, expand_matrix
 from conveyor.planner.plan import JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
-from conveyor.planner.statics import DynamicValue, resolve_text
+from conveyor.planner.statics import DynamicValue, resolve_static, resolve_text
 from conveyor.planner.triggers import default_payload, event_fires, github_context
 from conveyor.workflow.loader import LoadedWorkflow
 from conveyor.workflow.model import EventConfig, Job, Matrix, RunsOnGroup, Workflow
@@ -52,8 +52,9 @@ def event_configs(workflow: Workflow) -> dict[str, Mapping[str, Any] | None]:
 
 
 def matrix_data(job: Job) -> Mapping[str, Any] | str | None:
-    """``strategy.matrix`` as plain data (vectors in file order), or its expression text."""
-    if job.strategy is None or job.strategy.matrix is None:
+    """``strategy.matrix`` as plain data (vectors in file order), or its expression text
+    (a strategy that is one expression as a whole is resolved by :func:`plan_job`)."""
+    if job.strategy is None or isinstance(job.strategy, str) or job.strategy.matrix is None:
         return None
     matrix = job.strategy.matrix
     if not isinstance(matrix, Matrix):
@@ -113,6 +114,14 @@ def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Prob
     combos: list[dict[str, Any]] | None = []
     dynamic = False
     reason = ""
+    if isinstance(job.strategy, str):  # `strategy: ${{ ... }}` as a whole
+        try:
+            strategy = resolve_static(job.strategy, contexts)
+            raw_matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+        except DynamicValue as exc:
+            combos, dynamic, reason = None, True, exc.reason
+        except ExpressionError as exc:
+            problems.add((*where, "strategy"), str(exc), "expression")
     if raw_matrix is not None:
         try:
             result = expand_matrix(raw_matrix, contexts)

@@ -291,8 +291,10 @@ class _Builder:
                 continue
             key = key_node.value
             key_at = _mark(key_node)
-            if key == "<<" and key_node.tag == _PLAIN and not isinstance(
-                value_node, yaml.ScalarNode
+            if (
+                key == "<<"
+                and key_node.tag == _PLAIN
+                and not isinstance(value_node, yaml.ScalarNode)
             ):
                 self.error(
                     key_node,

@@ -11,6 +11,7 @@ from conveyor.filters.pattern import split_negation
 from conveyor.workflow.checks.base import CheckContext, str_items
 from conveyor.workflow.checks.cron import CronError, check_cron
 from conveyor.workflow.checks.locate import locate
+from conveyor.workflow.model.common import scalar_text
 from conveyor.workflow.model.events import ACTIVITY_TYPES, EVENT_NAMES, event_keys
 from conveyor.workflow.yamlload import Path
 
@@ -179,6 +180,8 @@ def check_events(ctx: CheckContext) -> None:
     if not isinstance(ctx.data, dict):
         return
     on = ctx.data.get("on")
+    if isinstance(on, bool | int | float):
+        on = scalar_text(on)
     if isinstance(on, str | list):
         _event_names(ctx, on)
         return

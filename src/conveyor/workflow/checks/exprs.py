@@ -9,6 +9,7 @@ accepts them (``${{ insert }}`` merges a mapping into its parent).
 from __future__ import annotations
 
 import re
+
 from conveyor.errors import ExpressionSyntaxError
 from conveyor.expressions import (
     Node,
@@ -114,8 +115,7 @@ def _check_functions(
                 ctx,
                 path,
                 at,
-                f"'{shown}()' takes {_arity_text(*arity)} in {avail.where}, "
-                f"got {len(call.args)}",
+                f"'{shown}()' takes {_arity_text(*arity)} in {avail.where}, got {len(call.args)}",
                 "context",
             )
 
@@ -200,7 +200,9 @@ def _check_key(ctx: CheckContext, parent: Path, key: str) -> bool:
                 )
             continue
         if not span.expr:
-            ctx.error_at(pos.line, pos.col, "an expression was expected inside '${{ }}'", "expression")
+            ctx.error_at(
+                pos.line, pos.col, "an expression was expected inside '${{ }}'", "expression"
+            )
             continue
         try:
             node = parse(span.expr)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from conveyor.expressions.templates import OPEN
-from conveyor.workflow.checks.base import CheckContext, get
+from conveyor.workflow.checks.base import CheckContext, get, str_items
 from conveyor.workflow.describe import describe_path
 from conveyor.workflow.yamlload import Path
 
@@ -164,17 +164,11 @@ def _kind_keys(ctx: CheckContext, path: Path, step: dict[str, Any], kind: str) -
             )
 
 
-def _targets(
-    ctx: CheckContext, path: Path, step: dict[str, Any], known: dict[str, Path]
-) -> None:
+def _targets(ctx: CheckContext, path: Path, step: dict[str, Any], known: dict[str, Path]) -> None:
     """``wait``/``cancel`` name earlier background steps; ``wait-all`` is true or empty."""
     own = step.get("id")
     for key in ("wait", "cancel"):
-        value = step.get(key)
-        items = [(None, value)] if isinstance(value, str) else []
-        if isinstance(value, list):
-            items = [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
-        for index, target in items:
+        for index, target in str_items(step.get(key)):
             where: Path = (*path, key) if index is None else (*path, key, index)
             if target.startswith("__"):
                 msg = f"invalid step id '{target}'; ids starting with '__' are reserved"

@@ -139,7 +139,7 @@ class CallOutput(Model):
     """One ``workflow_call`` output: ``value`` is an expression over ``jobs``."""
 
     description: Text | None = None
-    value: Text
+    value: Text | None  # required; GitHub reads an empty value as ""
 
 
 class CallSecret(Model):

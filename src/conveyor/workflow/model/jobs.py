@@ -59,9 +59,7 @@ class Concurrency(Model):
     """``concurrency`` in mapping form."""
 
     group: NonEmpty
-    cancel_in_progress: Annotated[bool | Expr | None, NN] = Field(
-        None, alias="cancel-in-progress"
-    )
+    cancel_in_progress: Annotated[bool | Expr | None, NN] = Field(None, alias="cancel-in-progress")
     queue: Annotated[Literal["single", "max"] | Expr | None, NN] = None
 
 
@@ -90,7 +88,7 @@ class RunsOnGroup(Model):
 class Environment(Model):
     """``environment: {name, url, deployment}``."""
 
-    name: Text
+    name: Text | None  # required; GitHub reads an empty name as ""
     url: Text | None = None
     deployment: Annotated[bool | Expr | None, NN] = None
 
