@@ -168,7 +168,7 @@ def check_call(
         return call.out
     call.inputs()
     call.secrets()
-    return call.out
+    return sorted(call.out, key=lambda d: (d.line, d.col, d.rule, d.message))
 
 
 def local_callee(uses: Any, root: str) -> str | None:

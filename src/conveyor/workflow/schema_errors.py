@@ -196,5 +196,5 @@ def model_diagnostics(
         expected = _join([_expected(e) for e in errs])
         value = get(data, path)
         msg = f"{describe_path(path)} must be {expected}; got {describe_value(value)}"
-        out.append(doc.diag(path, msg, "type"))
+        out.append(doc.diag(path, msg, "type", at_key=value is None))  # an empty value: its key
     return out

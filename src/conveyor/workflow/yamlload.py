@@ -212,11 +212,17 @@ class _Builder:
             value = self._scalar(node)
             return value if self.grow(value) else None
         if id(node) in self.active:
-            self.error(
-                node,
-                "this alias refers to a mapping or sequence that contains it (a cycle); "
-                "use the alias outside its anchor",
-                "yaml-alias",
+            # the composed tree has no place for the alias itself: report at its key
+            where = self.doc.key_pos.get(path) or _mark(node)
+            self.doc.diagnostics.append(
+                Diagnostic(
+                    self.doc.path,
+                    where.line,
+                    where.col,
+                    "this alias refers to a mapping or sequence that contains it (a cycle); "
+                    "use the alias outside its anchor",
+                    "yaml-alias",
+                )
             )
             return None
         if self.depth >= MAX_DEPTH:
