@@ -205,6 +205,17 @@ def evaluate_if(
     return truthy(_join(parts, contexts, status, hash_files))
 
 
+def has_expression(value: Any) -> bool:
+    """Whether any string inside ``value`` (mapping keys included) holds ``${{``."""
+    if isinstance(value, str):
+        return OPEN in value
+    if isinstance(value, list):
+        return any(has_expression(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(has_expression(k) or has_expression(v) for k, v in value.items())
+    return False
+
+
 def is_insert(expr: str) -> bool:
     """Whether bare expression text is the ``insert`` directive."""
     return expr.strip() == INSERT

@@ -19,7 +19,16 @@ from conveyor.expressions import (
     referenced_contexts,
     render_value,
 )
-from conveyor.expressions.templates import OPEN
+from conveyor.expressions.templates import OPEN, has_expression
+
+__all__ = [
+    "DynamicValue",
+    "StaticEvalError",
+    "has_expression",
+    "referenced",
+    "resolve_static",
+    "resolve_text",
+]
 
 
 class DynamicValue(Exception):
@@ -72,14 +81,3 @@ def resolve_static(value: Any, contexts: Mapping[str, Any]) -> Any:
         raise
     except ExpressionError as exc:
         raise StaticEvalError(exc.message, expression=exc.expression, column=exc.column) from exc
-
-
-def has_expression(value: Any) -> bool:
-    """Whether any string inside ``value`` holds ``${{``."""
-    if isinstance(value, str):
-        return OPEN in value
-    if isinstance(value, list):
-        return any(has_expression(v) for v in value)
-    if isinstance(value, Mapping):
-        return any(has_expression(k) or has_expression(v) for k, v in value.items())
-    return False

@@ -7,7 +7,7 @@ import difflib
 import re
 from typing import Any
 
-from conveyor.expressions.templates import OPEN, is_insert_key
+from conveyor.expressions.templates import OPEN, has_expression, is_insert_key
 from conveyor.workflow.checks.base import CheckContext, str_items
 from conveyor.workflow.checks.steps import check_shell, check_timeout, id_problem
 from conveyor.workflow.model.jobs import REUSABLE_JOB_KEYS, Job
@@ -69,16 +69,6 @@ def _job_shape(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
         )
 
 
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return OPEN in value
-    if isinstance(value, list):
-        return any(_has_expression(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_expression(k) or _has_expression(v) for k, v in value.items())
-    return False
-
-
 def _containers(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
     """A container given as a mapping needs an ``image`` (unless expressions build it)."""
     places: list[tuple[Path, Any]] = [(("jobs", job_id, "container"), job.get("container"))]
@@ -86,7 +76,7 @@ def _containers(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
     if isinstance(services, dict):
         places += [(("jobs", job_id, "services", name), v) for name, v in services.items()]
     for path, value in places:
-        if isinstance(value, dict) and "image" not in value and not _has_expression(value):
+        if isinstance(value, dict) and "image" not in value and not has_expression(value):
             what = "the container" if path[-1] == "container" else f"service '{path[-1]}'"
             ctx.error(
                 path,
