@@ -131,7 +131,8 @@ def _validate(
     model: M | None = None
     inserted: set[Path] = set()
     try:
-        model = model_cls.model_validate(without_inserts(doc.data, (), inserted))
+        data = without_inserts(doc.data, (), inserted) if "insert" in doc.text else doc.data
+        model = model_cls.model_validate(data)
     except ValidationError as exc:
         found = model_diagnostics(doc, model_cls, exc, _PLACEMENT)
         # A mapping with ``${{ insert }}`` may get its required keys from the insert.

@@ -165,12 +165,6 @@ def _typed(kind: str, text: str) -> tuple[bool, Any]:
     return is_number, float(resolved) if is_number else resolved
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, str):
-        return _OBJECT_SIZE + _STRING_SIZE + 2 * len(value)
-    return _OBJECT_SIZE
-
-
 class _Builder:
     """Turns composed nodes into plain data, applying GitHub's YAML rules and limits."""
 
@@ -186,12 +180,12 @@ class _Builder:
         pos = _mark(node)
         self.doc.diagnostics.append(Diagnostic(self.doc.path, pos.line, pos.col, message, rule))
 
-    def grow(self, value: Any) -> bool:
-        """Count ``value`` towards the result size; False once GitHub's limit is passed."""
-        if self.too_big:
-            return False
-        self.size += _size(value)
-        if self.size > MAX_RESULT_SIZE:
+    def grow(self, size: int) -> bool:
+        """Count ``size`` bytes towards the result; False once GitHub's limit is passed."""
+        self.size += size
+        if self.size <= MAX_RESULT_SIZE:
+            return True
+        if not self.too_big:
             self.too_big = True
             self.doc.diagnostics.append(
                 Diagnostic(
@@ -203,15 +197,17 @@ class _Builder:
                     "size-limit",
                 )
             )
-            return False
-        return True
+        return False
 
     def build(self, node: yaml.Node, path: Path) -> Any:
-        self.doc.value_pos[path] = _mark(node)
-        if isinstance(node, yaml.ScalarNode):
+        mark = node.start_mark
+        self.doc.value_pos[path] = Pos(mark.line + 1, mark.column + 1)
+        if type(node) is yaml.ScalarNode:
             value = self._scalar(node)
-            return value if self.grow(value) else None
-        if id(node) in self.active:
+            size = _STRING_SIZE + 2 * len(value) if type(value) is str else 0
+            return value if self.grow(_OBJECT_SIZE + size) else None
+        key = id(node)
+        if key in self.active:
             # the composed tree has no place for the alias itself: report at its key
             where = self.doc.key_pos.get(path) or _mark(node)
             self.doc.diagnostics.append(
@@ -235,19 +231,17 @@ class _Builder:
                     "size-limit",
                 )
             return None
-        if not self.grow(None):
+        if not self.grow(_OBJECT_SIZE):
             return None
-        self.active.add(id(node))
+        self.active.add(key)
         self.depth += 1
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, path)
-        finally:
-            self.depth -= 1
-            self.active.discard(id(node))
-        raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+        if type(node) is yaml.MappingNode:
+            result: Any = self._mapping(node, path)
+        else:
+            result = [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        self.depth -= 1
+        self.active.discard(key)
+        return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         value: str = node.value
@@ -329,7 +323,7 @@ class _Builder:
                 continue
             seen[key.upper()] = key
             self.doc.key_pos[child] = key_at
-            if not self.grow(key):
+            if not self.grow(_OBJECT_SIZE + _STRING_SIZE + 2 * len(key)):
                 return result
             result[key] = self.build(value_node, child)
         return result

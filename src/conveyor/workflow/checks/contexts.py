@@ -146,11 +146,13 @@ def _matches(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
 def shape(path: Path) -> tuple[str, ...]:
     """``path`` with list indexes as ``#``, job ids as ``*`` and parallel steps as steps;
     an ``${{ insert }}`` key is dropped (its value belongs to the mapping it is in)."""
-    parts = ["#" if isinstance(p, int) else p for p in path if not is_insert_key(p)]
+    parts = [
+        "#" if isinstance(p, int) else p for p in path if isinstance(p, int) or not is_insert_key(p)
+    ]
     if len(parts) > 1 and parts[0] == "jobs":
         parts[1] = "*"  # job ids never matter, so share the cache
     i = 0
-    while i + 4 <= len(parts):
+    while "parallel" in parts and i + 4 <= len(parts):
         if parts[i : i + 4] == ["steps", "#", "parallel", "#"]:
             del parts[i + 2 : i + 4]
         else:

@@ -224,7 +224,7 @@ def _check_key(ctx: CheckContext, parent: Path, key: str) -> bool:
 def check_expressions(ctx: CheckContext) -> None:
     refused: list[Path] = []
     for path, value in ctx.doc.walk():
-        if any(path[: len(r)] == r for r in refused):
+        if refused and any(path[: len(r)] == r for r in refused):
             continue
         if isinstance(value, str):
             if OPEN in value or path[-1:] in _IF_TAILS:

@@ -34,6 +34,8 @@ ACTION_STEP_KINDS: dict[str, frozenset[str]] = {
     "uses": _COMMON | {"if", "uses", "with", "env"},
 }
 """The keys each kind of composite-action step takes."""
+_EVERY_KEY = frozenset().union(*STEP_KINDS.values())
+_EVERY_ACTION_KEY = frozenset().union(*ACTION_STEP_KINDS.values())
 _WHAT = {
     "run": "runs a script ('run')",
     "uses": "uses an action ('uses')",
@@ -129,6 +131,8 @@ def _kind(ctx: CheckContext, path: Path, step: dict[str, Any]) -> str | None:
     """The step's kind; reports a step with two kinds or none."""
     kinds = ACTION_STEP_KINDS if ctx.is_action else STEP_KINDS
     found = [k for k in step if k in kinds]
+    if len(found) == 1:
+        return found[0]
     where = describe_path(path)
     if not found:
         ctx.error(
@@ -152,7 +156,7 @@ def _kind(ctx: CheckContext, path: Path, step: dict[str, Any]) -> str | None:
 
 def _kind_keys(ctx: CheckContext, path: Path, step: dict[str, Any], kind: str) -> None:
     kinds = ACTION_STEP_KINDS if ctx.is_action else STEP_KINDS
-    every = frozenset().union(*kinds.values())
+    every = _EVERY_ACTION_KEY if ctx.is_action else _EVERY_KEY
     for key in step:
         if key in every and key not in kinds[kind] and key not in kinds:
             ctx.error(
