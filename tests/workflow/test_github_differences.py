@@ -14,6 +14,7 @@ from conveyor.diagnostics import Diagnostic
 
 JOB = "on: push\njobs:\n  a:\n    runs-on: x\n"
 STEPS = "jobs:\n  a:\n    runs-on: x\n    steps:\n"
+JOBS = "jobs:\n  a: {runs-on: x, steps: []}\n"
 
 
 def errors(diags: list[Diagnostic]) -> list[tuple[int, int, str]]:
@@ -65,9 +66,10 @@ def test_background_steps(check: Check) -> None:
 
 
 def test_job_without_steps(check: Check) -> None:
-    diags = check("on: push\njobs:\n  a:\n    runs-on: x\n")
-    only_warnings(diags)
-    assert [(d.line, d.col) for d in diags] == [(3, 3)]  # a warning: it does nothing
+    # The issue listed this as valid, but GitHub's parser refuses it: its test data
+    # errors-job-runs-on-and-no-steps.yml says "Required property is missing: steps".
+    assert errors(check("on: push\njobs:\n  a:\n    runs-on: x\n")) == [(3, 3, "required")]
+    only_warnings(check(JOB + "    steps: []\n"))
     assert errors(check(JOB + "    steps: {run: x}\n")) == [(5, 12, "type")]
 
 
@@ -315,10 +317,14 @@ def test_workflow_call_input_keys(check: Check) -> None:
 
 def test_container_needs_an_image(check: Check) -> None:
     only_warnings(check(JOB + "    container: {image: alpine, options: --cpus 1}\n    steps: []\n"))
+    diags = check(JOB + "    container:\n      image:\n    steps: []\n")
+    assert errors(diags) == [(6, 7, "type")]
     only_warnings(check(JOB + "    container: '${{ matrix.c }}'\n    steps: []\n"))
     only_warnings(check(JOB + "    container: {credentials: '${{ matrix.c }}'}\n    steps: []\n"))
-    diags = check(JOB + "    container: {options: --cpus 1}\n    services:\n      db: {env: {}}\n")
-    assert errors(diags) == [(5, 5, "required"), (7, 7, "required")]
+    text = "    container: {options: --cpus 1}\n    services:\n      db: {env: {}}\n    steps: []\n"
+    diags = check(JOB + text)
+    # at the mapping, as GitHub (job-container-missing-image.yml)
+    assert errors(diags) == [(5, 16, "required"), (7, 11, "required")]
 
 
 # -- underscore spellings ----------------------------------------------------------------
@@ -373,14 +379,14 @@ def test_container_needs_an_image(check: Check) -> None:
         ),
         ("run_name: x\njobs:\n  a: {runs-on: x, steps: []}\n", "run_name", 1, 1, "run-name"),
         (
-            "concurrency:\n  group: g\n  cancel_in_progress: true\njobs:\n  a: {runs-on: x}\n",
+            "concurrency:\n  group: g\n  cancel_in_progress: true\n" + JOBS,
             "cancel_in_progress",
             3,
             3,
             "cancel-in-progress",
         ),
         (
-            "permissions:\n  pull_requests: write\njobs:\n  a: {runs-on: x}\n",
+            "permissions:\n  pull_requests: write\n" + JOBS,
             "pull_requests",
             2,
             3,

@@ -87,7 +87,8 @@ ACTION = _action_oracle()
 _FIRST_STEP = {"id": "first", "run": "x", "background": True}
 _WORKFLOW_SAMPLES: dict[Any, Any] = {
     "on": "push",
-    "jobs": {"build": {"runs-on": "x"}, "other": {"runs-on": "x"}},
+    "jobs": {"build": {"runs-on": "x", "steps": []}, "other": {"runs-on": "x", "steps": []}},
+    ("def", "job-factory"): {"runs-on": "x", "steps": []},
     ("jobs", "build", "uses"): "./.github/workflows/called.yml",
     "uses": "actions/checkout@v4",
     "needs": "other",
@@ -118,7 +119,8 @@ _ACTION_SAMPLES: dict[Any, Any] = {
 }
 
 # Rules GitHub applies after its schema (its converters and runner), which conveyor
-# applies when validating: (definition, case label prefix) -> why.
+# applies when validating: (definition, case label prefix) -> why. (A job that runs on
+# a runner also needs 'steps', by GitHub's converter: the samples above give them.)
 _AFTER_SCHEMA = {
     ("workflow-dispatch-input", "options:"): "options need 'type: choice' (GitHub's converter)",
     ("node-runs-strict", "using:"): "'using' decides the kind of action (the runner)",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from conveyor.diagnostics import Diagnostic
+from conveyor.expressions.templates import OPEN
 from conveyor.workflow.checks.base import get
 from conveyor.workflow.describe import describe_path, describe_value
 from conveyor.workflow.yamlload import Document, Path
@@ -168,6 +169,8 @@ def model_diagnostics(
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(path[-1])
+            if OPEN in key:
+                continue  # an expression as a key: checks/exprs.py says whether it may be one
             parent = path[:-1]
             hint = ""
             if placement and key in placement:

@@ -184,6 +184,6 @@ def _describe_shape(path: tuple[str, ...]) -> str:
         return "this place"
     if path[:1] == ("jobs",) and "steps" in path:
         return f"step key '{keys[-1]}'"
-    if path[:1] == ("jobs",):
+    if path[:1] == ("jobs",) and len(path) > 2:
         return f"job key '{keys[-1]}'" if len(path) == 3 else f"'{keys[-1]}' of a job"
     return f"'{'.'.join(keys)}'"

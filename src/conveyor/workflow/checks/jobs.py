@@ -60,13 +60,7 @@ def _job_shape(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
             at_key=True,
         )
     elif "steps" not in job:
-        ctx.warning(
-            base,
-            f"job '{job_id}' has no 'steps'; GitHub accepts it, but it does nothing, "
-            "add at least one",
-            "required",
-            at_key=True,
-        )
+        ctx.error(base, f"job '{job_id}' has no 'steps'; add at least one", "required", at_key=True)
 
 
 def _containers(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
@@ -82,7 +76,6 @@ def _containers(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
                 path,
                 f"{what} of job '{job_id}' has no 'image'; add the Docker image to run",
                 "required",
-                at_key=True,
             )
 
 
