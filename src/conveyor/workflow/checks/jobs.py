@@ -51,7 +51,7 @@ def _job_shape(ctx: CheckContext, job_id: str, job: dict[str, Any]) -> None:
                 "unknown-key",
                 at_key=True,
             )
-    if "runs-on" not in job:
+    if "runs-on" not in job and "runs_on" not in job:  # runs_on: reported as an unknown key
         ctx.error(
             base,
             f"job '{job_id}' has no 'runs-on' (where to run its steps) and no 'uses' "
