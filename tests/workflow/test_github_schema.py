@@ -76,6 +76,10 @@ def _action_oracle() -> Oracle:
     defs = copy.deepcopy(load("action-v1.0.json"))
     # The runner loads actions without a description; only the Marketplace needs one.
     defs["action-root-strict"]["mapping"]["properties"]["description"]["required"] = False
+    # The runner reads an input's keys loosely (its `input` definition takes any value),
+    # and real actions write `required: 'true'`: conveyor takes a boolean or a string.
+    defs["input-required"] = {"one-of": ["boolean", "string"]}
+    defs["input-strict"]["mapping"]["properties"]["required"] = {"type": "input-required"}
     # conveyor does not carry Feather's list of ~280 icon names.
     defs["branding-icon"] = {"string": {"require-non-empty": True}}
     return Oracle(defs)

@@ -16,7 +16,7 @@ class ActionInput(Model):
     model_config = ConfigDict(extra="allow")
 
     description: Text | None = None
-    required: Annotated[bool | None, NN] = None
+    required: bool | Text | None = None  # the runner reads inputs loosely: 'true' is seen
     default: Text | None = None
     deprecation_message: Text | None = Field(None, alias="deprecationMessage")
 
