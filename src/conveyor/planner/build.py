@@ -107,10 +107,23 @@ def _job_name(job_id: str, job: Job, contexts: Mapping[str, Any]) -> str:
     return job.name if value is None else str(value)
 
 
-def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Problems) -> JobPlan:
-    """Plan one job: expand its matrix and resolve ``runs-on`` for each combination."""
+def plan_job(
+    job_id: str,
+    job: Job,
+    contexts: Mapping[str, Any],
+    problems: _Problems,
+    raw: Any = None,
+) -> JobPlan:
+    """Plan one job: expand its matrix and resolve ``runs-on`` for each combination.
+
+    ``raw`` is the job as written (from the document): its matrix is used as it is, so
+    ``${{ insert }}`` keys (which the model leaves out) are evaluated too."""
     where: Path = ("jobs", job_id)
-    raw_matrix = matrix_data(job)
+    raw_strategy = raw.get("strategy") if isinstance(raw, Mapping) else None
+    if isinstance(raw_strategy, Mapping) and raw_strategy.get("matrix") is not None:
+        raw_matrix = raw_strategy["matrix"]
+    else:
+        raw_matrix = matrix_data(job)
     combos: list[dict[str, Any]] | None = []
     dynamic = False
     reason = ""
@@ -196,7 +209,9 @@ def plan_workflow(
         reasons.append(f"required inputs not given: {', '.join(missing)}")
     else:
         contexts["inputs"] = inputs_context(workflow, event, inputs or {})
-    jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in graph.order]
+    raw_jobs = document.data.get("jobs") if document and isinstance(document.data, dict) else None
+    raw_jobs = raw_jobs if isinstance(raw_jobs, dict) else {}
+    jobs = [plan_job(j, workflow.jobs[j], contexts, problems, raw_jobs.get(j)) for j in graph.order]
     if problems.found:
         raise WorkflowInvalid(problems.found)
     return WorkflowPlan(path, name, True, "; ".join(reasons), jobs, graph)
