@@ -26,3 +26,4 @@ def shared_dir() -> Path:
 SHARED = shared_dir()
 CORPUS = SHARED / "corpus" / "workflows"
 CONFORMANCE = SHARED / "conformance" / "github-expressions"
+GITHUB_SCHEMA = SHARED / "conformance" / "github-schema"

@@ -12,8 +12,10 @@ from conveyor.expressions import (
     Status,
     evaluate_if,
     evaluate_template,
+    evaluate_value,
     find_expressions,
     interpolate,
+    render_value,
 )
 
 CTX: dict[str, Any] = {
@@ -165,3 +167,70 @@ def test_evaluate_if_syntax_error_column() -> None:
     with pytest.raises(ExpressionSyntaxError) as info:
         evaluate_if("${{ 1 2 }}", CTX)
     assert info.value.column == 7
+
+
+def test_empty_expression_is_an_error() -> None:
+    with pytest.raises(ExpressionSyntaxError, match="An expression was expected") as info:
+        evaluate_template("echo ${{ }}", CTX)
+    assert info.value.column == 6
+
+
+def test_job_if_status_functions_name_jobs() -> None:
+    needs = {"a": {"result": "success"}, "B": {"result": "failure"}, "c": {"result": "skipped"}}
+    ctx = {**CTX, "needs": needs}
+    assert evaluate_if("success('a')", ctx) is True
+    assert evaluate_if("success('a', 'b')", ctx) is False
+    assert evaluate_if("failure('b')", ctx) is True  # job ids ignore case
+    assert evaluate_if("failure('a', 'c')", ctx) is False
+    assert evaluate_if("${{ success('a') && !failure('a') }}", ctx) is True
+    assert evaluate_if("success('a')", ctx, status=CANCELLED) is False
+
+
+INSERT_CTX: dict[str, Any] = {
+    "inputs": {"extra": '{"python": "3.12", "tox": "py312"}', "more": "[2, 3]", "text": "x"},
+    "matrix": {"name": "os"},
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # ${{ insert }} merges the mapping it yields into the enclosing mapping
+        (
+            {"os": "linux", "${{ insert }}": "${{ fromJSON(inputs.extra) }}"},
+            {"os": "linux", "python": "3.12", "tox": "py312"},
+        ),
+        ({" ${{ insert }} ": {"a": "${{ inputs.text }}"}}, {"a": "x"}),
+        # a sequence item that is one expression yielding a sequence is flattened into it
+        ([1, "${{ fromJSON(inputs.more) }}", 4], [1, 2, 3, 4]),
+        (["v-${{ fromJSON(inputs.more)[0] }}", [5, 6]], ["v-2", [5, 6]]),
+        # both, nested, and expression keys
+        (
+            {"include": [{"${{ insert }}": "${{ fromJSON(inputs.extra) }}", "k": [0]}]},
+            {"include": [{"python": "3.12", "tox": "py312", "k": [0]}]},
+        ),
+        ({"${{ matrix.name }}": "${{ inputs.text }}"}, {"os": "x"}),
+        ("no expression", "no expression"),
+        (3, 3),
+    ],
+)
+def test_evaluate_value_as_githubs_runner(value: Any, expected: Any) -> None:
+    assert evaluate_value(value, INSERT_CTX) == expected
+
+
+def test_evaluate_value_insert_errors() -> None:
+    with pytest.raises(ExpressionEvalError, match="needs a mapping"):
+        evaluate_value({"${{ insert }}": "${{ inputs.more }}"}, INSERT_CTX)
+    with pytest.raises(ExpressionEvalError, match="'python' is already defined \\(as 'PYTHON'\\)"):
+        evaluate_value({"PYTHON": 1, "${{ insert }}": "${{ fromJSON(inputs.extra) }}"}, INSERT_CTX)
+
+
+def test_render_value_uses_the_given_text_renderer() -> None:
+    seen: list[str] = []
+
+    def render(text: str) -> Any:
+        seen.append(text)
+        return ["r"]
+
+    assert render_value({"k": ["a", "${{ x }}"]}, render) == {"k": ["a", "r"]}
+    assert seen == ["${{ x }}"]

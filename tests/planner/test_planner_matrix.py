@@ -236,3 +236,38 @@ def test_needs_makes_the_matrix_dynamic() -> None:
     assert "needs" in result.reason
     result = expand_matrix({"os": ["a"], "include": "${{ fromJSON(vars.EXTRA) }}"})
     assert result.dynamic and "vars" in result.reason
+
+
+def test_insert_merges_keys_into_an_include_entry() -> None:
+    contexts = {"inputs": {"extra": '{"python": "3.12", "experimental": true}'}}
+    matrix = {
+        "os": ["linux", "mac"],
+        "include": [{"os": "mac", "${{ insert }}": "${{ fromJSON(inputs.extra) }}"}],
+    }
+    assert expand_matrix(matrix, contexts).combinations == [
+        {"os": "linux"},
+        {"os": "mac", "python": "3.12", "experimental": True},
+    ]
+
+
+def test_insert_at_the_matrix_level_and_sequence_items_flattened() -> None:
+    contexts = {"inputs": {"vectors": '{"py": ["3.11"]}', "more": '["3.12", "3.13"]'}}
+    matrix = {
+        "${{ insert }}": "${{ fromJSON(inputs.vectors) }}",
+        "os": ["linux"],
+    }
+    assert expand_matrix(matrix, contexts).combinations == [{"py": "3.11", "os": "linux"}]
+    vector = {"py": ["3.10", "${{ fromJSON(inputs.more) }}"]}
+    assert [c["py"] for c in combos_in(vector, contexts)] == ["3.10", "3.12", "3.13"]
+
+
+def test_insert_that_needs_run_time_contexts_is_dynamic() -> None:
+    matrix = {"os": ["a"], "include": [{"${{ insert }}": "${{ fromJSON(needs.x.outputs.y) }}"}]}
+    result = expand_matrix(matrix, {"inputs": {}})
+    assert result.dynamic and "needs" in result.reason
+
+
+def combos_in(matrix: dict[str, Any], contexts: dict[str, Any]) -> list[dict[str, Any]]:
+    result = expand_matrix(matrix, contexts).combinations
+    assert result is not None
+    return result

@@ -269,3 +269,41 @@ def test_non_firing_workflows_are_listed_in_json() -> None:
     data = plan(CI).to_json()
     job = data["workflows"][0]["jobs"][2]
     assert set(job) >= {"id", "name", "needs", "matrix", "runs_on"}
+
+
+def test_insert_and_sequence_expressions_in_a_matrix_are_planned() -> None:
+    job = one(
+        """
+        on: workflow_dispatch
+        jobs:
+          test:
+            runs-on: ${{ matrix.os }}
+            strategy:
+              matrix:
+                os: [linux, '${{ fromJSON(inputs.more) }}']
+                include:
+                  - os: mac
+                    ${{ insert }}: ${{ fromJSON(inputs.extra) }}
+            steps: [{run: x}]
+        """,
+        event="workflow_dispatch",
+        inputs={"more": '["mac", "bsd"]', "extra": '{"xcode": "16"}'},
+    ).jobs[0]
+    assert job.matrix == [{"os": "linux"}, {"os": "mac", "xcode": "16"}, {"os": "bsd"}]
+    assert job.runs_on == ["linux", "mac", "bsd"]
+
+
+def test_strategy_given_as_one_expression_is_planned() -> None:
+    job = one(
+        """
+        on: workflow_dispatch
+        jobs:
+          test:
+            runs-on: x
+            strategy: ${{ fromJSON(inputs.strategy) }}
+            steps: [{run: x}]
+        """,
+        event="workflow_dispatch",
+        inputs={"strategy": '{"matrix": {"py": ["3.12", "3.13"]}}'},
+    ).jobs[0]
+    assert job.matrix == [{"py": "3.12"}, {"py": "3.13"}]

@@ -131,6 +131,7 @@ def test_step_context_everywhere_in_steps(check: Check) -> None:
             steps:
               - id: s
                 run: echo ${{ env.X }} ${{ secrets.Y }} ${{ runner.os }} ${{ job.status }}
+              - uses: octo/act@v1
                 with:
                   k: ${{ steps.s.outputs.v }}
         """
@@ -163,3 +164,53 @@ def test_multiline_if_block_points_at_the_right_line(check: Check) -> None:
     )
     assert at(diags, "expression") == [(9, 11)]
     assert "\n" not in message(diags, "expression")
+
+
+def test_insert_and_sequence_expressions_where_github_takes_them(check: Check) -> None:
+    diags = check(
+        """
+        on: push
+        jobs:
+          build:
+            runs-on: x
+            strategy:
+              matrix:
+                ${{ insert }}: ${{ fromJSON(inputs.vectors) }}
+                py: ['3.11', '${{ fromJSON(needs.setup.outputs.more) }}']
+                include:
+                  - ${{ insert }}: ${{ fromJSON(inputs.extra) }}
+                    os: linux
+            concurrency:
+              ${{ insert }}: ${{ fromJSON(inputs.c) }}
+            env:
+              ${{ insert }}: ${{ fromJSON(inputs.env) }}
+              A: b
+            steps:
+              - uses: a/b@v1
+                with:
+                  ${{ insert }}: ${{ fromJSON(steps.x.outputs.with) }}
+        """
+    )
+    assert [d.format() for d in diags] == []
+
+
+def test_insert_refused_where_github_refuses_expressions(check: Check) -> None:
+    diags = check(
+        """
+        on: push
+        jobs:
+          build:
+            ${{ insert }}: ${{ fromJSON(inputs.job) }}
+            runs-on: x
+            steps:
+              - run: echo ${{ insert }}
+                env:
+                  ${{ insert }}: ${{ fromJSON(secrets.X) }}
+                  k: ${{ matrix.insert }}
+        """
+    )
+    assert at(diags, "expression-place") == [(4, 5)]
+    assert "not allowed as keys in job 'build'" in message(diags, "expression-place")
+    assert at(diags, "expression") == [(7, 23)]
+    assert "only allowed as a whole mapping key" in message(diags, "expression")
+    assert rules(diags) == ["expression-place", "expression"]

@@ -77,18 +77,18 @@ def test_wrong_types(check: Check) -> None:
         on: push
         jobs:
           build:
-            runs-on: 3
+            runs-on: [[3]]
             continue-on-error: maybe
             timeout-minutes: soon
             steps:
               - echo hi
         """
     )
-    assert at(diags, "type") == [(4, 14), (5, 24), (6, 22), (8, 9)]
+    # GitHub reads `runs-on: 3` as the label "3" (a scalar where text is expected is
+    # text), so a list inside the list is the wrong type here.
+    assert at(diags, "type") == [(4, 15), (5, 24), (6, 22), (8, 9)]
     text = " | ".join(d.message for d in diags)
-    assert (
-        "'runs-on' of job 'build' must be a string, a list or a mapping; got the number 3" in text
-    )
+    assert "item 1 of 'runs-on' of job 'build' must be a string; got a list" in text
     assert "a boolean (true or false) or an expression" in text
     assert "step 1 of job 'build' must be a mapping; got the string 'echo hi'" in text
 

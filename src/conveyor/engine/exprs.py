@@ -16,7 +16,7 @@ from typing import Any
 from conveyor.errors import UserError
 from conveyor.expressions.evaluator import HashFiles, Status
 from conveyor.expressions.hashfiles import hash_files
-from conveyor.expressions.templates import evaluate_if, evaluate_template, interpolate
+from conveyor.expressions.templates import evaluate_if, evaluate_value, interpolate
 from conveyor.expressions.values import to_string
 
 Contexts = Mapping[str, Any]
@@ -36,16 +36,9 @@ def _hasher(contexts: Contexts) -> HashFiles | None:
 
 
 def render(value: Any, contexts: Contexts) -> Any:
-    """Evaluate every template inside ``value`` (strings, lists, mappings)."""
-    if isinstance(value, str):
-        if "${{" not in value:
-            return value
-        return evaluate_template(value, contexts, hash_files=_hasher(contexts))
-    if isinstance(value, list):
-        return [render(item, contexts) for item in value]
-    if isinstance(value, dict):
-        return {str(render(k, contexts)): render(v, contexts) for k, v in value.items()}
-    return value
+    """Evaluate every template inside ``value`` as GitHub's runner does (``${{ insert }}``
+    keys, sequence-valued items flattened): see :func:`evaluate_value`."""
+    return evaluate_value(value, contexts, hash_files=_hasher(contexts))
 
 
 def text(value: Any, contexts: Contexts) -> str:

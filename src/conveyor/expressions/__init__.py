@@ -15,8 +15,10 @@ from conveyor.expressions.templates import (
     Span,
     evaluate_if,
     evaluate_template,
+    evaluate_value,
     find_expressions,
     interpolate,
+    render_value,
 )
 from conveyor.expressions.values import to_json, to_string, truthy
 
@@ -30,11 +32,13 @@ __all__ = [
     "evaluate",
     "evaluate_if",
     "evaluate_template",
+    "evaluate_value",
     "find_expressions",
     "interpolate",
     "parse",
     "referenced_contexts",
     "referenced_functions",
+    "render_value",
     "to_json",
     "to_string",
     "truthy",

@@ -179,14 +179,36 @@ def _wildcard(node: Wildcard, env: _Env) -> Any:
     return result
 
 
+def _need_results(node: Call, env: _Env) -> list[str]:
+    """The ``result`` of each job named by the arguments, read from the ``needs`` context."""
+    needs = env.contexts.get("needs")
+    by_id = {str(k).lower(): v for k, v in needs.items()} if isinstance(needs, Mapping) else {}
+    results = []
+    for arg in node.args:
+        job = by_id.get(to_string(_eval(arg, env)).lower())
+        result = job.get("result") if isinstance(job, Mapping) else None
+        results.append(str(result) if result is not None else "")
+    return results
+
+
+def _needs_all(node: Call, env: _Env, result: str) -> bool:
+    """``success('a', 'b')`` in a job's ``if``: every named job ended with ``result``."""
+    return not env.status.cancelled and all(r == result for r in _need_results(node, env))
+
+
+def _needs_any(node: Call, env: _Env, result: str) -> bool:
+    """``failure('a', 'b')`` in a job's ``if``: some named job ended with ``result``."""
+    return any(r == result for r in _need_results(node, env))
+
+
 def _call(node: Call, env: _Env) -> Any:
     name = node.name
     if name == "case":
         return _case(node, env)
     if name == "success":
-        return env.status.success
+        return _needs_all(node, env, "success") if node.args else env.status.success
     if name == "failure":
-        return env.status.failed
+        return _needs_any(node, env, "failure") if node.args else env.status.failed
     if name == "cancelled":
         return env.status.cancelled
     if name == "always":

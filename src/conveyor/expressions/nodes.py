@@ -127,3 +127,8 @@ def referenced_contexts(node: Node) -> frozenset[str]:
 def referenced_functions(node: Node) -> frozenset[str]:
     """Lower-case names of every function the expression calls."""
     return frozenset(n.name for n in _walk(node) if isinstance(n, Call))
+
+
+def calls(node: Node) -> list[Call]:
+    """Every function call in the expression."""
+    return [n for n in _walk(node) if isinstance(n, Call)]

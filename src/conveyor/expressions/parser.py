@@ -7,7 +7,7 @@ then ``&&`` then ``||``. ``&&``/``||`` chains become one n-ary node (as GitHub d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
 from conveyor.errors import ExpressionSyntaxError
@@ -26,6 +26,8 @@ from conveyor.expressions.nodes import (
 )
 
 MAX_DEPTH = 50
+MAX_LENGTH = 21_000
+"""GitHub refuses an expression longer than this."""
 
 # name -> (min args, max args or None for unbounded)
 ARITY: dict[str, tuple[int, int | None]] = {
@@ -45,6 +47,8 @@ ARITY: dict[str, tuple[int, int | None]] = {
 }
 BUILTIN_FUNCTIONS: frozenset[str] = frozenset(ARITY)
 STATUS_FUNCTIONS: frozenset[str] = frozenset({"success", "always", "failure", "cancelled"})
+JOB_IF_ARITY: dict[str, tuple[int, int | None]] = {"success": (0, None), "failure": (0, None)}
+"""A job's ``if`` may name jobs: ``success('build', 'test')``, ``failure('deploy')``."""
 
 _COMPARISON = frozenset({"<", "<=", ">", ">="})
 _EQUALITY = frozenset({"==", "!="})
@@ -59,8 +63,15 @@ def depth_error(text: str) -> ExpressionSyntaxError:
 class _Parser:
     """One parse; methods return ``(node, height)`` so the depth limit is exact."""
 
-    def __init__(self, text: str, named: frozenset[str] | None, funcs: frozenset[str]) -> None:
+    def __init__(
+        self,
+        text: str,
+        named: frozenset[str] | None,
+        funcs: frozenset[str],
+        arity: dict[str, tuple[int, int | None]],
+    ) -> None:
         self.text = text
+        self.arity = arity
         self.tokens = tokenize(text)
         self.n = len(self.tokens)
         self.i = 0
@@ -238,7 +249,7 @@ class _Parser:
         return self.height(Call(name, tuple(args), token.raw, token.pos), height + 1)
 
     def _check_arity(self, name: str, count: int, token: Token) -> None:
-        low, high = ARITY[name]
+        low, high = self.arity.get(name) or ARITY[name]
         problem = ""
         if count < low:
             problem = "Too few parameters supplied"
@@ -264,8 +275,13 @@ class _Parser:
 
 
 @lru_cache(maxsize=16384)
-def _parse_cached(text: str, named: frozenset[str] | None, funcs: frozenset[str]) -> Node:
-    return _Parser(text, named, funcs).parse()
+def _parse_cached(
+    text: str,
+    named: frozenset[str] | None,
+    funcs: frozenset[str],
+    arity: tuple[tuple[str, tuple[int, int | None]], ...],
+) -> Node:
+    return _Parser(text, named, funcs, dict(arity)).parse()
 
 
 def parse(
@@ -273,18 +289,25 @@ def parse(
     *,
     named_values: Collection[str] | None = None,
     functions: Collection[str] | None = None,
+    arity: Mapping[str, tuple[int, int | None]] | None = None,
 ) -> Node:
     """Parse bare expression text (no ``${{ }}``); results are cached.
 
     ``named_values``: allowed context names (case-insensitive), None allows any.
     ``functions``: allowed built-in function names (case-insensitive), None allows all;
-    names that are not built-ins are ignored. Raises ExpressionSyntaxError with a
-    1-based ``column``.
+    names that are not built-ins are ignored. ``arity`` overrides how many arguments
+    built-ins take (lower-case name -> (fewest, most or None)), e.g. :data:`JOB_IF_ARITY`.
+    Raises ExpressionSyntaxError with a 1-based ``column``.
     """
+    if len(text) > MAX_LENGTH:
+        raise ExpressionSyntaxError(
+            f"Exceeded max expression length {MAX_LENGTH}", expression=text[:80], column=1
+        )
     named = None if named_values is None else frozenset(n.lower() for n in named_values)
     funcs = (
         BUILTIN_FUNCTIONS
         if functions is None
         else BUILTIN_FUNCTIONS & frozenset(f.lower() for f in functions)
     )
-    return _parse_cached(text, named, funcs)
+    overrides = tuple(sorted((k.lower(), v) for k, v in (arity or {}).items()))
+    return _parse_cached(text, named, funcs, overrides)

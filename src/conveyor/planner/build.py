@@ -19,7 +19,7 @@ from conveyor.planner.matrix import MatrixError, expand_matrix
 from conveyor.planner.payloads import default_payload
 from conveyor.planner.plan import CallPlan, JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
-from conveyor.planner.statics import DynamicValue, resolve_text
+from conveyor.planner.statics import DynamicValue, resolve_static, resolve_text
 from conveyor.planner.triggers import event_fires, github_context
 from conveyor.workflow.inputs import (
     INPUT_EVENTS,
@@ -60,8 +60,9 @@ def event_configs(workflow: Workflow) -> dict[str, Mapping[str, Any] | None]:
 
 
 def matrix_data(job: Job) -> Mapping[str, Any] | str | None:
-    """``strategy.matrix`` as plain data (vectors in file order), or its expression text."""
-    if job.strategy is None or job.strategy.matrix is None:
+    """``strategy.matrix`` as plain data (vectors in file order), or its expression text
+    (a strategy that is one expression as a whole is resolved by :func:`plan_job`)."""
+    if job.strategy is None or isinstance(job.strategy, str) or job.strategy.matrix is None:
         return None
     matrix = job.strategy.matrix
     if not isinstance(matrix, Matrix):
@@ -114,14 +115,35 @@ def _job_name(job_id: str, job: Job, contexts: Mapping[str, Any]) -> str:
     return job.name if value is None else str(value)
 
 
-def plan_job(job_id: str, job: Job, contexts: Mapping[str, Any], problems: _Problems) -> JobPlan:
+def plan_job(
+    job_id: str,
+    job: Job,
+    contexts: Mapping[str, Any],
+    problems: _Problems,
+    raw: Any = None,
+) -> JobPlan:
     """Plan one job: expand its matrix, resolve ``runs-on`` for each combination, and keep
-    what the file says (with positions) for the engine."""
+    what the file says (with positions) for the engine.
+
+    ``raw`` is the job as written (from the document): its matrix is used as it is, so
+    ``${{ insert }}`` keys (which the model leaves out) are evaluated too."""
     where: Path = ("jobs", job_id)
-    raw_matrix = matrix_data(job)
+    raw_strategy = raw.get("strategy") if isinstance(raw, Mapping) else None
+    if isinstance(raw_strategy, Mapping) and raw_strategy.get("matrix") is not None:
+        raw_matrix = raw_strategy["matrix"]
+    else:
+        raw_matrix = matrix_data(job)
     combos: list[dict[str, Any]] | None = []
     dynamic = False
     reason = ""
+    if isinstance(job.strategy, str):  # `strategy: ${{ ... }}` as a whole
+        try:
+            strategy = resolve_static(job.strategy, contexts)
+            raw_matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+        except DynamicValue as exc:
+            combos, dynamic, reason = None, True, exc.reason
+        except ExpressionError as exc:
+            problems.add((*where, "strategy"), str(exc), "expression")
     if raw_matrix is not None:
         try:
             result = expand_matrix(raw_matrix, contexts)
@@ -263,7 +285,9 @@ def plan_workflow(
                 Diagnostic(path, where.line or 1, where.col or 1, exc.message, "inputs")
             )
             raise WorkflowInvalid(problems.found) from exc
-    jobs = [plan_job(j, workflow.jobs[j], contexts, problems) for j in order]
+    raw_jobs = document.data.get("jobs") if document and isinstance(document.data, dict) else None
+    raw_jobs = raw_jobs if isinstance(raw_jobs, dict) else {}
+    jobs = [plan_job(j, workflow.jobs[j], contexts, problems, raw_jobs.get(j)) for j in order]
     if problems.found:
         raise WorkflowInvalid(problems.found)
     return WorkflowPlan(

@@ -17,8 +17,18 @@ from conveyor.expressions import (
     find_expressions,
     parse,
     referenced_contexts,
+    render_value,
 )
-from conveyor.expressions.templates import OPEN
+from conveyor.expressions.templates import OPEN, has_expression
+
+__all__ = [
+    "DynamicValue",
+    "StaticEvalError",
+    "has_expression",
+    "referenced",
+    "resolve_static",
+    "resolve_text",
+]
 
 
 class DynamicValue(Exception):
@@ -59,26 +69,15 @@ def resolve_text(text: str, contexts: Mapping[str, Any]) -> Any:
 
 
 def resolve_static(value: Any, contexts: Mapping[str, Any]) -> Any:
-    """Resolve every expression inside ``value`` (strings, lists, mappings).
+    """Resolve every expression inside ``value`` (strings, lists, mappings) as GitHub's
+    runner does: ``${{ insert }}`` keys merge, a sequence-valued item is flattened.
 
     Raises :class:`DynamicValue` when one needs a context not in ``contexts``, and
     :class:`StaticEvalError` when one fails to evaluate.
     """
-    if isinstance(value, str):
-        return resolve_text(value, contexts)
-    if isinstance(value, list):
-        return [resolve_static(v, contexts) for v in value]
-    if isinstance(value, Mapping):
-        return {k: resolve_static(v, contexts) for k, v in value.items()}
-    return value
-
-
-def has_expression(value: Any) -> bool:
-    """Whether any string inside ``value`` holds ``${{``."""
-    if isinstance(value, str):
-        return OPEN in value
-    if isinstance(value, list):
-        return any(has_expression(v) for v in value)
-    if isinstance(value, Mapping):
-        return any(has_expression(v) for v in value.values())
-    return False
+    try:
+        return render_value(value, lambda text: resolve_text(text, contexts))
+    except StaticEvalError:
+        raise
+    except ExpressionError as exc:
+        raise StaticEvalError(exc.message, expression=exc.expression, column=exc.column) from exc

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import WorkflowInvalid
+from conveyor.expressions.templates import is_insert_key
 from conveyor.workflow.checks import CheckContext, run_action_checks, run_workflow_checks
 from conveyor.workflow.model import ActionMetadata, Job, Step, Workflow
 from conveyor.workflow.schema_errors import fields_by_key, model_diagnostics
-from conveyor.workflow.yamlload import Document, load_text, read_text
+from conveyor.workflow.yamlload import Document, Path, load_text, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -98,6 +99,23 @@ def _sorted(diags: list[Diagnostic]) -> list[Diagnostic]:
     return sorted(dict.fromkeys(diags), key=by_place)
 
 
+def without_inserts(data: Any, path: Path = (), found: set[Path] | None = None) -> Any:
+    """``data`` without its ``${{ insert }}`` keys (they are filled in at run time); the
+    paths of the mappings that had one are added to ``found``."""
+    if isinstance(data, list):
+        return [without_inserts(v, (*path, i), found) for i, v in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if is_insert_key(key):
+            if found is not None:
+                found.add(path)
+            continue
+        kept[key] = without_inserts(value, (*path, key), found)
+    return kept
+
+
 def _validate(
     doc: Document, model_cls: type[M], root: str | None
 ) -> tuple[M | None, list[Diagnostic]]:
@@ -111,10 +129,14 @@ def _validate(
         diags.append(doc.diag((), "the file must be a YAML mapping of keys to values", "type"))
         return None, diags
     model: M | None = None
+    inserted: set[Path] = set()
     try:
-        model = model_cls.model_validate(doc.data)
+        data = without_inserts(doc.data, (), inserted) if "insert" in doc.text else doc.data
+        model = model_cls.model_validate(data)
     except ValidationError as exc:
-        diags.extend(model_diagnostics(doc, model_cls, exc, _PLACEMENT))
+        found = model_diagnostics(doc, model_cls, exc, _PLACEMENT)
+        # A mapping with ``${{ insert }}`` may get its required keys from the insert.
+        diags.extend(d for d in found if not _filled_by_insert(doc, d, inserted))
     ctx = CheckContext(doc, is_action=model_cls is ActionMetadata, root=root)
     if ctx.is_action:
         run_action_checks(ctx)
@@ -122,6 +144,12 @@ def _validate(
         run_workflow_checks(ctx)
     diags.extend(ctx.out)
     return model, diags
+
+
+def _filled_by_insert(doc: Document, diag: Diagnostic, inserted: set[Path]) -> bool:
+    if diag.rule != "required":
+        return False
+    return any((doc.key(p).line, doc.key(p).col) == (diag.line, diag.col) for p in inserted)
 
 
 def load_workflow_text(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from conveyor.diagnostics import Diagnostic
+from conveyor.expressions.templates import OPEN
 from conveyor.workflow.checks.base import get
 from conveyor.workflow.describe import describe_path, describe_value
 from conveyor.workflow.yamlload import Document, Path
@@ -117,7 +118,9 @@ def allowed_keys(root: type[BaseModel], data: Any, path: Path) -> list[str]:
 
 
 def unknown_key_message(key: str, where: str, allowed: list[str], hint: str = "") -> str:
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    dashed = key.rstrip("_").replace("_", "-")  # runs_on, if_, with_: GitHub spells keys with '-'
+    close = [dashed] if dashed != key and dashed in allowed else []
+    close = close or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"unknown key '{key}' in {where}; did you mean '{close[0]}'?"
     if hint:
@@ -166,6 +169,8 @@ def model_diagnostics(
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(path[-1])
+            if OPEN in key:
+                continue  # an expression as a key: checks/exprs.py says whether it may be one
             parent = path[:-1]
             hint = ""
             if placement and key in placement:
@@ -194,5 +199,5 @@ def model_diagnostics(
         expected = _join([_expected(e) for e in errs])
         value = get(data, path)
         msg = f"{describe_path(path)} must be {expected}; got {describe_value(value)}"
-        out.append(doc.diag(path, msg, "type"))
+        out.append(doc.diag(path, msg, "type", at_key=value is None))  # an empty value: its key
     return out

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UserError
-from conveyor.workflow.loader import by_place, load_any
+from conveyor.workflow.calls import check_call, local_callee
+from conveyor.workflow.loader import LoadedWorkflow, by_place, load_any, repo_root
+from conveyor.workflow.yamlload import Document, load_file
 
 DEFAULT_PATH = os.path.join(".github", "workflows")  # noqa: PTH118
 _SUFFIXES = (".yml", ".yaml")
@@ -27,10 +29,37 @@ def discover_workflows(path: str) -> list[str]:
     raise UserError(f"no such file or folder: {path}; pass a workflow file or folder")
 
 
-def validate_paths(paths: Iterable[str]) -> list[Diagnostic]:
-    """Every diagnostic for every workflow/action file under ``paths``, sorted by place."""
+def local_call_diagnostics(
+    loaded: LoadedWorkflow, cache: dict[str, Document] | None = None
+) -> list[Diagnostic]:
+    """Check every job of ``loaded`` that calls a local workflow file that exists
+    (``uses: ./.github/workflows/x.yml``) against that file; ``cache`` keeps loaded callees."""
+    cache = {} if cache is None else cache
+    jobs = loaded.document.data.get("jobs") if isinstance(loaded.document.data, dict) else None
+    if not isinstance(jobs, dict):
+        return []
+    root = repo_root(loaded.path)
     found: list[Diagnostic] = []
+    for job_id, job in jobs.items():
+        uses = job.get("uses") if isinstance(job, dict) else None
+        target = local_callee(uses, root)
+        if target is None or not os.path.isfile(target):  # noqa: PTH113
+            continue
+        if target not in cache:
+            cache[target] = load_file(target)
+        found.extend(check_call(loaded.document, job_id, cache[target], name=str(uses)))
+    return found
+
+
+def validate_paths(paths: Iterable[str]) -> list[Diagnostic]:
+    """Every diagnostic for every workflow/action file under ``paths``, sorted by place;
+    jobs calling local reusable workflows are checked against the files they call."""
+    found: list[Diagnostic] = []
+    callees: dict[str, Document] = {}
     for path in paths:
         for file in discover_workflows(path):
-            found.extend(load_any(file).diagnostics)
+            loaded = load_any(file)
+            found.extend(loaded.diagnostics)
+            if isinstance(loaded, LoadedWorkflow):
+                found.extend(local_call_diagnostics(loaded, callees))
     return sorted(found, key=by_place)

@@ -3,8 +3,12 @@
 GitHub reads workflows with the YAML 1.2 core schema: ``on``, ``yes``, ``no``,
 ``y`` and ``n`` are strings; only ``true``/``false`` (and their capitalised
 forms) are booleans; ``null``/``~``/empty are null; numbers are decimal, ``0o``
-octal or ``0x`` hex. Mapping keys are always strings. Anchors and aliases work;
-merge keys (``<<``) are not special, as on GitHub.
+octal or ``0x`` hex. Mapping keys are always strings, and two keys that differ
+only in case are duplicates. Anchors and aliases work; merge keys (``<<``) and an
+alias inside its own anchor are refused. Explicit tags are read as GitHub's
+reader does (``!!str``, and ``!!bool``/``!!int``/``!!float``/``!!null`` on plain
+values that match them); any other tag is an error. GitHub's size limits apply:
+1 MiB of text, 50 nested collections, 10 MiB of parsed data.
 
 The result is plain Python data (dict/list/str/int/float/bool/None) plus an
 index of positions keyed by the *path* to each node, e.g.
@@ -130,19 +134,114 @@ def _mark(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+MAX_FILE_SIZE = 1024 * 1024
+"""GitHub refuses a workflow file of more characters than this."""
+MAX_DEPTH = 50
+"""GitHub refuses mappings and sequences nested deeper than this."""
+MAX_RESULT_SIZE = 10 * 1024 * 1024
+"""GitHub refuses a file whose parsed data is larger than this (its own estimate, in bytes)."""
+_OBJECT_SIZE = 24  # GitHub's estimate of one value
+_STRING_SIZE = 26  # plus this and two bytes per character for a string
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_TYPED_TAGS = frozenset({"bool", "int", "float", "null"})
+_INT_TAG_RE = re.compile(r"[-+]?[0-9]+\Z|0x[0-9a-fA-F]+\Z|0o[0-7]+\Z")
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
+
+
+def _typed(kind: str, text: str) -> tuple[bool, Any]:
+    """(matches, value) of ``text`` read as the core-schema type ``kind``."""
+    resolved = resolve_plain(text)
+    if kind == "null":
+        return resolved is None, None
+    if kind == "bool":
+        return isinstance(resolved, bool), resolved
+    if kind == "int":
+        return bool(_INT_TAG_RE.match(text)), resolved
+    is_number = isinstance(resolved, int | float) and not isinstance(resolved, bool)
+    return is_number, float(resolved) if is_number else resolved
+
+
 class _Builder:
+    """Turns composed nodes into plain data, applying GitHub's YAML rules and limits."""
+
     def __init__(self, doc: Document) -> None:
         self.doc = doc
+        self.active: set[int] = set()  # collections being built (an alias to one is a cycle)
+        self.depth = 0
+        self.size = 0
+        self.too_deep = False
+        self.too_big = False
+
+    def error(self, node: yaml.Node, message: str, rule: str) -> None:
+        pos = _mark(node)
+        self.doc.diagnostics.append(Diagnostic(self.doc.path, pos.line, pos.col, message, rule))
+
+    def grow(self, size: int) -> bool:
+        """Count ``size`` bytes towards the result; False once GitHub's limit is passed."""
+        self.size += size
+        if self.size <= MAX_RESULT_SIZE:
+            return True
+        if not self.too_big:
+            self.too_big = True
+            self.doc.diagnostics.append(
+                Diagnostic(
+                    self.doc.path,
+                    1,
+                    1,
+                    f"the parsed workflow is larger than GitHub's limit of {MAX_RESULT_SIZE:,} "
+                    "bytes (aliases count each time they are used); make it smaller",
+                    "size-limit",
+                )
+            )
+        return False
 
     def build(self, node: yaml.Node, path: Path) -> Any:
-        self.doc.value_pos[path] = _mark(node)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+        mark = node.start_mark
+        self.doc.value_pos[path] = Pos(mark.line + 1, mark.column + 1)
+        if type(node) is yaml.ScalarNode:
+            value = self._scalar(node)
+            size = _STRING_SIZE + 2 * len(value) if type(value) is str else 0
+            return value if self.grow(_OBJECT_SIZE + size) else None
+        key = id(node)
+        if key in self.active:
+            # the composed tree has no place for the alias itself: report at its key
+            where = self.doc.key_pos.get(path) or _mark(node)
+            self.doc.diagnostics.append(
+                Diagnostic(
+                    self.doc.path,
+                    where.line,
+                    where.col,
+                    "this alias refers to a mapping or sequence that contains it (a cycle); "
+                    "use the alias outside its anchor",
+                    "yaml-alias",
+                )
+            )
+            return None
+        if self.depth >= MAX_DEPTH:
+            if not self.too_deep:
+                self.too_deep = True
+                self.error(
+                    node,
+                    f"mappings and sequences are nested deeper than GitHub's limit of "
+                    f"{MAX_DEPTH} levels; flatten this value",
+                    "size-limit",
+                )
+            return None
+        if not self.grow(_OBJECT_SIZE):
+            return None
+        self.active.add(key)
+        self.depth += 1
+        if type(node) is yaml.MappingNode:
+            result: Any = self._mapping(node, path)
+        else:
+            result = [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        self.depth -= 1
+        self.active.discard(key)
+        return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         value: str = node.value
@@ -151,54 +250,81 @@ class _Builder:
             return resolve_plain(value)
         if tag in (_STR, "!"):
             return value
-        if tag.startswith("tag:yaml.org,2002:"):
-            kind = tag.rsplit(":", 1)[1]
-            resolved = resolve_plain(value)
-            if kind == "null" and resolved is None:
-                return None
-            if kind == "bool" and isinstance(resolved, bool):
-                return resolved
-            if kind == "int" and isinstance(resolved, int) and not isinstance(resolved, bool):
-                return resolved
-            if kind == "float" and isinstance(resolved, int | float):
-                return float(resolved)
-        return value
+        kind = tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else ""
+        if kind not in _TYPED_TAGS:
+            self.error(
+                node,
+                f"unsupported YAML tag '{_show_tag(tag)}'; GitHub only accepts !!str, !!bool, "
+                "!!int, !!float and !!null, remove the tag",
+                "yaml-tag",
+            )
+            return value
+        if node.style:
+            self.error(
+                node,
+                f"the tag '{_show_tag(tag)}' only applies to a plain (unquoted) value; "
+                "remove the quotes or the tag",
+                "yaml-tag",
+            )
+            return value
+        matches, typed = _typed(kind, value)
+        if not matches:
+            self.error(
+                node,
+                f"the value '{value}' is invalid for the tag '{_show_tag(tag)}'; "
+                "fix the value or remove the tag",
+                "yaml-tag",
+            )
+            return value
+        return typed
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        seen: dict[str, str] = {}  # upper-cased key -> the spelling first used
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key = key_node.value
-            else:
-                pos = _mark(key_node)
-                self.doc.diagnostics.append(
-                    Diagnostic(
-                        self.doc.path,
-                        pos.line,
-                        pos.col,
-                        "a mapping key must be a plain string; quote it or restructure the YAML",
-                        "yaml-syntax",
-                    )
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(
+                    key_node,
+                    "a mapping key must be a plain string; quote it or restructure the YAML",
+                    "yaml-syntax",
+                )
+                continue
+            key = key_node.value
+            key_at = _mark(key_node)
+            if (
+                key == "<<"
+                and key_node.tag == _PLAIN
+                and not isinstance(value_node, yaml.ScalarNode)
+            ):
+                self.error(
+                    key_node,
+                    "YAML merge keys ('<<') are not supported by GitHub Actions; "
+                    "write the keys out instead",
+                    "yaml-merge-key",
                 )
                 continue
             child = (*path, key)
-            key_at = _mark(key_node)
-            if key in result:
-                first = self.doc.key_pos[child]
+            first_spelling = seen.get(key.upper())
+            if first_spelling is not None:
+                first = self.doc.key_pos[(*path, first_spelling)]
                 rule = "duplicate-job-id" if path == ("jobs",) else "duplicate-key"
                 what = "job id" if path == ("jobs",) else "key"
+                same = "" if first_spelling == key else f" as '{first_spelling}' (case is ignored)"
                 self.doc.diagnostics.append(
                     Diagnostic(
                         self.doc.path,
                         key_at.line,
                         key_at.col,
-                        f"duplicate {what} '{key}' (first defined at line {first.line}); "
+                        f"duplicate {what} '{key}' (first defined{same} at line {first.line}); "
                         "rename or remove one",
                         rule,
                     )
                 )
                 continue
+            seen[key.upper()] = key
             self.doc.key_pos[child] = key_at
+            if not self.grow(_OBJECT_SIZE + _STRING_SIZE + 2 * len(key)):
+                return result
             result[key] = self.build(value_node, child)
         return result
 
@@ -206,6 +332,18 @@ class _Builder:
 def load_text(text: str, path: str = "<string>") -> Document:
     """Load one YAML document from ``text``. Syntax errors become diagnostics, never exceptions."""
     doc = Document(path=path, data=None, text=text)
+    if len(text) > MAX_FILE_SIZE:
+        doc.diagnostics.append(
+            Diagnostic(
+                path,
+                1,
+                1,
+                f"the file has {len(text):,} characters, more than GitHub's limit of "
+                f"{MAX_FILE_SIZE:,}; split it into smaller workflows",
+                "size-limit",
+            )
+        )
+        return doc
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

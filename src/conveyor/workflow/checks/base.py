@@ -54,10 +54,12 @@ class CheckContext:
 
 
 def _steps_of(base: Path, steps: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Steps in order; the steps of a ``parallel:`` group follow the group itself."""
     if isinstance(steps, list):
         for i, step in enumerate(steps):
             if isinstance(step, dict):
                 yield (*base, i), step
+                yield from _steps_of((*base, i, "parallel"), step.get("parallel"))
 
 
 def get(data: Any, path: Path) -> Any:

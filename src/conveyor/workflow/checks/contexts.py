@@ -1,8 +1,13 @@
-"""Which contexts and special functions an expression may use at each key.
+"""Which contexts and functions an expression may use at each key, as GitHub's parser says.
 
-Follows GitHub's "Contexts reference -> Context availability" table. A pattern is
-a path prefix: ``*`` matches any one key, ``#`` any list index. The longest
-matching pattern decides; a key no pattern covers is not checked.
+A pattern is a path: ``*`` matches any one key, ``#`` any list index. A pattern covers
+its path and everything below it; the longest matching pattern decides. A pattern with
+no contexts means "no expressions here" (GitHub: "A template expression is not allowed
+in this context"). The root pattern ``()`` makes that the default, so every key not
+listed refuses expressions, as in GitHub's schema.
+
+Steps inside ``parallel:`` blocks are steps like any other (``steps.#.parallel.#`` is
+read as ``steps.#``).
 """
 
 from __future__ import annotations
@@ -10,82 +15,122 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from conveyor.expressions import STATUS_FUNCTIONS
+from conveyor.expressions.templates import is_insert_key
 from conveyor.workflow.yamlload import Path
 
-STATUS = STATUS_FUNCTIONS
-HASH_FILES = frozenset({"hashfiles"})
+Arity = tuple[int, int | None]  # (fewest, most or None for no limit) arguments
 
 _W = frozenset({"github", "inputs", "vars"})
 _JOB = _W | {"needs", "strategy", "matrix"}
-_JOB_SECRET = _JOB | {"secrets"}
-_JOB_CRED = _JOB | {"env", "secrets"}
-_JOB_ENV = _JOB | {"job", "runner", "env", "secrets"}
-_STEP = _JOB | {"job", "runner", "env", "secrets", "steps"}
+_RUNNER = _JOB | {"secrets", "steps", "job", "runner", "env"}
+_STEP = _RUNNER
 _STEP_IF = _STEP - {"secrets"}
-_ACTION = _W | {"steps", "env", "runner", "job", "strategy", "matrix"}
+_A_STEP = frozenset({"github", "inputs", "strategy", "matrix", "steps", "job", "runner", "env"})
+_A_IF = frozenset({"runner", "github", "job", "strategy", "matrix", "env", "inputs"})
 _NONE: frozenset[str] = frozenset()
+
+_HASH: dict[str, Arity] = {"hashfiles": (1, 255)}
+_STEP_STATUS: dict[str, Arity] = {
+    "always": (0, 0),
+    "failure": (0, 0),
+    "cancelled": (0, 0),
+    "success": (0, 0),
+}
+_JOB_STATUS: dict[str, Arity] = {
+    "always": (0, 0),
+    "failure": (0, None),
+    "cancelled": (0, 0),
+    "success": (0, None),
+}
+STATUS = frozenset(_STEP_STATUS)
+HASH_FILES = frozenset(_HASH)
+SPECIAL_FUNCTIONS = STATUS | HASH_FILES
+"""Functions only some keys allow; every other built-in function is allowed wherever
+expressions are."""
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """Contexts and special functions allowed at one key; ``where`` names it for messages."""
+    """Contexts and special functions (with their arities) allowed at one key.
+
+    Empty ``contexts`` means expressions are not allowed there at all. ``where`` names
+    the key for messages; ``implicit`` marks an ``if`` (the whole value is an expression
+    even without ``${{ }}``)."""
 
     contexts: frozenset[str]
-    functions: frozenset[str]
+    functions: tuple[tuple[str, Arity], ...]
     where: str
-    implicit: bool = False  # an ``if``: the whole value is an expression even without ${{ }}
+    implicit: bool = False
+
+    @property
+    def allows_expressions(self) -> bool:
+        return bool(self.contexts)
+
+    def arity(self, function: str) -> Arity | None:
+        """The arguments allowed for special function ``function`` here, None if not allowed."""
+        return dict(self.functions).get(function.lower())
 
 
-_WORKFLOW: list[tuple[tuple[str, ...], frozenset[str], frozenset[str], str]] = [
-    (("run-name",), _W, _NONE, "run-name"),
-    (("concurrency",), _W, _NONE, "workflow concurrency"),
-    (("env",), _W | {"secrets"}, _NONE, "workflow env"),
-    (("on", "workflow_call", "inputs", "*", "default"), _W, _NONE, "workflow_call input default"),
-    (
-        ("on", "workflow_call", "outputs", "*", "value"),
-        _W | {"jobs"},
-        _NONE,
-        "workflow_call output value",
-    ),
-    (("jobs", "*", "concurrency"), _JOB, _NONE, "job concurrency"),
-    (("jobs", "*", "container"), _JOB, _NONE, "job container"),
-    (("jobs", "*", "container", "credentials"), _JOB_CRED, _NONE, "container credentials"),
-    (("jobs", "*", "container", "env"), _JOB_ENV, _NONE, "container env"),
-    (("jobs", "*", "continue-on-error"), _JOB, _NONE, "job continue-on-error"),
-    (("jobs", "*", "defaults", "run"), _JOB | {"env"}, _NONE, "job defaults.run"),
-    (("jobs", "*", "env"), _JOB_SECRET, _NONE, "job env"),
-    (("jobs", "*", "environment"), _JOB, _NONE, "job environment"),
-    (
-        ("jobs", "*", "environment", "url"),
-        _JOB | {"job", "runner", "env", "steps"},
-        _NONE,
-        "environment url",
-    ),
-    (("jobs", "*", "if"), _W | {"needs"}, STATUS, "job if"),
-    (("jobs", "*", "name"), _JOB, _NONE, "job name"),
-    (("jobs", "*", "outputs"), _STEP, _NONE, "job outputs"),
-    (("jobs", "*", "runs-on"), _JOB, _NONE, "job runs-on"),
-    (("jobs", "*", "secrets"), _JOB_SECRET, _NONE, "job secrets"),
-    (("jobs", "*", "services"), _JOB, _NONE, "job services"),
-    (("jobs", "*", "services", "*", "credentials"), _JOB_CRED, _NONE, "service credentials"),
-    (("jobs", "*", "services", "*", "env"), _JOB_ENV, _NONE, "service env"),
-    (("jobs", "*", "snapshot"), _JOB, _NONE, "job snapshot"),
-    (("jobs", "*", "steps"), _STEP, HASH_FILES, "a step"),
-    (("jobs", "*", "steps", "#", "if"), _STEP_IF, STATUS | HASH_FILES, "step if"),
-    (("jobs", "*", "strategy"), _W | {"needs"}, _NONE, "job strategy"),
-    (("jobs", "*", "timeout-minutes"), _JOB, _NONE, "job timeout-minutes"),
-    (("jobs", "*", "with"), _JOB, _NONE, "job with"),
+_Row = tuple[tuple[str, ...], frozenset[str], dict[str, Arity], str]
+
+_STEP_KEYS = ("name", "continue-on-error", "timeout-minutes", "env", "with", "run")
+_JOB_KEYS = (
+    "name",
+    "runs-on",
+    "timeout-minutes",
+    "cancel-timeout-minutes",
+    "continue-on-error",
+    "container",
+    "services",
+    "environment",
+    "concurrency",
+)
+
+_WORKFLOW: list[_Row] = [
+    ((), _NONE, {}, "this key"),
+    (("run-name",), _W, {}, "run-name"),
+    (("concurrency",), _W, {}, "workflow concurrency"),
+    (("env",), _W | {"secrets"}, {}, "workflow env"),
+    (("on", "workflow_call", "inputs", "*", "default"), _W, {}, "workflow_call input default"),
+    (("on", "workflow_call", "outputs", "*", "value"), _W | {"jobs"}, {}, "workflow_call output"),
+    *[(("jobs", "*", key), _JOB, {}, f"job {key}") for key in _JOB_KEYS],
+    (("jobs", "*", "container", "credentials"), _JOB | {"secrets", "env"}, {}, "credentials"),
+    (("jobs", "*", "container", "env", "*"), _RUNNER, {}, "container env"),
+    (("jobs", "*", "services", "*", "credentials"), _JOB | {"secrets", "env"}, {}, "credentials"),
+    (("jobs", "*", "services", "*", "env", "*"), _RUNNER, {}, "service env"),
+    (("jobs", "*", "defaults", "run"), _JOB | {"env"}, {}, "job defaults.run"),
+    (("jobs", "*", "env"), _JOB | {"secrets"}, {}, "job env"),
+    (("jobs", "*", "environment", "url"), _RUNNER - {"secrets"}, {}, "environment url"),
+    (("jobs", "*", "if"), _W | {"needs"}, _JOB_STATUS, "job if"),
+    (("jobs", "*", "outputs", "*"), _RUNNER, {}, "job outputs"),
+    (("jobs", "*", "secrets", "*"), _JOB | {"secrets"}, {}, "job secrets"),
+    (("jobs", "*", "with", "*"), _JOB, {}, "job with"),
+    (("jobs", "*", "snapshot", "if"), _JOB, {}, "snapshot if"),
+    (("jobs", "*", "strategy"), _W | {"needs"}, {}, "job strategy"),
+    *[(("jobs", "*", "steps", "#", key), _STEP, _HASH, f"step {key}") for key in _STEP_KEYS],
+    (("jobs", "*", "steps", "#", "working-directory"), _STEP, _HASH, "step working-directory"),
+    (("jobs", "*", "steps", "#", "if"), _STEP_IF, {**_STEP_STATUS, **_HASH}, "step if"),
 ]
 
-_ACTION_TABLE: list[tuple[tuple[str, ...], frozenset[str], frozenset[str], str]] = [
-    (("inputs",), _ACTION, _NONE, "action inputs"),
-    (("outputs",), _ACTION, _NONE, "action outputs"),
-    (("runs",), _ACTION, _NONE, "action runs"),
-    (("runs", "pre-if"), _ACTION, STATUS, "pre-if"),
-    (("runs", "post-if"), _ACTION, STATUS, "post-if"),
-    (("runs", "steps"), _ACTION, HASH_FILES, "a step"),
-    (("runs", "steps", "#", "if"), _ACTION, STATUS | HASH_FILES, "step if"),
+_ACTION: list[_Row] = [
+    ((), _NONE, {}, "this key"),
+    (
+        ("inputs", "*", "default"),
+        frozenset({"github", "strategy", "matrix", "job", "runner"}),
+        _HASH,
+        "action input default",
+    ),
+    (("outputs", "*", "value"), _A_STEP, {}, "action output value"),
+    (("runs", "args", "#"), frozenset({"inputs"}), {}, "runs.args"),
+    (("runs", "env"), frozenset({"inputs"}), {}, "runs.env"),
+    (("runs", "pre-if"), _A_IF, {**_STEP_STATUS, **_HASH}, "pre-if"),
+    (("runs", "post-if"), _A_IF, {**_STEP_STATUS, **_HASH}, "post-if"),
+    *[
+        (("runs", "steps", "#", key), _A_STEP, _HASH, f"step {key}")
+        for key in ("name", "continue-on-error", "env", "with", "run", "shell")
+    ],
+    (("runs", "steps", "#", "working-directory"), _A_STEP, _HASH, "step working-directory"),
+    (("runs", "steps", "#", "if"), _A_STEP, {**_STEP_STATUS, **_HASH}, "step if"),
 ]
 
 IMPLICIT_IF = frozenset({"job if", "step if", "pre-if", "post-if"})
@@ -98,22 +143,47 @@ def _matches(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
     return all(want in ("*", got) for want, got in zip(pattern, path, strict=False))
 
 
-def availability(path: Path, *, is_action: bool) -> Availability | None:
-    """What an expression at ``path`` may use, or None when GitHub's table says nothing."""
-    shape = tuple("#" if isinstance(p, int) else p for p in path)
-    if not is_action and len(shape) > 1 and shape[0] == "jobs":
-        shape = ("jobs", "*", *shape[2:])  # job ids never matter, so share the cache
-    return _availability(shape, is_action)
+def shape(path: Path) -> tuple[str, ...]:
+    """``path`` with list indexes as ``#``, job ids as ``*`` and parallel steps as steps;
+    an ``${{ insert }}`` key is dropped (its value belongs to the mapping it is in)."""
+    parts = [
+        "#" if isinstance(p, int) else p for p in path if isinstance(p, int) or not is_insert_key(p)
+    ]
+    if len(parts) > 1 and parts[0] == "jobs":
+        parts[1] = "*"  # job ids never matter, so share the cache
+    i = 0
+    while "parallel" in parts and i + 4 <= len(parts):
+        if parts[i : i + 4] == ["steps", "#", "parallel", "#"]:
+            del parts[i + 2 : i + 4]
+        else:
+            i += 1
+    return tuple(parts)
+
+
+def availability(path: Path, *, is_action: bool) -> Availability:
+    """What an expression at ``path`` may use (no contexts: expressions are not allowed)."""
+    return _availability(shape(path), is_action)
 
 
 @lru_cache(maxsize=4096)
-def _availability(path: tuple[str, ...], is_action: bool) -> Availability | None:
-    best = None
-    for pattern, contexts, functions, where in _ACTION_TABLE if is_action else _WORKFLOW:
-        if _matches(pattern, path) and (best is None or len(pattern) > len(best[0])):
-            best = (pattern, contexts, functions, where)
-    if best is None:
-        return None
+def _availability(path: tuple[str, ...], is_action: bool) -> Availability:
+    best: _Row = _ACTION[0] if is_action else _WORKFLOW[0]
+    for row in _ACTION if is_action else _WORKFLOW:
+        if _matches(row[0], path) and len(row[0]) > len(best[0]):
+            best = row
     pattern, contexts, functions, where = best
+    if not contexts:
+        where = _describe_shape(path)
     implicit = where in IMPLICIT_IF and len(path) == len(pattern)
-    return Availability(contexts, functions, where, implicit)
+    return Availability(contexts, tuple(sorted(functions.items())), where, implicit)
+
+
+def _describe_shape(path: tuple[str, ...]) -> str:
+    keys = [p for p in path if p not in ("#", "*")]
+    if not keys:
+        return "this place"
+    if path[:1] == ("jobs",) and "steps" in path:
+        return f"step key '{keys[-1]}'"
+    if path[:1] == ("jobs",) and len(path) > 2:
+        return f"job key '{keys[-1]}'" if len(path) == 3 else f"'{keys[-1]}' of a job"
+    return f"'{'.'.join(keys)}'"

@@ -11,7 +11,8 @@ from conveyor.filters.pattern import split_negation
 from conveyor.workflow.checks.base import CheckContext, str_items
 from conveyor.workflow.checks.locate import locate
 from conveyor.workflow.cron import CronError, check_cron, zone
-from conveyor.workflow.model.events import EVENT_NAMES
+from conveyor.workflow.model.common import scalar_text
+from conveyor.workflow.model.events import ACTIVITY_TYPES, EVENT_NAMES, event_keys
 from conveyor.workflow.yamlload import Path
 
 _FILTERS: dict[str, Literal["ref", "path"]] = {
@@ -103,13 +104,61 @@ def _call_inputs(ctx: CheckContext, inputs: Any) -> None:
             )
 
 
+def _settings(ctx: CheckContext, event: str, config: dict[str, Any]) -> None:
+    """GitHub ignores settings it does not know and activity types an event does not
+    have; both are almost always typos, so they are warnings."""
+    known = event_keys(event)
+    for key in config:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "GitHub ignores it, remove it"
+        ctx.warning(
+            ("on", event, key),
+            f"unknown key '{key}' in event '{event}'; {hint}",
+            "unknown-key",
+            at_key=True,
+        )
+    allowed = ACTIVITY_TYPES.get(event)
+    if allowed is None:
+        return
+    for index, kind in str_items(config.get("types")):
+        if kind in allowed:
+            continue
+        path: Path = ("on", event, "types") if index is None else ("on", event, "types", index)
+        close = difflib.get_close_matches(kind, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(allowed)}"
+        ctx.warning(
+            path,
+            f"'{kind}' is not an activity type of event '{event}', so it never matches; {hint}",
+            "event-type",
+        )
+
+
 def _dispatch_inputs(ctx: CheckContext, inputs: Any) -> None:
     if not isinstance(inputs, dict):
         return
     for name, spec in inputs.items():
-        if not isinstance(spec, dict) or spec.get("type") != "choice":
+        if not isinstance(spec, dict):
             continue
         base: Path = ("on", "workflow_dispatch", "inputs", name)
+        kind = spec.get("type", "string")
+        if "options" in spec and kind != "choice":
+            ctx.error(
+                (*base, "options"),
+                f"input '{name}' has 'options' but is of type {kind}; add 'type: choice' or "
+                "remove the options",
+                "dispatch-choice",
+                at_key=True,
+            )
+        if kind == "boolean" and "default" in spec and not isinstance(spec["default"], bool):
+            ctx.error(
+                (*base, "default"),
+                f"default of boolean input '{name}' must be true or false",
+                "type",
+            )
+        if kind != "choice":
+            continue
         options = spec.get("options")
         if not isinstance(options, list) or not options:
             ctx.error(
@@ -133,6 +182,8 @@ def check_events(ctx: CheckContext) -> None:
     if not isinstance(ctx.data, dict):
         return
     on = ctx.data.get("on")
+    if isinstance(on, bool | int | float):
+        on = scalar_text(on)
     if isinstance(on, str | list):
         _event_names(ctx, on)
         return
@@ -142,6 +193,8 @@ def check_events(ctx: CheckContext) -> None:
         if event == "schedule":
             _schedule(ctx, config)
         elif isinstance(config, dict):
+            if event in EVENT_NAMES and event != "workflow_call":
+                _settings(ctx, event, config)
             _filters(ctx, event, config)
             if event == "workflow_call":
                 _call_inputs(ctx, config.get("inputs"))

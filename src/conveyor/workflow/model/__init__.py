@@ -9,7 +9,7 @@ from conveyor.workflow.model.action import (
     DockerRuns,
     NodeRuns,
 )
-from conveyor.workflow.model.common import Expr, as_list, is_expression
+from conveyor.workflow.model.common import Expr, as_list, is_expression, scalar_text
 from conveyor.workflow.model.events import (
     EVENT_NAMES,
     ActivityEvent,
@@ -18,6 +18,8 @@ from conveyor.workflow.model.events import (
     CallSecret,
     DispatchInput,
     EventConfig,
+    ImageVersionEvent,
+    MergeGroupEvent,
     On,
     PullRequestEvent,
     PushEvent,
@@ -38,6 +40,8 @@ from conveyor.workflow.model.jobs import (
     Matrix,
     Permissions,
     RunsOnGroup,
+    ServiceContainer,
+    Snapshot,
     Strategy,
 )
 from conveyor.workflow.model.steps import Step
@@ -63,8 +67,10 @@ __all__ = [
     "Environment",
     "EventConfig",
     "Expr",
+    "ImageVersionEvent",
     "Job",
     "Matrix",
+    "MergeGroupEvent",
     "NodeRuns",
     "On",
     "Permissions",
@@ -74,6 +80,8 @@ __all__ = [
     "RunsOnGroup",
     "ScheduleEvent",
     "ScheduleItem",
+    "ServiceContainer",
+    "Snapshot",
     "Step",
     "Strategy",
     "Workflow",
@@ -82,4 +90,5 @@ __all__ = [
     "WorkflowRunEvent",
     "as_list",
     "is_expression",
+    "scalar_text",
 ]

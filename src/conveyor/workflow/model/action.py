@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from conveyor.workflow.model.common import Model, Scalar, Text
+from conveyor.workflow.model.common import NN, Env, Model, NonEmpty, OptNonEmpty, Text
 from conveyor.workflow.model.steps import Step
 
 
 class ActionInput(Model):
+    """One input; GitHub keeps any other key an input has (``type:`` is often seen)."""
+
+    model_config = ConfigDict(extra="allow")
+
     description: Text | None = None
-    required: bool | str | None = None
-    default: Scalar = None
-    deprecation_message: str | None = Field(None, alias="deprecationMessage")
-    type: str | None = None  # not part of GitHub's schema, which ignores it; seen in real actions
+    required: bool | Text | None = None  # the runner reads inputs loosely: 'true' is seen
+    default: Text | None = None
+    deprecation_message: Text | None = Field(None, alias="deprecationMessage")
 
 
 class ActionOutput(Model):
     description: Text | None = None
-    value: str | None = None
+    value: Text | None = None
 
 
 class CompositeRuns(Model):
@@ -33,21 +36,23 @@ NODE_VERSIONS = ("node12", "node16", "node20", "node24")
 
 class NodeRuns(Model):
     using: Literal["node12", "node16", "node20", "node24"]
-    main: str
-    pre: str | None = None
-    post: str | None = None
-    pre_if: str | None = Field(None, alias="pre-if")
-    post_if: str | None = Field(None, alias="post-if")
+    main: NonEmpty
+    pre: OptNonEmpty = None
+    post: OptNonEmpty = None
+    pre_if: Text | None = Field(None, alias="pre-if")
+    post_if: Text | None = Field(None, alias="post-if")
 
 
 class DockerRuns(Model):
     using: Literal["docker"]
-    image: str
-    entrypoint: str | None = None
-    args: list[Scalar] | None = None
-    env: dict[str, Scalar] | None = None
-    pre_entrypoint: str | None = Field(None, alias="pre-entrypoint")
-    post_entrypoint: str | None = Field(None, alias="post-entrypoint")
+    image: NonEmpty
+    entrypoint: OptNonEmpty = None
+    args: Annotated[list[Text | None] | None, NN] = None
+    env: Annotated[Env | None, NN] = None
+    pre_entrypoint: OptNonEmpty = Field(None, alias="pre-entrypoint")
+    pre_if: Text | None = Field(None, alias="pre-if")
+    post_entrypoint: OptNonEmpty = Field(None, alias="post-entrypoint")
+    post_if: Text | None = Field(None, alias="post-if")
 
 
 def _runs_kind(value: Any) -> str | None:
@@ -75,17 +80,23 @@ Runs = Annotated[
 
 
 class Branding(Model):
-    icon: str | None = None
-    color: str | None = None
+    """Marketplace look: one of Feather's icon names and one of eight colours."""
+
+    icon: OptNonEmpty = None
+    color: Annotated[
+        Literal["white", "yellow", "blue", "green", "orange", "red", "purple", "gray-dark"] | None,
+        NN,
+    ] = None
 
 
 class ActionMetadata(Model):
-    """The contents of an ``action.yml``."""
+    """The contents of an ``action.yml`` (``description`` is optional: the runner
+    does not need it, only the Marketplace does)."""
 
-    name: Text
+    name: NonEmpty
     description: Text | None = None
     author: Text | None = None
-    inputs: dict[str, ActionInput | None] | None = None
-    outputs: dict[str, ActionOutput | None] | None = None
+    inputs: Annotated[dict[str, ActionInput] | None, NN] = None
+    outputs: Annotated[dict[str, ActionOutput] | None, NN] = None
     runs: Runs
-    branding: Branding | None = None
+    branding: Annotated[Branding | None, NN] = None

@@ -2,65 +2,103 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    model_validator,
+)
 
-from conveyor.workflow.model.common import Model, Scalar, StrList, Text
+from conveyor.workflow.model.common import (
+    NN,
+    Model,
+    NonEmpty,
+    OptNonEmpty,
+    Scalar,
+    StrList,
+    Text,
+)
 
 
 class EventConfig(Model):
-    """Base of every event's configuration (the mapping under ``on.<event>``)."""
+    """Base of every event's configuration (the mapping under ``on.<event>``).
+
+    GitHub's service reads an event's known settings and ignores the rest, so unknown
+    keys are kept here and reported as warnings by ``checks/events.py``.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+
+Filter = StrList | None  # GitHub reads an empty filter as no filter
 
 
 class ActivityEvent(EventConfig):
     """An event filtered only by activity ``types`` (issues, release, ...)."""
 
-    types: StrList | None = None
+    types: Filter = None
 
 
 class PushEvent(EventConfig):
     """``push``: ref and path filters."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    tags: StrList | None = None
-    tags_ignore: StrList | None = Field(None, alias="tags-ignore")
-    paths: StrList | None = None
-    paths_ignore: StrList | None = Field(None, alias="paths-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    tags: Filter = None
+    tags_ignore: Filter = Field(None, alias="tags-ignore")
+    paths: Filter = None
+    paths_ignore: Filter = Field(None, alias="paths-ignore")
 
 
 class PullRequestEvent(ActivityEvent):
     """``pull_request``/``pull_request_target``: types plus base-branch and path filters."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    paths: StrList | None = None
-    paths_ignore: StrList | None = Field(None, alias="paths-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    paths: Filter = None
+    paths_ignore: Filter = Field(None, alias="paths-ignore")
+
+
+class MergeGroupEvent(ActivityEvent):
+    """``merge_group``: types and base-branch filters."""
+
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+
+
+class ImageVersionEvent(ActivityEvent):
+    """``image_version``: types, image names and versions."""
+
+    names: Filter = None
+    versions: Filter = None
 
 
 class RefEvent(EventConfig):
     """``create``/``delete``: GitHub ignores filters here, but real workflows write them."""
 
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
-    tags: StrList | None = None
-    tags_ignore: StrList | None = Field(None, alias="tags-ignore")
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
+    tags: Filter = None
+    tags_ignore: Filter = Field(None, alias="tags-ignore")
 
 
 class WorkflowRunEvent(ActivityEvent):
     """``workflow_run``: which workflows, activity types, and branch filters."""
 
-    workflows: StrList | None = None
-    branches: StrList | None = None
-    branches_ignore: StrList | None = Field(None, alias="branches-ignore")
+    workflows: Filter = None
+    branches: Filter = None
+    branches_ignore: Filter = Field(None, alias="branches-ignore")
 
 
-class ScheduleItem(EventConfig):
+class ScheduleItem(Model):
     """One ``schedule`` entry: a POSIX cron line, optionally in an IANA time zone."""
 
-    cron: str
-    timezone: str | None = None
+    cron: NonEmpty
+    timezone: OptNonEmpty = None
 
 
 class ScheduleEvent(EventConfig):
@@ -76,15 +114,14 @@ class DispatchInput(Model):
     """One ``workflow_dispatch`` input."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
     default: Scalar = None
-    type: DispatchInputType | None = None
-    options: list[Scalar] | None = None
-    deprecation_message: str | None = Field(None, alias="deprecationMessage")
+    type: Annotated[DispatchInputType | None, NN] = None
+    options: Annotated[list[Scalar] | None, NN] = None
 
 
 class WorkflowDispatchEvent(EventConfig):
-    """``workflow_dispatch``: manual runs with typed inputs."""
+    """``workflow_dispatch``: manual runs with typed inputs (``inputs:`` may be empty)."""
 
     inputs: dict[str, DispatchInput] | None = None
 
@@ -93,32 +130,33 @@ class CallInput(Model):
     """One ``workflow_call`` input; ``type`` is required by GitHub (checked by validation)."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
     default: Scalar = None
-    type: Literal["boolean", "number", "string"] | None = None
-    deprecation_message: str | None = Field(None, alias="deprecationMessage")
+    type: Annotated[Literal["boolean", "number", "string"] | None, NN] = None
 
 
 class CallOutput(Model):
     """One ``workflow_call`` output: ``value`` is an expression over ``jobs``."""
 
     description: Text | None = None
-    value: str
+    value: Text | None  # required; GitHub reads an empty value as ""
 
 
 class CallSecret(Model):
     """One secret a reusable workflow accepts."""
 
     description: Text | None = None
-    required: bool | None = None
+    required: Annotated[bool | None, NN] = None
 
 
 class WorkflowCallEvent(EventConfig):
-    """``workflow_call``: the interface of a reusable workflow."""
+    """``workflow_call``: the interface of a reusable workflow (checked strictly)."""
 
-    inputs: dict[str, CallInput] | None = None
-    outputs: dict[str, CallOutput] | None = None
-    secrets: dict[str, CallSecret | None] | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: Annotated[dict[str, CallInput] | None, NN] = None
+    outputs: Annotated[dict[str, CallOutput] | None, NN] = None
+    secrets: Annotated[dict[str, CallSecret | None] | None, NN] = None
 
 
 class On(Model):
@@ -135,11 +173,11 @@ class On(Model):
     discussion_comment: ActivityEvent | None = None
     fork: ActivityEvent | None = None
     gollum: ActivityEvent | None = None
-    image_version: ActivityEvent | None = None
+    image_version: ImageVersionEvent | None = None
     issue_comment: ActivityEvent | None = None
     issues: ActivityEvent | None = None
     label: ActivityEvent | None = None
-    merge_group: ActivityEvent | None = None
+    merge_group: MergeGroupEvent | None = None
     milestone: ActivityEvent | None = None
     page_build: ActivityEvent | None = None
     project: ActivityEvent | None = None
@@ -147,6 +185,7 @@ class On(Model):
     project_column: ActivityEvent | None = None
     public: ActivityEvent | None = None
     pull_request: PullRequestEvent | None = None
+    pull_request_comment: ActivityEvent | None = None
     pull_request_review: ActivityEvent | None = None
     pull_request_review_comment: ActivityEvent | None = None
     pull_request_target: PullRequestEvent | None = None
@@ -154,7 +193,7 @@ class On(Model):
     registry_package: ActivityEvent | None = None
     release: ActivityEvent | None = None
     repository_dispatch: ActivityEvent | None = None
-    schedule: list[ScheduleItem] | None = None
+    schedule: Annotated[list[ScheduleItem] | None, NN] = None
     status: ActivityEvent | None = None
     watch: ActivityEvent | None = None
     workflow_call: WorkflowCallEvent | None = None
@@ -188,3 +227,54 @@ class On(Model):
 
 EVENT_NAMES: frozenset[str] = frozenset(On.model_fields)
 """Every event name a workflow may list under ``on:``."""
+
+
+def event_keys(event: str) -> frozenset[str]:
+    """The settings GitHub knows for ``event`` (the keys of its configuration mapping)."""
+    field = On.model_fields.get(event)
+    for member in get_args(field.annotation) if field is not None else ():
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return frozenset(f.alias or n for n, f in member.model_fields.items())
+    return frozenset()
+
+
+ACTIVITY_TYPES: dict[str, tuple[str, ...]] = {
+    "branch_protection_rule": ("created", "edited", "deleted"),
+    "check_run": ("completed", "created", "rerequested", "requested_action"),
+    "check_suite": ("completed",),
+    "discussion": (
+        "created", "edited", "deleted", "transferred", "pinned", "unpinned", "labeled",
+        "unlabeled", "locked", "unlocked", "category_changed", "answered", "unanswered",
+    ),
+    "discussion_comment": ("created", "edited", "deleted"),
+    "image_version": ("created", "ready", "deleted"),
+    "issue_comment": ("created", "edited", "deleted"),
+    "issues": (
+        "opened", "edited", "deleted", "transferred", "pinned", "unpinned", "closed",
+        "reopened", "assigned", "unassigned", "labeled", "unlabeled", "locked", "unlocked",
+        "milestoned", "demilestoned", "field_added", "field_removed", "typed", "untyped",
+    ),
+    "label": ("created", "edited", "deleted"),
+    "merge_group": ("checks_requested",),
+    "milestone": ("created", "closed", "opened", "edited", "deleted"),
+    "project": ("created", "closed", "reopened", "edited", "deleted"),
+    "project_card": ("created", "moved", "converted", "edited", "deleted"),
+    "project_column": ("created", "updated", "moved", "deleted"),
+    "pull_request": (
+        "assigned", "unassigned", "labeled", "unlabeled", "opened", "edited", "closed",
+        "reopened", "synchronize", "converted_to_draft", "locked", "unlocked", "enqueued",
+        "dequeued", "milestoned", "demilestoned", "ready_for_review", "review_requested",
+        "review_request_removed", "auto_merge_enabled", "auto_merge_disabled", "stacked",
+    ),
+    "pull_request_comment": ("created", "edited", "deleted"),
+    "pull_request_review": ("submitted", "edited", "dismissed"),
+    "pull_request_review_comment": ("created", "edited", "deleted"),
+    "registry_package": ("published", "updated"),
+    "release": (
+        "published", "unpublished", "created", "edited", "deleted", "prereleased", "released",
+    ),
+    "watch": ("started",),
+    "workflow_run": ("requested", "completed", "in_progress"),
+}  # fmt: skip
+"""The activity ``types`` each event has (``repository_dispatch`` takes any name)."""
+ACTIVITY_TYPES["pull_request_target"] = ACTIVITY_TYPES["pull_request"]

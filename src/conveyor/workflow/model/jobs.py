@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from conveyor.workflow.model.common import (
+    NN,
     Env,
     Expr,
     IfValue,
     Model,
+    NonEmpty,
+    Number,
+    OptNonEmpty,
     Scalar,
     StrList,
     Text,
@@ -18,27 +22,34 @@ from conveyor.workflow.model.common import (
 )
 from conveyor.workflow.model.steps import Step
 
-PermissionLevel = Literal["read", "write", "none"]
+Level = Annotated[Literal["read", "write", "none"] | None, NN]
+ReadLevel = Annotated[Literal["read", "none"] | None, NN]
+WriteLevel = Annotated[Literal["write", "none"] | None, NN]
 
 
 class Permissions(Model):
     """The ``GITHUB_TOKEN`` scopes of a workflow or job."""
 
-    actions: PermissionLevel | None = None
-    attestations: PermissionLevel | None = None
-    checks: PermissionLevel | None = None
-    contents: PermissionLevel | None = None
-    deployments: PermissionLevel | None = None
-    discussions: PermissionLevel | None = None
-    id_token: PermissionLevel | None = Field(None, alias="id-token")
-    issues: PermissionLevel | None = None
-    models: PermissionLevel | None = None
-    packages: PermissionLevel | None = None
-    pages: PermissionLevel | None = None
-    pull_requests: PermissionLevel | None = Field(None, alias="pull-requests")
-    repository_projects: PermissionLevel | None = Field(None, alias="repository-projects")
-    security_events: PermissionLevel | None = Field(None, alias="security-events")
-    statuses: PermissionLevel | None = None
+    actions: Level = None
+    artifact_metadata: Level = Field(None, alias="artifact-metadata")
+    attestations: Level = None
+    checks: Level = None
+    code_quality: Level = Field(None, alias="code-quality")
+    contents: Level = None
+    copilot_requests: WriteLevel = Field(None, alias="copilot-requests")
+    deployments: Level = None
+    discussions: Level = None
+    drives: Level = None
+    id_token: WriteLevel = Field(None, alias="id-token")
+    issues: Level = None
+    models: ReadLevel = None
+    packages: Level = None
+    pages: Level = None
+    pull_requests: Level = Field(None, alias="pull-requests")
+    repository_projects: Level = Field(None, alias="repository-projects")
+    security_events: Level = Field(None, alias="security-events")
+    statuses: Level = None
+    vulnerability_alerts: ReadLevel = Field(None, alias="vulnerability-alerts")
 
 
 PermissionsValue = Literal["read-all", "write-all"] | Permissions
@@ -47,53 +58,65 @@ PermissionsValue = Literal["read-all", "write-all"] | Permissions
 class Concurrency(Model):
     """``concurrency`` in mapping form."""
 
-    group: Text
-    cancel_in_progress: bool | Expr | None = Field(None, alias="cancel-in-progress")
-    queue: str | int | None = None
+    group: NonEmpty
+    cancel_in_progress: Annotated[bool | Expr | None, NN] = Field(None, alias="cancel-in-progress")
+    queue: Annotated[Literal["single", "max"] | Expr | None, NN] = None
 
 
-ConcurrencyValue = Text | Concurrency
+WorkflowConcurrency = Text | Concurrency
+JobConcurrency = NonEmpty | Concurrency
 
 
 class DefaultsRun(Model):
-    shell: str | None = None
-    working_directory: str | None = Field(None, alias="working-directory")
+    shell: OptNonEmpty = None
+    working_directory: OptNonEmpty = Field(None, alias="working-directory")
 
 
 class Defaults(Model):
     """``defaults``: only ``run`` exists."""
 
-    run: DefaultsRun | None = None
+    run: Annotated[DefaultsRun | Expr | None, NN] = None
 
 
 class RunsOnGroup(Model):
     """``runs-on: {group, labels}``."""
 
-    group: str | None = None
-    labels: StrList | None = None
+    group: OptNonEmpty = None
+    labels: Annotated[StrList | None, NN] = None
 
 
 class Environment(Model):
-    """``environment: {name, url}``."""
+    """``environment: {name, url, deployment}``."""
 
-    name: str
-    url: str | None = None
+    name: Text | None  # required; GitHub reads an empty name as ""
+    url: Text | None = None
+    deployment: Annotated[bool | Expr | None, NN] = None
 
 
 class Credentials(Model):
-    username: str | None = None
-    password: str | None = None
+    username: OptNonEmpty = None
+    password: OptNonEmpty = None
 
 
 class Container(Model):
-    """A job container or a service container."""
+    """A job container (``image`` is required unless expressions build it: a check)."""
 
-    image: str | None = None
-    credentials: Credentials | None = None
-    env: Env | None = None
-    ports: list[int | str] | None = None
-    volumes: list[str] | None = None
-    options: str | None = None
+    image: OptNonEmpty = None
+    credentials: Annotated[Credentials | Expr | None, NN] = None
+    env: Annotated[Env | None, NN] = None
+    ports: Annotated[list[NonEmpty] | Expr | None, NN] = None
+    volumes: Annotated[list[NonEmpty] | Expr | None, NN] = None
+    options: Text | None = None
+
+
+class ServiceContainer(Container):
+    """A service container: a job container plus ``entrypoint`` and ``command``."""
+
+    entrypoint: Text | None = None
+    command: Text | None = None
+
+
+MatrixEntries = Annotated[list[dict[str, Any] | Expr] | Expr | None, NN]
 
 
 class Matrix(Model):
@@ -101,8 +124,8 @@ class Matrix(Model):
 
     model_config = ConfigDict(extra="allow")
 
-    include: list[dict[str, Any]] | Expr | None = None
-    exclude: list[dict[str, Any]] | Expr | None = None
+    include: MatrixEntries = None
+    exclude: MatrixEntries = None
 
     __pydantic_extra__: dict[str, list[Any] | Expr]
 
@@ -114,34 +137,50 @@ class Matrix(Model):
 class Strategy(Model):
     """``strategy``: the matrix (or one expression yielding it) and scheduling knobs."""
 
-    matrix: Matrix | Expr | None = None
-    fail_fast: bool | Expr | None = Field(None, alias="fail-fast")
-    max_parallel: int | Expr | None = Field(None, alias="max-parallel")
+    matrix: Annotated[Matrix | Expr | None, NN] = None
+    fail_fast: Annotated[bool | Expr | None, NN] = Field(None, alias="fail-fast")
+    max_parallel: Annotated[Number | Expr | None, NN] = Field(None, alias="max-parallel")
+
+
+class Snapshot(Model):
+    """``snapshot`` in mapping form: the custom image to make from the runner."""
+
+    image_name: NonEmpty = Field(alias="image-name")
+    if_: Text | None = Field(None, alias="if")
+    version: OptNonEmpty = None
 
 
 class Job(Model):
-    """A job: either runs ``steps`` on ``runs-on``, or calls a reusable workflow (``uses``)."""
+    """A job: either runs ``steps`` on ``runs-on``, or calls a reusable workflow (``uses``).
+
+    One model holds the keys of both kinds; ``checks/jobs.py`` refuses keys of the
+    other kind, as GitHub's schema does."""
 
     name: Text | None = None
-    needs: StrList | None = None
+    needs: Annotated[StrList | None, NN] = None
     if_: IfValue | None = Field(None, alias="if")
-    runs_on: str | list[str] | RunsOnGroup | None = Field(None, alias="runs-on")
-    snapshot: str | dict[str, Any] | None = None
-    environment: str | Environment | None = None
-    outputs: dict[str, Scalar] | None = None
-    env: Env | None = None
-    defaults: Defaults | None = None
-    permissions: PermissionsValue | None = None
-    concurrency: ConcurrencyValue | None = None
-    strategy: Strategy | None = None
-    continue_on_error: bool | Expr | None = Field(None, alias="continue-on-error")
-    timeout_minutes: int | float | Expr | None = Field(None, alias="timeout-minutes")
-    container: str | Container | None = None
-    services: dict[str, Container] | None = None
-    steps: list[Step] | None = None
-    uses: str | None = None
-    with_: dict[str, Scalar] | None = Field(None, alias="with")
-    secrets: Literal["inherit"] | dict[str, Scalar] | None = None
+    runs_on: Annotated[NonEmpty | list[NonEmpty] | RunsOnGroup | None, NN] = Field(
+        None, alias="runs-on"
+    )
+    snapshot: Annotated[NonEmpty | Snapshot | None, NN] = None
+    environment: Text | Environment | None = None
+    outputs: Annotated[dict[str, Scalar] | None, NN] = None
+    env: Annotated[Env | None, NN] = None
+    defaults: Annotated[Defaults | None, NN] = None
+    permissions: Annotated[PermissionsValue | None, NN] = None
+    concurrency: Annotated[JobConcurrency | None, NN] = None
+    strategy: Annotated[Strategy | Expr | None, NN] = None
+    continue_on_error: Annotated[bool | Expr | None, NN] = Field(None, alias="continue-on-error")
+    timeout_minutes: Annotated[Number | Expr | None, NN] = Field(None, alias="timeout-minutes")
+    cancel_timeout_minutes: Annotated[Number | Expr | None, NN] = Field(
+        None, alias="cancel-timeout-minutes"
+    )
+    container: Text | Container | None = None
+    services: Annotated[dict[str, NonEmpty | ServiceContainer] | Expr | None, NN] = None
+    steps: Annotated[list[Step] | None, NN] = None
+    uses: OptNonEmpty = None
+    with_: Annotated[dict[str, Scalar] | None, NN] = Field(None, alias="with")
+    secrets: Annotated[Literal["inherit"] | dict[str, Scalar] | None, NN] = None
 
     def needs_list(self) -> list[str]:
         """``needs`` as a list, whatever its form."""
