@@ -48,7 +48,8 @@ def test_called_workflow_with_an_unknown_key_stops_before_any_job(tmp_path: Path
     )
     result = run_cli(repo, "-W", ".github/workflows/ci.yml")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert ".github/workflows/called.yml:3:3:" in result.stderr
+    assert ".github/workflows/called.yml:4:5:" in result.stderr
+    assert "runs_on" in result.stderr and "runs-on" in result.stderr
     assert not list((repo / ".conveyor").glob("work/*/first-ran"))
     assert "ci.yml" not in history(repo)
 
@@ -153,3 +154,31 @@ def test_missing_local_action_is_reported_at_the_uses_key(tmp_path: Path) -> Non
     result = run_cli(repo)
     assert result.returncode == 2, result.stdout + result.stderr
     assert ".github/workflows/ci.yml:6:" in result.stderr and "nowhere" in result.stderr
+
+
+def test_call_with_an_undeclared_input_is_refused_at_the_callers_key(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "ci.yml": """
+                on: push
+                jobs:
+                  call:
+                    uses: ./.github/workflows/called.yml
+                    with:
+                      colour: blue
+            """,
+            "called.yml": """
+                on:
+                  workflow_call:
+                    inputs:
+                      color: {type: string, required: true}
+                jobs:
+                  a: {runs-on: ubuntu-latest, steps: [{run: echo a}]}
+            """,
+        },
+    )
+    result = run_cli(repo, "-W", ".github/workflows/ci.yml")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert ".github/workflows/ci.yml:6:9:" in result.stderr and "color" in result.stderr
+    assert "ci.yml" not in history(repo)

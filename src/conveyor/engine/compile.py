@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -21,6 +21,9 @@ from conveyor.diagnostics import Diagnostic
 from conveyor.engine.ports import ActionProvider, ResolvedAction
 from conveyor.errors import ConveyorError, WorkflowInvalid
 from conveyor.planner.plan import ActionPlan, CallPlan, JobPlan, Source, StepPlan, WorkflowPlan
+
+if TYPE_CHECKING:
+    from conveyor.workflow.yamlload import Document
 
 METADATA_FILES = ("action.yml", "action.yaml")
 MAX_ACTION_DEPTH = 10
@@ -57,6 +60,7 @@ class Compiler:
         self._actions = actions
         self._root = Path(repository_root)
         self._loaded: dict[str, ActionPlan | str] = {}
+        self._documents: dict[str, Document | None] = {}
         self.problems: list[Diagnostic] = []
 
     # ------------------------------------------------------------------ entry points
@@ -213,16 +217,30 @@ class Compiler:
                 _diag(where, f"'{call.uses}' is not a reusable workflow", "reusable-workflow")
             )
             return call
-        callee = self._plan_callee(call.uses, resolved.workflow_file, where, payload)
+        callee = self._plan_callee(call.uses, resolved.workflow_file, where, payload, job)
         if callee is None:
             return call
         compiled = self.workflow(callee, payload=payload, depth=depth + 1)
         return msgspec.structs.replace(call, workflow=compiled)
 
+    def _document(self, file: str) -> Document | None:
+        """The loaded document of a workflow file (read once per compile)."""
+        from conveyor.workflow.yamlload import load_file
+
+        if file not in self._documents:
+            self._documents[file] = load_file(file) if Path(file).is_file() else None
+        return self._documents[file]
+
     def _plan_callee(
-        self, uses: str, file: Path, where: Source, payload: Mapping[str, Any]
+        self,
+        uses: str,
+        file: Path,
+        where: Source,
+        payload: Mapping[str, Any],
+        caller: JobPlan,
     ) -> WorkflowPlan | None:
         from conveyor.planner.build import plan_workflow
+        from conveyor.workflow.calls import check_call
         from conveyor.workflow.loader import load_workflow
 
         loaded = load_workflow(str(file))
@@ -230,6 +248,12 @@ class Compiler:
         if errors or loaded.model is None:
             self.problems.extend(errors or loaded.diagnostics)
             return None
+        caller_doc = self._document(where.file)
+        if caller_doc is not None:
+            mistakes = check_call(caller_doc, caller.id, loaded.document)
+            if any(d.is_error for d in mistakes):
+                self.problems.extend(d for d in mistakes if d.is_error)
+                return None
         plan = plan_workflow(
             loaded.model,
             path=relative_path(file, self._root),
