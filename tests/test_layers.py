@@ -5,8 +5,11 @@ Rank (lower may be imported by higher, never the reverse):
 1 workflow                                     (pure: model, loader, validation)
 2 planner                                      (pure)
 3 engine                                       (orchestration, against ports it defines)
-4 runners, actions, store, and other I/O packages
-5 cli, web, __main__                           (wiring)
+4 runners, git, console, store                 (I/O; the store owns every table)
+5 results                                      (test results, on the store's tables)
+6 reporting, tiers, actions, other features
+7 triggers                                     (runs workflows with the actions)
+8 cli, web, __main__                           (wiring)
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ RANKS: dict[str, int] = {
     "planner": 2,
     "engine": 3,
     "runners": 4,
-    "actions": 4,
     "store": 4,
     "git": 4,
     "console": 4,
-    "cli": 5,
-    "web": 5,
-    "__main__": 5,
+    "results": 5,
+    "reporting": 6,
+    "tiers": 6,
+    "actions": 6,
+    "triggers": 7,
+    "cli": 8,
+    "web": 8,
+    "__main__": 8,
 }
-# Packages not listed are I/O features (rank 4) unless named here.
-DEFAULT_RANK = 4
+# Packages not listed are I/O features (rank 6) unless named here.
+DEFAULT_RANK = 6
 PURE = {"diagnostics", "errors", "expressions", "filters", "workflow", "planner"}
 
 

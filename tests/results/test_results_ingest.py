@@ -13,7 +13,7 @@ from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.results.model import trim
-from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.results_models import INGESTS, RESULTS
 
 Row = tuple[str, str, float | None, int]  # test id, status, duration, retries
 

@@ -15,7 +15,7 @@ from conveyor.engine.masking import Masker
 from conveyor.engine.ports import ActionContext, CommandAnnotation
 from conveyor.results import quarantine
 from conveyor.results.db import ResultsDb
-from conveyor.results.tables import RESULTS
+from conveyor.store.results_models import RESULTS
 
 
 def _rows(state: Path) -> dict[str, tuple[str, str, int | None]]:

@@ -1,6 +1,8 @@
 """`conveyor runs`, `conveyor show RUN` and `conveyor logs RUN [JOB[/STEP]]`: run history.
 
-Tables use rich when stdout is a terminal and plain aligned text otherwise.
+`runs` lists the current repository's runs (``--all``: every repository's, with a
+column for it); run ids are global, so `show` and `logs` take any run's id. Tables use
+rich when stdout is a terminal and plain aligned text otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from conveyor.cli.scope import AllOption, Scope, read_scope
 from conveyor.errors import UserError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
@@ -55,6 +58,7 @@ def register(app: typer.Typer) -> None:
 
 
 def runs(
+    *,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
     workflow: Annotated[
         str | None, typer.Option("--workflow", "-w", help="Workflow name or file.")
@@ -62,28 +66,39 @@ def runs(
     status: Annotated[
         str | None, typer.Option("--status", help="Status or conclusion, e.g. failure.")
     ] = None,
+    every: AllOption = False,
     output: FormatOption = OutputFormat.TEXT,
     state_dir: StateDirOption = None,
 ) -> None:
-    """List recent runs, newest first."""
+    """List this repository's recent runs (--all: every repository's), newest first."""
     from conveyor.store import to_jsonable
 
     store = _open(state_dir)
     found: list[RunInfo] = []
+    scope: Scope | None = None
     if store is not None:
         with store:
-            found = store.list_runs(workflow=workflow, status=status, limit=limit)
+            scope = read_scope(store, every)
+            if not scope.unknown:
+                found = store.list_runs(
+                    repository_id=scope.filter, workflow=workflow, status=status, limit=limit
+                )
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(to_jsonable(found), indent=2))
         return
     if not found:
-        typer.echo("no runs recorded yet" if store is None else "no runs match")
+        if scope is None or scope.unknown:
+            typer.echo(scope.nothing_yet("runs") if scope else "no runs recorded yet")
+        else:
+            typer.echo("no runs match")
         return
+    repository = ("repository",) if every else ()
     _table(
-        ("id", "#", "workflow", "event", "ref", "status", "started", "duration"),
+        ("id", *repository, "#", "workflow", "event", "ref", "status", "started", "duration"),
         [
             (
                 str(run.id),
+                *((run.repository_name,) if every else ()),
                 f"#{run.run_number}",
                 run.workflow_name or run.workflow_path,
                 run.event,
@@ -167,19 +182,21 @@ def _load(run: str, state_dir: Path | None) -> RunDetail:
     if store is None:
         raise UserError(f"no run {run!r}: no runs recorded yet")
     with store:
-        run_id = _run_id(store, run)
+        scope = read_scope(store)
+        run_id = _run_id(store, run, scope)
         detail = store.get_run(run_id) if run_id is not None else None
         if detail is None:
-            recent = [str(r.id) for r in store.list_runs(limit=5)]
+            recent = [str(r.id) for r in store.list_runs(repository_id=scope.filter, limit=5)]
             known = f"recent runs: {', '.join(recent)}" if recent else "no runs recorded yet"
             raise UserError(f"no run {run!r}; {known} (see `conveyor runs`)")
         return detail
 
 
-def _run_id(store: SqlRunStore, spec: str) -> int | None:
+def _run_id(store: SqlRunStore, spec: str, scope: Scope) -> int | None:
+    """A run id as given (any repository's), or the current repository's latest run."""
     text = spec.strip()
     if text.lower() in ("latest", "last"):
-        return store.latest_run_id()
+        return store.latest_run_id(scope.filter)
     if text.isdigit():
         return int(text)
     raise UserError(f"run must be a run id (a number) or 'latest', not {spec!r}")

@@ -57,6 +57,8 @@ def _repo_facts(path: Path) -> RepoFacts:
         repository=info.repository if "/" in info.repository else f"local/{info.repository}",
         actor=info.actor,
         remote_url=info.remote_url,
+        repository_key=info.identity.key,
+        repository_url=info.identity.url,
     )
 
 

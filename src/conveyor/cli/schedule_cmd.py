@@ -68,9 +68,11 @@ def _load(target: Path) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _entries(workflows: Path, root: Path) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
+def _entries(
+    workflows: Path, root: Path, repository: str = ""
+) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
     loaded = _load(workflows)
-    entries = schedule_entries(loaded, root)
+    entries = schedule_entries(loaded, root, repository)
     for entry in entries:
         try:
             check_cron(entry.cron)
@@ -118,7 +120,7 @@ def run(
     grace_delta = parse_duration(grace)
     at = parse_time(once_at) if once_at else None
     info = repo_info(Path.cwd())
-    loaded, entries = _entries(workflows, info.root)
+    loaded, entries = _entries(workflows, info.root, info.identity.key)
     repo = run_cmd._repo_facts(Path.cwd())
     state = (state_dir or default_state_dir(repo.root)).resolve()
     firings = FiringStore(state)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conveyor.engine.contexts import base_process_env, default_env
+from conveyor.engine.contexts import REPOSITORY_ENV, base_process_env, default_env
 from conveyor.engine.emitter import StepLog
 from conveyor.engine.ports import ResolvedAction
 from conveyor.engine.runstate import Control, WorkflowRun
@@ -66,6 +66,7 @@ class JobState:
             self._base_env = base_process_env()
         env = dict(self._base_env)
         env.update(default_env(github, self.contexts["runner"]))
+        env[REPOSITORY_ENV] = self.wf.options.repo.history_key
         env.update(scope_env)
         if self.added_path:
             current = env.get("PATH", os.defpath)

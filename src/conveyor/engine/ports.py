@@ -32,12 +32,15 @@ class NewRun:
     event: str
     ref: str
     sha: str
-    repository: str
+    repository: str  # github.repository (owner/name), for display
     pid: int
+    repository_key: str  # the store's key: see conveyor.git.identity
+    repository_url: str | None = None  # origin without credentials
 
 
 class RunStore(EventSink, Protocol):
-    """Persists runs. ``begin_run`` allocates the run id and the per-workflow run number."""
+    """Persists runs. ``begin_run`` allocates the run id and the run number (per repository
+    and workflow)."""
 
     def begin_run(self, run: NewRun) -> tuple[int, int]:
         """Create the run row; returns ``(run_id, run_number)``."""

@@ -134,8 +134,9 @@ def _run_one(
         rel = str(spec.path)
     if services.store is not None:
         new = NewRun(
-            rel, spec.name, options.event, repo.ref, repo.sha, repo.repository, os.getpid()
-        )
+            rel, spec.name, options.event, repo.ref, repo.sha, repo.repository, os.getpid(),
+            repo.history_key, repo.repository_url,
+        )  # fmt: skip
         run_id, run_number = services.store.begin_run(new)
     else:
         run_id = run_number = next(_local_ids)

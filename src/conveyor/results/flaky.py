@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from conveyor.results.model import FAILING, FLAKY, PASSED
-from conveyor.results.tables import RESULTS
+from conveyor.store.results_models import RESULTS
 
 DAY = 86400.0
 DEFAULT_DAYS = 30
@@ -47,6 +47,14 @@ class FlakyTest:
         return self.flips / (self.runs - 1) if self.runs > 1 else 0.0
 
 
+def in_window(since: float, repository_id: int | None) -> list[ColumnElement[bool]]:
+    """SQL: results recorded since ``since`` in the repository (in any, with None)."""
+    c = RESULTS.c
+    if repository_id is None:
+        return [c.recorded_at >= since]
+    return [c.repository_id == repository_id, c.recorded_at >= since]
+
+
 def count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     """SQL: how many rows of the group meet ``condition``."""
     return func.sum(case((condition, 1), else_=0))
@@ -62,13 +70,13 @@ def _status_counts() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElem
     )
 
 
-def _same_commit(connection: Connection, since: float) -> dict[str, int]:
+def _same_commit(connection: Connection, since: float, repository_id: int | None) -> dict[str, int]:
     """test id -> number of commits where it both passed and failed (or was flaky)."""
     c = RESULTS.c
     passed, failed, flaky = _status_counts()
     per_commit = (
         select(c.test_id)
-        .where(c.recorded_at >= since, c.commit != "")
+        .where(*in_window(since, repository_id), c.commit != "")
         .group_by(c.test_id, c.commit)
         .having(or_(and_(passed > 0, failed > 0), flaky > 0))
         .subquery()
@@ -77,7 +85,9 @@ def _same_commit(connection: Connection, since: float) -> dict[str, int]:
     return {str(test_id): int(count) for test_id, count in connection.execute(query)}
 
 
-def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[str, bool]]:
+def _runs(
+    connection: Connection, since: float, branch: str, repository_id: int | None
+) -> Iterator[tuple[str, bool]]:
     """(test id, failed?) per test and run on ``branch``, by test then time."""
     c = RESULTS.c
     failed = func.max(case((c.status.in_(sorted(FAILING)), 1), else_=0))
@@ -85,7 +95,7 @@ def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[s
     run_key = func.coalesce(c.run_id, -c.ingest_id)
     query = (
         select(c.test_id, failed, passed)
-        .where(c.recorded_at >= since, c.branch == branch)
+        .where(*in_window(since, repository_id), c.branch == branch)
         .group_by(c.test_id, run_key)
         .order_by(c.test_id, func.min(c.recorded_at), run_key)
     )
@@ -94,11 +104,13 @@ def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[s
             yield str(test_id), bool(any_failed)
 
 
-def _counts(connection: Connection, since: float) -> dict[str, tuple[int, int, int, float, float]]:
+def _counts(
+    connection: Connection, since: float, repository_id: int | None
+) -> dict[str, tuple[int, int, int, float, float]]:
     c = RESULTS.c
     query = (
         select(c.test_id, *_status_counts(), func.min(c.recorded_at), func.max(c.recorded_at))
-        .where(c.recorded_at >= since)
+        .where(*in_window(since, repository_id))
         .group_by(c.test_id)
     )
     return {
@@ -115,11 +127,13 @@ def find_flaky(
     runs: int = DEFAULT_RUNS,
     branch: str = "main",
     now: float | None = None,
+    repository_id: int | None = None,
 ) -> list[FlakyTest]:
-    """The flaky tests, most flaky first (then by id)."""
+    """The flaky tests of the repository (of every one, with None), most flaky first (then
+    by id)."""
     since = (time.time() if now is None else now) - days * DAY
     found: dict[str, FlakyTest] = {}
-    for test_id, commits in _same_commit(connection, since).items():
+    for test_id, commits in _same_commit(connection, since, repository_id).items():
         found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
     current: str | None = None
     window: deque[bool] = deque(maxlen=max(2, runs))
@@ -137,14 +151,14 @@ def find_flaky(
             if rate > threshold:
                 entry.reasons.append("flip-rate")
 
-    for test_id, failed in _runs(connection, since, branch):
+    for test_id, failed in _runs(connection, since, branch, repository_id):
         if test_id != current:
             close(current)
             current = test_id
             window.clear()
         window.append(failed)
     close(current)
-    counts = _counts(connection, since)
+    counts = _counts(connection, since, repository_id)
     for entry in found.values():
         if entry.test_id in counts:
             entry.passed, entry.failed, entry.flaky, first, last = counts[entry.test_id]

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, select
 
-from conveyor.results.flaky import DAY, count_where, find_flaky
+from conveyor.results.flaky import DAY, count_where, find_flaky, in_window
 from conveyor.results.model import FAILING, FLAKY, PASSED
-from conveyor.results.tables import RESULTS
 from conveyor.results.targets import Targets
 from conveyor.store.models import RunRow
+from conveyor.store.results_models import RESULTS
 
 SLOWEST = 10
 
@@ -68,11 +68,15 @@ def p95(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def _workflows(connection: Connection, since: float, targets: Targets) -> list[WorkflowStats]:
+def _workflows(
+    connection: Connection, since: float, targets: Targets, repository_id: int | None
+) -> list[WorkflowStats]:
     runs = RunRow.__table__.c
     query = select(runs.workflow_name, runs.conclusion, runs.duration).where(
         runs.created_at >= since, runs.conclusion.is_not(None)
     )
+    if repository_id is not None:
+        query = query.where(runs.repository_id == repository_id)
     grouped: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
     for name, conclusion, duration in connection.execute(query):
         grouped[str(name)].append((str(conclusion), duration))
@@ -100,12 +104,14 @@ def _workflows(connection: Connection, since: float, targets: Targets) -> list[W
     return found
 
 
-def _tiers(connection: Connection, since: float, targets: Targets) -> list[TierStats]:
+def _tiers(
+    connection: Connection, since: float, targets: Targets, repository_id: int | None
+) -> list[TierStats]:
     c = RESULTS.c
     counted = c.status.in_((PASSED, FLAKY, *sorted(FAILING)))
     query = (
         select(c.tier, count_where(counted), count_where(c.status.in_((PASSED, FLAKY))))
-        .where(c.recorded_at >= since)
+        .where(*in_window(since, repository_id))
         .group_by(c.tier)
         .order_by(c.tier)
     )
@@ -117,12 +123,12 @@ def _tiers(connection: Connection, since: float, targets: Targets) -> list[TierS
     return found
 
 
-def _slowest(connection: Connection, since: float) -> list[SlowTest]:
+def _slowest(connection: Connection, since: float, repository_id: int | None) -> list[SlowTest]:
     c = RESULTS.c
     mean = func.avg(c.duration)
     query = (
         select(c.test_id, mean, func.count())
-        .where(c.recorded_at >= since, c.duration.is_not(None))
+        .where(*in_window(since, repository_id), c.duration.is_not(None))
         .group_by(c.test_id)
         .order_by(mean.desc(), c.test_id)
         .limit(SLOWEST)
@@ -136,19 +142,22 @@ def compute_stats(
     days: float = 7,
     targets: Targets | None = None,
     now: float | None = None,
+    repository_id: int | None = None,
 ) -> Stats:
+    """Stats of the repository (of every one, with None) over the last ``days``."""
     chosen = targets or Targets()
     current = time.time() if now is None else now
     since = current - days * DAY
     stats = Stats(days=days, targets=chosen)
-    stats.workflows = _workflows(connection, since, chosen)
-    stats.tiers = _tiers(connection, since, chosen)
+    stats.workflows = _workflows(connection, since, chosen, repository_id)
+    stats.tiers = _tiers(connection, since, chosen, repository_id)
     seen = select(func.count(func.distinct(RESULTS.c.test_id))).where(
-        RESULTS.c.recorded_at >= since
+        *in_window(since, repository_id)
     )
     stats.tests_seen = int(connection.execute(seen).scalar_one() or 0)
-    stats.flaky_tests = len(find_flaky(connection, days=days, now=current))
+    found = find_flaky(connection, days=days, now=current, repository_id=repository_id)
+    stats.flaky_tests = len(found)
     stats.flaky_rate = stats.flaky_tests / stats.tests_seen if stats.tests_seen else 0.0
     stats.flaky_ok = stats.flaky_rate <= chosen.flakiness
-    stats.slowest = _slowest(connection, since)
+    stats.slowest = _slowest(connection, since, repository_id)
     return stats

@@ -101,9 +101,11 @@ class SqlRunStore(StateDatabase):
 
     def begin_run(self, run: NewRun) -> tuple[int, int]:
         now = time.time()
+        repository_id = self.repository_id(run.repository_key, run.repository, run.repository_url)
         with self._lock, self._write.begin() as session:
-            number = next_run_number(session, run.workflow_path)
+            number = next_run_number(session, repository_id, run.workflow_path)
             row = RunRow(
+                repository_id=repository_id,
                 run_number=number,
                 workflow_path=run.workflow_path,
                 workflow_name=run.workflow_name,
@@ -149,15 +151,23 @@ class SqlRunStore(StateDatabase):
     # ------------------------------------------------------------------ queries
 
     def list_runs(
-        self, *, workflow: str | None = None, status: str | None = None, limit: int | None = 20
+        self,
+        *,
+        repository_id: int | None = None,
+        workflow: str | None = None,
+        status: str | None = None,
+        limit: int | None = 20,
     ) -> list[queries.RunInfo]:
-        return queries.list_runs(self._read, workflow=workflow, status=status, limit=limit)
+        """Newest first; of one repository, or of all with ``repository_id`` None."""
+        return queries.list_runs(
+            self._read, repository_id=repository_id, workflow=workflow, status=status, limit=limit
+        )
 
     def get_run(self, run_id: int) -> queries.RunDetail | None:
         return queries.get_run(self._read, self.state_dir, run_id)
 
-    def latest_run_id(self) -> int | None:
-        return queries.latest_run_id(self._read)
+    def latest_run_id(self, repository_id: int | None = None) -> int | None:
+        return queries.latest_run_id(self._read, repository_id)
 
     def log_paths(self, run_id: int) -> list[tuple[str, int | None, Path]]:
         detail = self.get_run(run_id)
