@@ -59,6 +59,8 @@ def _advice(reason: str, backend: str, url: str) -> str:
         )
     if "password authentication failed" in lowered or "authentication" in lowered:
         return f"fix the user name or password in {DATABASE_URL_ENV}"
+    if "locked" in lowered:
+        return "another conveyor process held the database too long; try again"
     if backend == "sqlite":
         return "check that the state directory is writable and the file is conveyor's database"
     if "connection" in lowered or "could not translate host" in lowered or "timeout" in lowered:
