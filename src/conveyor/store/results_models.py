@@ -39,6 +39,7 @@ class TestResultRow(Base):
         Index("ix_test_results_test_id", "test_id"),
         Index("ix_test_results_commit", "commit"),
         Index("ix_test_results_recorded_at", "recorded_at"),
+        # the stats and flaky window of a repository
         Index("ix_test_results_repository_recorded", "repository_id", "recorded_at"),
     )
 
