@@ -28,7 +28,6 @@ from conveyor.errors import UsageError, UserError
 from conveyor.git import repo_info
 from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
-from conveyor.store.schedule import FiringStore
 from conveyor.triggers.clock import SystemClock
 from conveyor.triggers.cron import check_cron, next_fire_times, zone
 from conveyor.triggers.daemon import ScheduleEntry, Scheduler
@@ -124,6 +123,8 @@ def run(
     at = parse_time(once_at) if once_at else None
     info = repo_info(Path.cwd())
     loaded, entries = _entries(workflows, info.root, info.identity.key)
+    from conveyor.store.schedule import FiringStore
+
     repo = run_cmd._repo_facts(Path.cwd())
     state = (state_dir or default_state_dir(repo.root)).resolve()
     firings = FiringStore(state)
@@ -155,6 +156,8 @@ def history(
     state_dir: Annotated[Path | None, typer.Option("--state-dir", help="State dir.")] = None,
 ) -> None:
     """This repository's recorded firings (--all: every repository's), newest last."""
+    from conveyor.store.schedule import FiringStore
+
     repository = None if every else current_identity().key
     with FiringStore(state_dir or default_state_dir()) as store:
         found = store.firings(repository, limit=limit)
