@@ -4,7 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install check lint types test bench demo clean
+.PHONY: install check lint types test test-local test-process bench demo clean
+
+# lint, types and the two test runs go side by side (2 cores); each one's output is kept
+# together.
+MAKEFLAGS += -j2 --output-sync=target
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +25,15 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP)
-	$(BIN)/pytest -q
+test: test-local test-process
+
+# The whole suite, with jobs on threads of the conveyor process (the default executor).
+test-local: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+# The engine, end-to-end and example tests again, each job in a child process.
+test-process: $(STAMP)
+	CONVEYOR_EXECUTOR=process $(BIN)/pytest -q -p no:cacheprovider tests/engine tests/e2e tests/examples
 
 check: lint types test
 

@@ -46,7 +46,8 @@ def main() -> dict[str, float]:
         with ResultsDb(Path(tmp) / "state") as db:
             before = _rss_mb()
             start = time.perf_counter()
-            summary = ingest(db, [report], IngestContext(tier="unit", commit="abc"))
+            context = IngestContext(tier="unit", commit="abc", repository_id=db.repository_id("b"))
+            summary = ingest(db, [report], context)
             seconds = time.perf_counter() - start
             growth = _rss_mb() - before
         return {

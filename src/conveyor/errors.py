@@ -39,6 +39,12 @@ class ConfigError(UserError):
     """A configuration file is invalid."""
 
 
+class DatabaseError(UserError):
+    """The history database cannot be reached or used (server down, missing database,
+    unparsable URL, an error of the database itself). The message names the URL with its
+    password hidden and says what to do."""
+
+
 class ExpressionError(UserError):
     """An expression cannot be parsed or evaluated.
 

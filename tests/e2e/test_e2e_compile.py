@@ -104,7 +104,7 @@ def test_a_workflow_without_workflow_call_cannot_be_called(tmp_path: Path) -> No
     )
     result = run_cli(repo, "-W", ".github/workflows/ci.yml")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert ".github/workflows/ci.yml:4:5:" in result.stderr
+    assert ".github/workflows/ci.yml:4:11:" in result.stderr
     assert "workflow_call" in result.stderr
 
 
@@ -180,5 +180,7 @@ def test_call_with_an_undeclared_input_is_refused_at_the_callers_key(tmp_path: P
     )
     result = run_cli(repo, "-W", ".github/workflows/ci.yml")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert ".github/workflows/ci.yml:6:9:" in result.stderr and "color" in result.stderr
+    assert ".github/workflows/ci.yml:6:7:" in result.stderr and "colour" in result.stderr
+    assert "did you mean 'color'" in result.stderr
+    assert ".github/workflows/ci.yml:4:11:" in result.stderr  # the required one not given
     assert "ci.yml" not in history(repo)

@@ -22,6 +22,8 @@ CONVEYOR = [sys.executable, "-m", "conveyor"]
 def _conveyor(repo: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEYOR_", "PYTEST_"))}
     env["CI"] = "true"
+    if "CONVEYOR_EXECUTOR" in os.environ:  # the suite's executor: the demo runs under both
+        env["CONVEYOR_EXECUTOR"] = os.environ["CONVEYOR_EXECUTOR"]
     return subprocess.run(
         [*CONVEYOR, *args, "--state-dir", str(state)],
         cwd=repo,

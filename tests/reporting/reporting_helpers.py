@@ -29,6 +29,9 @@ FAIL = (
 )
 
 
+REPOSITORY_KEY = "github.com/octo/app"  # runs are recorded here; the CLI's scope (conftest)
+
+
 def junit(path: Path, cases: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -59,6 +62,7 @@ def record_run(
                 "abc123def4567",
                 "octo/app",
                 1,
+                REPOSITORY_KEY,
             )
         )
         failed = any("<failure" in c for cases in tiers.values() for c in cases)

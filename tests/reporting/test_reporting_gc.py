@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
-from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
+from conveyor.store.results_models import INGESTS, RESULTS
 
 DAY = 86400.0
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from reporting_helpers import FAIL, PASS, record_run
+from reporting_helpers import FAIL, PASS, REPOSITORY_KEY, record_run
 
 from conveyor.cli.main import main
 from conveyor.engine.status import Conclusion
@@ -126,7 +126,7 @@ def test_quarantined_failures_do_not_fail_the_verdict(
         conclusion=Conclusion.SUCCESS,
     )
     with ResultsDb(state) as db:
-        quarantine.add(db, "tests/test_a.py::test_q")
+        quarantine.add(db, db.repository_id(REPOSITORY_KEY), "tests/test_a.py::test_q")
     assert main(["report", str(run_id), "--format", "json", "--state-dir", str(state)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "passed"

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from results_helpers import FIXTURES
+from results_helpers import FIXTURES, TEST_REPOSITORY, in_repo
 from sqlalchemy import insert
 
 from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
-from conveyor.results.ingest import IngestContext, ingest
+from conveyor.results.ingest import ingest
 from conveyor.results.prometheus import escape_label
 from conveyor.results.quarantine import is_quarantined
 from conveyor.store.models import RunRow
@@ -38,7 +38,9 @@ def test_quarantine_cli_and_api(
     assert code == 0 and [(e["test_id"], e["reason"]) for e in json.loads(out)] == [
         ("t::a", "bug 12")
     ]
-    assert is_quarantined(["t::a", "t::b"], state_dir=str(state_dir), url=db_url) == {"t::a"}
+    assert is_quarantined(
+        ["t::a", "t::b"], TEST_REPOSITORY, state_dir=str(state_dir), url=db_url
+    ) == {"t::a"}
     assert _run(capsys, "quarantine", "remove", "t::a", *sd) == (0, "released t::a\n")
     assert main(["quarantine", "remove", "t::a", *sd]) == 2
     assert _run(capsys, "quarantine", "list", *sd)[1] == "no quarantined tests\n"
@@ -52,7 +54,7 @@ def test_flaky_auto_quarantine(
 ) -> None:
     db = make_db()
     for commit in ("c1", "c2"):
-        ingest(db, [FIXTURES / "gotestsum.xml"], IngestContext(commit=commit))
+        ingest(db, [FIXTURES / "gotestsum.xml"], in_repo(db, commit=commit))
     code, out = _run(
         capsys, "flaky", "--auto-quarantine", "2", "--format", "json", "--state-dir", str(state_dir)
     )
@@ -70,6 +72,7 @@ def _seed_stats(db: ResultsDb) -> None:
     for i in range(20):
         rows.append(
             {
+                "repository_id": db.repository_id(TEST_REPOSITORY),
                 "run_number": i + 1,
                 "workflow_path": ".github/workflows/nightly.yml",
                 "workflow_name": 'Nightly "full"',
@@ -82,8 +85,8 @@ def _seed_stats(db: ResultsDb) -> None:
         )
     with db.writer.begin() as connection:
         connection.execute(insert(RunRow), rows)
-    ingest(db, [FIXTURES / "surefire.xml"], IngestContext(tier="integration", commit="c"))
-    ingest(db, [FIXTURES / "jest_junit.xml"], IngestContext(tier="unit", commit="c"))
+    ingest(db, [FIXTURES / "surefire.xml"], in_repo(db, tier="integration", commit="c"))
+    ingest(db, [FIXTURES / "jest_junit.xml"], in_repo(db, tier="unit", commit="c"))
 
 
 def test_stats_formats(

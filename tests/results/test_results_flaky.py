@@ -6,9 +6,11 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from results_helpers import in_repo
+
 from conveyor.results.db import ResultsDb
 from conveyor.results.flaky import find_flaky
-from conveyor.results.ingest import IngestContext, ingest
+from conveyor.results.ingest import ingest
 
 RUNS = 30
 NOW = 2_000_000_000.0
@@ -46,8 +48,12 @@ def _history(tmp_path: Path, db: ResultsDb, seed: int) -> set[str]:
         report.write_text(
             f"<testsuites><testsuite name='gen'>{''.join(cases)}</testsuite></testsuites>"
         )
-        ctx = IngestContext(
-            tier="unit", commit=f"c{run:03d}", branch="main", recorded_at=NOW - (RUNS - run) * 3600
+        ctx = in_repo(
+            db,
+            tier="unit",
+            commit=f"c{run:03d}",
+            branch="main",
+            recorded_at=NOW - (RUNS - run) * 3600,
         )
         ingest(db, [report], ctx)
     return {f"gen::{n}" for n, k in kinds.items() if k.startswith("flaky")}
@@ -82,7 +88,7 @@ def test_flaky_window_and_same_commit_only(
     report.write_text(
         "<testsuite name='s'>" + _case("retry", True) + _case("retry", False) + "</testsuite>"
     )
-    ingest(db, [report], IngestContext(commit="abc", recorded_at=NOW - 40 * 86400))
+    ingest(db, [report], in_repo(db, commit="abc", recorded_at=NOW - 40 * 86400))
     with db.read() as connection:
         assert find_flaky(connection, days=30, now=NOW) == []
         found = find_flaky(connection, days=60, now=NOW)

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from results_helpers import FIXTURES
+from results_helpers import FIXTURES, add_run, in_repo
 from sqlalchemy import func, select
 
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.results.model import trim
-from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.results_models import INGESTS, RESULTS
 
 Row = tuple[str, str, float | None, int]  # test id, status, duration, retries
 
@@ -83,6 +83,7 @@ def _count(db: ResultsDb) -> tuple[int, int]:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_format_ingests_exact_rows(make_db: Callable[[], ResultsDb], name: str) -> None:
     db = make_db()
+    add_run(db, id=7)  # results of a run need the run (foreign key)
     ctx = IngestContext(tier="unit", run_id=7, commit="abc123", branch="main", recorded_at=1e9)
     summary = ingest(db, [FIXTURES / name], ctx)
     assert _rows(db) == EXPECTED[name]
@@ -96,7 +97,7 @@ def test_each_format_ingests_exact_rows(make_db: Callable[[], ResultsDb], name: 
 
 def test_details_are_kept(make_db: Callable[[], ResultsDb]) -> None:
     db = make_db()
-    ingest(db, [FIXTURES / "pytest_xunit1.xml", FIXTURES / "surefire.xml"], IngestContext())
+    ingest(db, [FIXTURES / "pytest_xunit1.xml", FIXTURES / "surefire.xml"], in_repo(db))
     c = RESULTS.c
     with db.read() as connection:
         rows = {
@@ -134,7 +135,7 @@ def test_malformed_xml_names_the_position_and_ingests_nothing(
     bad = tmp_path / "bad.xml"
     bad.write_text(content)
     with pytest.raises(UserError, match="malformed XML") as caught:
-        ingest(db, [FIXTURES / "jest_junit.xml", bad], IngestContext())
+        ingest(db, [FIXTURES / "jest_junit.xml", bad], in_repo(db))
     message = str(caught.value)
     assert message.startswith(f"{bad}{position}")
     line, column = message[len(str(bad)) + 1 :].split(":")[:2]
@@ -150,7 +151,7 @@ def test_large_truncated_file_ingests_nothing(
     cases = "".join(f'<testcase classname="c" name="t{i}" time="0.1"/>\n' for i in range(5000))
     bad.write_text(f"<testsuites><testsuite name='s'>\n{cases}<testcase name='x")
     with pytest.raises(UserError, match=r"big\.xml:5002:\d+: malformed XML"):
-        ingest(db, [bad], IngestContext())
+        ingest(db, [bad], in_repo(db))
     assert _count(db) == (0, 0)
 
 
@@ -159,13 +160,13 @@ def test_other_bad_inputs(make_db: Callable[[], ResultsDb], tmp_path: Path) -> N
     html = tmp_path / "page.xml"
     html.write_text("<html><body/></html>")
     with pytest.raises(UserError, match="not a JUnit XML report"):
-        ingest(db, [html], IngestContext())
+        ingest(db, [html], in_repo(db))
     broken = tmp_path / "r.json"
     broken.write_text('{"tests": [')
     with pytest.raises(UserError, match=r"r\.json:1:\d+: malformed JSON"):
-        ingest(db, [broken], IngestContext())
+        ingest(db, [broken], in_repo(db))
     with pytest.raises(UserError, match="no such report file"):
-        ingest(db, [tmp_path / "missing.xml"], IngestContext())
+        ingest(db, [tmp_path / "missing.xml"], in_repo(db))
     assert _count(db) == (0, 0)
 
 

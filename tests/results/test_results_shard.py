@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from results_helpers import FIXTURES
+from results_helpers import FIXTURES, in_repo
 
 from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
-from conveyor.results.ingest import IngestContext, ingest
+from conveyor.results.ingest import ingest
 from conveyor.results.sharding import estimate, lower_bound, split
 
 
@@ -102,9 +102,8 @@ def test_shard_uses_recorded_durations(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ingest(
-        make_db(), [FIXTURES / "pytest_xunit2.xml", FIXTURES / "playwright.xml"], IngestContext()
-    )
+    db = make_db()
+    ingest(db, [FIXTURES / "pytest_xunit2.xml", FIXTURES / "playwright.xml"], in_repo(db))
     ids = "tests/test_math.py::test_add\nlogin.spec.ts::logs in with a valid password\nother\n"
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO(ids))
     code = main(["shard", "-", "--count", "2", "--index", "0", "--state-dir", str(state_dir)])

@@ -140,7 +140,13 @@ def child_env(db_url: str | None) -> dict[str, str]:
     return env
 
 
+TEST_REPOSITORY = "github.com/acme/widgets"  # store_events.REPOSITORY_KEY
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No inherited database or state directory; CLI listings scoped to the repository the
+    tests' runs are recorded under (store_events.new_run)."""
     monkeypatch.delenv("CONVEYOR_DATABASE_URL", raising=False)
     monkeypatch.delenv("CONVEYOR_HOME", raising=False)
+    monkeypatch.setenv("CONVEYOR_REPOSITORY", TEST_REPOSITORY)

@@ -20,17 +20,25 @@ from conveyor.store import SqlRunStore
 
 WORKFLOW = ".github/workflows/ci.yml"
 T0 = 1_700_000_000.0
+REPOSITORY_KEY = "github.com/acme/widgets"  # the tests' CLI scope ($CONVEYOR_REPOSITORY)
 
 
-def new_run(workflow: str = WORKFLOW, name: str = "CI", pid: int | None = None) -> NewRun:
+def new_run(
+    workflow: str = WORKFLOW,
+    name: str = "CI",
+    pid: int | None = None,
+    repository_key: str = REPOSITORY_KEY,
+) -> NewRun:
     return NewRun(
         workflow_path=workflow,
         workflow_name=name,
         event="push",
         ref="refs/heads/main",
         sha="0123456789abcdef0123456789abcdef01234567",
-        repository="acme/widgets",
+        repository=repository_key.split("/", 1)[-1],
         pid=os.getpid() if pid is None else pid,
+        repository_key=repository_key,
+        repository_url=f"https://{repository_key}.git",
     )
 
 

@@ -113,7 +113,7 @@ def test_show_json(
         (0, 0, "success"),
         (1, 1, "failure"),
     ]
-    assert steps[1]["log_path"].endswith("1-Run_tests.log")
+    assert (steps[0]["log_lines"], steps[1]["log_lines"]) == (1, 2)
 
 
 def test_logs_of_run_job_and_step(

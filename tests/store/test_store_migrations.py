@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,12 +17,26 @@ from sqlalchemy import create_engine, inspect, text
 
 import conveyor
 from conveyor.errors import ConfigError
+from conveyor.results.db import ResultsDb
 from conveyor.store import SqlRunStore
-from conveyor.store.database import current_revision, head_revision
+from conveyor.store.database import current_revision, head_revision, open_count
 from conveyor.store.models import Base
 from conveyor.store.paths import database_url
+from conveyor.store.schedule import FiringStore
 
-TABLES = {"alembic_version", "workflow_counters", "runs", "jobs", "steps", "annotations"}
+TABLES = {
+    "alembic_version",
+    "repositories",
+    "workflow_counters",
+    "runs",
+    "jobs",
+    "steps",
+    "annotations",
+    "schedule_firings",
+    "test_ingests",
+    "test_results",
+    "test_quarantine",
+}
 
 
 def test_opening_an_empty_database_migrates_to_head(
@@ -96,3 +113,34 @@ def test_database_from_a_newer_conveyor_is_refused(
         engine.dispose()
     with pytest.raises(ConfigError, match="newer than this conveyor knows"):
         make_store()
+
+
+def test_recorder_results_and_schedule_share_one_engine(
+    state_dir: Path, db_url: str | None
+) -> None:
+    url = database_url(state_dir, db_url)
+    with (
+        SqlRunStore(state_dir, url=db_url, recover=False) as store,
+        ResultsDb(state_dir, db_url) as results,
+        FiringStore(state_dir, db_url) as firings,
+    ):
+        assert store.engine is results.engine is firings.engine
+        assert open_count(url) == 3
+        assert store.repository_id("github.com/o/r") == results.repository_id("github.com/o/r")
+    assert open_count(url) == 0  # the last one out disposed the engine
+
+
+def test_commands_on_a_current_database_do_not_import_alembic(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    SqlRunStore(state).close()  # created and migrated
+    probe = (
+        "import sys\n"
+        "from conveyor.cli.main import main\n"
+        f"code = main(['runs', '--all', '--state-dir', {str(state)!r}])\n"
+        "print('exit', code, 'alembic' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.stdout.strip().splitlines()[-1] == "exit 0 False", done.stdout + done.stderr

@@ -1,9 +1,10 @@
-"""SqlRunStore: events in, queries and log files out."""
+"""SqlRunStore: events in, queries and log lines out."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -73,18 +74,24 @@ def test_full_event_sequence_is_queryable(make_store: Callable[..., SqlRunStore]
     assert (note.file, note.line, note.col, note.title) == ("t.py", 3, 5, "Bad")
 
 
-def test_log_files_are_written_per_step_and_job(make_store: Callable[..., SqlRunStore]) -> None:
+def texts(lines: list[LogLine]) -> str:
+    return "".join(f"{line.text}\n" for line in lines)
+
+
+def test_log_lines_are_kept_per_step_and_job(make_store: Callable[..., SqlRunStore]) -> None:
     store = make_store()
     run_id = record_full_run(store)
-    paths = {(job, step): path for job, step, path in store.log_paths(run_id)}
-    base = store.state_dir / "logs" / str(run_id)
-    assert paths == {
-        (KEY, 0): base / "test_3.12_ubuntu-latest" / "0-Check_out.log",
-        (KEY, 1): base / "test_3.12_ubuntu-latest" / "1-Run_tests.log",
-        ("deploy", None): base / "deploy" / "job.log",
+    stored = store.lines(run_id)
+    assert {(line.job_key, line.step_index) for line in stored} == {
+        (KEY, 0),
+        (KEY, 1),
+        ("deploy", None),
     }
-    assert paths[(KEY, 1)].read_text() == "collected 3 items\n1 failed\n"
-    assert paths[("deploy", None)].read_text() == "skipped: needs test\n"
+    assert [line.seq for line in stored] == sorted(line.seq for line in stored)
+    assert len({line.seq for line in stored}) == len(stored)
+    assert texts(store.lines(run_id, job_key=KEY, step_index=1)) == "collected 3 items\n1 failed\n"
+    assert texts(store.lines(run_id, job_key="deploy", job_only=True)) == "skipped: needs test\n"
+    assert store.state_dir.joinpath("logs").exists() is False  # no file carries a name
 
 
 def test_log_lines_are_readable_while_the_step_runs(
@@ -96,12 +103,11 @@ def test_log_lines_are_readable_while_the_step_runs(
     store.emit(LogLine(run_id, "build", 0, "compiling a.c", T0))
     detail = store.get_run(run_id)
     assert detail is not None
-    path = detail.jobs[0].steps[0].log_path
-    assert path is not None and path.read_text() == "compiling a.c\n"
+    assert texts(store.lines(run_id, job_key="build", step_index=0)) == "compiling a.c\n"
     assert detail.jobs[0].steps[0].status == "in_progress"
 
 
-def test_job_keys_that_sanitise_alike_get_distinct_dirs(
+def test_job_keys_that_sanitise_alike_keep_their_own_lines(
     make_store: Callable[..., SqlRunStore],
 ) -> None:
     store = make_store()
@@ -110,9 +116,8 @@ def test_job_keys_that_sanitise_alike_get_distinct_dirs(
         store.emit(JobStarted(run_id, key, key, key))
         store.emit(LogLine(run_id, key, None, f"from {key}"))
         store.emit(JobFinished(run_id, key, Conclusion.SUCCESS, T0, T0 + 1))
-    found = {job: path for job, _, path in store.log_paths(run_id)}
-    assert found["a/b"].parent.name == "a_b" and found["a b"].parent.name == "a_b-2"
-    assert found["a b"].read_text() == "from a b\n"
+    assert texts(store.lines(run_id, job_key="a/b")) == "from a/b\n"
+    assert texts(store.lines(run_id, job_key="a b")) == "from a b\n"
 
 
 def test_store_masks_again(make_store: Callable[..., SqlRunStore], db_url: str | None) -> None:
@@ -124,13 +129,12 @@ def test_store_masks_again(make_store: Callable[..., SqlRunStore], db_url: str |
     assert tests.outputs == {"token": "***"}
     assert tests.summary == "## Results\n1 failed ***"
     assert detail.annotations[0].message == "assert failed ***"
-    for _, _, path in store.log_paths(run_id):
-        assert "hunter2" not in path.read_text()
-    assert tests.log_path is not None and "collected 3 items ***" in tests.log_path.read_text()
+    assert "hunter2" not in texts(store.lines(run_id))
+    assert "collected 3 items ***" in texts(store.lines(run_id, job_key=KEY, step_index=1))
     engine = create_engine(store.url)
     try:
         with engine.connect() as connection:
-            for table in ("steps", "jobs", "annotations", "runs"):
+            for table in ("steps", "jobs", "annotations", "runs", "log_lines"):
                 for row in connection.execute(text(f"SELECT * FROM {table}")):
                     assert "hunter2" not in repr(tuple(row)), table
     finally:
@@ -161,14 +165,17 @@ def test_list_runs_filters(make_store: Callable[..., SqlRunStore]) -> None:
     assert store.get_run(other + 100) is None
 
 
-def test_heartbeat_moves_while_events_flow(make_store: Callable[..., SqlRunStore]) -> None:
-    store = make_store(heartbeat_interval=0.0)
-    run_id, _ = store.begin_run(new_run())
+def test_lease_is_renewed_only_by_its_owner(make_store: Callable[..., SqlRunStore]) -> None:
+    store = make_store()
+    run_id, _ = store.begin_run(replace(new_run(), lease_owner="me", lease_seconds=30))
     before = store.list_runs()[0].heartbeat_at
     assert before is not None
-    store.emit(LogLine(run_id, "build", 0, "tick"))
+    assert store.renew_lease(run_id, "me", 60) is True
     after = store.list_runs()[0].heartbeat_at
     assert after is not None and after >= before
+    assert store.renew_lease(run_id, "someone else", 60) is False
+    store.emit(RunFinished(run_id, Conclusion.SUCCESS, T0))
+    assert store.renew_lease(run_id, "me", 60) is False  # nothing to hold after the end
 
 
 def test_emit_is_thread_safe(make_store: Callable[..., SqlRunStore]) -> None:
@@ -214,9 +221,8 @@ def test_emit_is_thread_safe(make_store: Callable[..., SqlRunStore]) -> None:
     for job_info in detail.jobs:
         assert [s.conclusion for s in job_info.steps] == ["success"] * 3
         for step in job_info.steps:
-            assert step.log_path is not None
-            lines = step.log_path.read_text().splitlines()
-            assert lines == [f"{job_info.job_key} {step.index} {n}" for n in range(40)]
+            lines = texts(store.lines(run_id, job_key=job_info.job_key, step_index=step.index))
+            assert lines.splitlines() == [f"{job_info.job_key} {step.index} {n}" for n in range(40)]
 
 
 def test_events_for_an_unknown_run_are_rejected(make_store: Callable[..., SqlRunStore]) -> None:

@@ -49,6 +49,7 @@ def test_sweep_stops_a_running_tier(project: Project, tmp_path: Path) -> None:
     options = RunOptions(state_dir=project.state, root=project.root, results_dir=tmp_path / "r")
     outcomes: list[TierOutcome] = []
     with ResultsDb(project.state) as db:
+        options.repository_id = db.repository_id("tiers-test", "tiers-test")
         worker = threading.Thread(
             target=lambda: outcomes.append(run_tier("unit", TierConfig(marker="unit"), options, db))
         )

@@ -7,15 +7,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from tiers_helpers import FAILING, FLAKY, GREEN, Project
 
 from conveyor.actions.registry import find_builtin
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import ActionContext, CommandAnnotation
+from conveyor.git import repository_identity
 from conveyor.results import quarantine
 from conveyor.results.db import ResultsDb
-from conveyor.results.tables import RESULTS
+from conveyor.store.models import RunRow
+from conveyor.store.results_models import RESULTS
 
 
 def _rows(state: Path) -> dict[str, tuple[str, str, int | None]]:
@@ -92,8 +94,12 @@ def test_quarantined_failures_run_but_do_not_fail_the_tier(
 ) -> None:
     project.write("tests/test_integration.py", FAILING)
     with ResultsDb(project.state) as db:
-        quarantine.add(db, "tests/test_integration.py::test_db_connection", "flaky infra")
-        quarantine.add(db, "tests/test_integration.py::test_rows", "known bug")
+        repository = repository_identity(project.root)  # the project's, as `conveyor test` sees it
+        repository_id = db.repository_id(repository.key, repository.name)
+        quarantine.add(
+            db, repository_id, "tests/test_integration.py::test_db_connection", "flaky infra"
+        )
+        quarantine.add(db, repository_id, "tests/test_integration.py::test_rows", "known bug")
     assert project.conveyor("test", "-t", "integration") == 0
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if x.startswith("integration"))
@@ -194,7 +200,38 @@ def _context(project: Project, inputs: dict[str, str], run_id: int) -> ActionCon
     )
 
 
+def _record_runs(project: Project, *ids: int) -> None:
+    """The runs the action's steps belong to (conveyor records them before any step)."""
+    with ResultsDb(project.state) as db:
+        repository_id = db.repository_id(repository_identity(project.root).key)
+        with db.writer.begin() as connection:
+            _insert_runs(connection, repository_id, ids)
+
+
+def _insert_runs(connection: Connection, repository_id: int, ids: tuple[int, ...]) -> None:
+    for run_id in ids:
+        connection.execute(
+            insert(RunRow).values(
+                id=run_id,
+                repository_id=repository_id,
+                run_number=run_id,
+                workflow_path=".github/workflows/ci.yml",
+                workflow_name="CI",
+                event="push",
+                ref="refs/heads/main",
+                sha="",
+                repository="local/proj",
+                status="in_progress",
+                created_at=1e9,
+                pid=0,
+                host="",
+                note="",
+            )
+        )
+
+
 def test_builtin_action_runs_tiers_linked_to_the_step_run(project: Project) -> None:
+    _record_runs(project, 41, 42, 43)
     project.write("tests/test_unit.py", GREEN)
     project.write("tests/test_smoke.py", FLAKY)
     action = find_builtin("conveyor/test")

@@ -62,8 +62,9 @@ class Recorder:
         return "success"
 
 
-BKK = ScheduleEntry("wf/bkk.yml", "bkk", "0 1 * * *", "Asia/Bangkok")
-UTC18 = ScheduleEntry("wf/utc.yml", "utc", "0 18 * * *")
+REPO = "github.com/acme/app"  # firings are claimed per repository
+BKK = ScheduleEntry("wf/bkk.yml", "bkk", "0 1 * * *", "Asia/Bangkok", REPO)
+UTC18 = ScheduleEntry("wf/utc.yml", "utc", "0 18 * * *", repository=REPO)
 
 
 def make(
@@ -139,7 +140,7 @@ def test_once_at_fires_exactly_the_due_slots(tmp_path: Path) -> None:
 
 
 def test_once_at_in_a_dst_gap(tmp_path: Path) -> None:
-    entry = ScheduleEntry("wf/ny.yml", "ny", "30 2 * * *", "America/New_York")
+    entry = ScheduleEntry("wf/ny.yml", "ny", "30 2 * * *", "America/New_York", REPO)
     scheduler, _fire, store = make(tmp_path, ManualClock(utc(2024, 1, 1)), [entry])
     assert scheduler.fire_at(utc(2024, 3, 10, 6, 30)) == 0
     assert scheduler.fire_at(utc(2024, 3, 10, 7, 0)) == 1

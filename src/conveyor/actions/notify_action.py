@@ -21,6 +21,7 @@ def run(context: ActionContext) -> ActionResult:
     from conveyor.reporting.notify import notify_run, record
     from conveyor.reporting.settings import CHANNELS, POLICIES
     from conveyor.results.db import ResultsDb
+    from conveyor.store.repositories import run_repository
     from conveyor.tiers.configfile import load_config
 
     try:
@@ -36,7 +37,8 @@ def run(context: ActionContext) -> ActionResult:
             context.workspace / config_input if config_input else None, start=context.workspace
         ).config.notify
         with ResultsDb(context.state_dir) as db, db.read() as connection:
-            run_id = resolve_run(connection, get_input(context, "run") or str(context.run_id))
+            spec = get_input(context, "run") or str(context.run_id)
+            run_id = resolve_run(connection, spec, run_repository(connection, context.run_id))
             env = {**context.env}
             outcome = notify_run(
                 connection, settings, run_id, policy=policy, channels=channels or None, env=env

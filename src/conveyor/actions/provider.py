@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conveyor.actions.metadata import METADATA_FILES, action_kind, find_metadata
+from conveyor.actions.metadata import METADATA_FILES, find_metadata, read_metadata
 from conveyor.actions.registry import find_builtin
 from conveyor.actions.remote_cache import ActionCache, source_template, source_url
 from conveyor.actions.uses import DockerRef, LocalRef, RemoteRef, is_workflow_path, parse_uses
@@ -57,8 +57,10 @@ class DefaultActionProvider:
             directory = base / ref.path
             metadata = find_metadata(directory)
             if metadata is not None:
-                kind = action_kind(metadata, uses)
-                return ResolvedAction(uses=uses, kind=kind, directory=directory.resolve())
+                kind, loaded = read_metadata(metadata, uses)
+                return ResolvedAction(
+                    uses=uses, kind=kind, directory=directory.resolve(), metadata=loaded
+                )
         names = " or ".join(METADATA_FILES)
         raise ActionError(
             f"local action '{uses}' not found: no {names} in {bases[0] / ref.path} or "
@@ -86,4 +88,5 @@ class DefaultActionProvider:
             raise ActionError(
                 f"action '{uses}': no {' or '.join(METADATA_FILES)} at {where} of {url}@{ref.ref}"
             )
-        return ResolvedAction(uses=uses, kind=action_kind(metadata, uses), directory=target)
+        kind, loaded = read_metadata(metadata, uses)
+        return ResolvedAction(uses=uses, kind=kind, directory=target, metadata=loaded)

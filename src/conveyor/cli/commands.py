@@ -7,6 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     from conveyor.cli import (
+        db_cmd,
         eval_cmd,
         history_cmd,
         plan_cmd,
@@ -30,5 +31,6 @@ def register(app: typer.Typer) -> None:
         results_cmd,
         test_cmd,
         report_cmd,
+        db_cmd,
     ):
         module.register(app)

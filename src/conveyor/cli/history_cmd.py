@@ -1,6 +1,8 @@
 """`conveyor runs`, `conveyor show RUN` and `conveyor logs RUN [JOB[/STEP]]`: run history.
 
-Tables use rich when stdout is a terminal and plain aligned text otherwise.
+`runs` lists the current repository's runs (``--all``: every repository's, with a
+column for it); run ids are global, so `show` and `logs` take any run's id. Tables use
+rich when stdout is a terminal and plain aligned text otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from conveyor.cli.scope import AllOption, Scope, read_scope
 from conveyor.errors import UserError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
+    from conveyor.engine.events import LogLine
     from conveyor.store import SqlRunStore
     from conveyor.store.queries import JobInfo, RunDetail, RunInfo, StepInfo
 
@@ -55,6 +59,7 @@ def register(app: typer.Typer) -> None:
 
 
 def runs(
+    *,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
     workflow: Annotated[
         str | None, typer.Option("--workflow", "-w", help="Workflow name or file.")
@@ -62,28 +67,39 @@ def runs(
     status: Annotated[
         str | None, typer.Option("--status", help="Status or conclusion, e.g. failure.")
     ] = None,
+    every: AllOption = False,
     output: FormatOption = OutputFormat.TEXT,
     state_dir: StateDirOption = None,
 ) -> None:
-    """List recent runs, newest first."""
+    """List this repository's recent runs (--all: every repository's), newest first."""
     from conveyor.store import to_jsonable
 
     store = _open(state_dir)
     found: list[RunInfo] = []
+    scope: Scope | None = None
     if store is not None:
         with store:
-            found = store.list_runs(workflow=workflow, status=status, limit=limit)
+            scope = read_scope(store, every)
+            if not scope.unknown:
+                found = store.list_runs(
+                    repository_id=scope.filter, workflow=workflow, status=status, limit=limit
+                )
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(to_jsonable(found), indent=2))
         return
     if not found:
-        typer.echo("no runs recorded yet" if store is None else "no runs match")
+        if scope is None or scope.unknown:
+            typer.echo(scope.nothing_yet("runs") if scope else "no runs recorded yet")
+        else:
+            typer.echo("no runs match")
         return
+    repository = ("repository",) if every else ()
     _table(
-        ("id", "#", "workflow", "event", "ref", "status", "started", "duration"),
+        ("id", *repository, "#", "workflow", "event", "ref", "status", "started", "duration"),
         [
             (
                 str(run.id),
+                *((run.repository_name,) if every else ()),
                 f"#{run.run_number}",
                 run.workflow_name or run.workflow_path,
                 run.event,
@@ -127,25 +143,83 @@ def logs(
         str | None,
         typer.Argument(metavar="[JOB[/STEP]]", help="Job key or id prefix; step index or name."),
     ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            "-f",
+            help="Keep printing lines as the run writes them (from any process); return when "
+            "the run ends.",
+        ),
+    ] = False,
     state_dir: StateDirOption = None,
 ) -> None:
     """Print the logs of a run, a job, or one step."""
     from conveyor.store.selection import select_logs
 
-    detail = _load(run, state_dir)
-    selections = select_logs(detail, target)
-    single = len(selections) == 1 and not selections[0].whole_job
-    for selection in selections:
-        job = selection.job
-        if selection.whole_job or not single:
-            typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
-        if selection.whole_job:
-            _cat(job.log_path)
-        for step in selection.steps:
-            if not single:
-                state = step.conclusion or step.status
-                typer.echo(f"--- step {step.index}: {step.name} ({state})")
-            _cat(step.log_path)
+    store = _open(state_dir)
+    if store is None:
+        raise UserError(f"no run {run!r}: no runs recorded yet")
+    with store:
+        detail = _detail(store, run)
+        if follow:
+            _follow(store, detail.run.id, target)
+            return
+        selections = select_logs(detail, target)
+        single = len(selections) == 1 and not selections[0].whole_job
+        for selection in selections:
+            job = selection.job
+            if selection.whole_job or not single:
+                typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
+            if selection.whole_job:
+                _print(store.lines(detail.run.id, job_key=job.job_key, job_only=True))
+            for step in selection.steps:
+                if not single:
+                    state = step.conclusion or step.status
+                    typer.echo(f"--- step {step.index}: {step.name} ({state})")
+                _print(store.lines(detail.run.id, job_key=job.job_key, step_index=step.index))
+
+
+def _print(lines: Sequence[LogLine]) -> None:
+    for line in lines:
+        typer.echo(line.text)
+
+
+FOLLOW_POLL_SECONDS = 0.2
+
+
+def _follow(store: SqlRunStore, run_id: int, target: str | None) -> None:
+    """Print the run's lines (of the job or step ``target`` names) in order as they are
+    stored, with a header when the job or step changes, until the run has ended."""
+    from conveyor.store.selection import select_logs
+
+    after = 0
+    shown: tuple[str, int | None] | None = None
+    while True:
+        detail = store.get_run(run_id)
+        ended = detail is None or detail.run.status == "completed"
+        wanted: set[tuple[str, int | None]] | None = None
+        if target and detail is not None and detail.jobs:
+            wanted = set()
+            for selection in select_logs(detail, target):
+                if selection.whole_job:
+                    wanted.add((selection.job.job_key, None))
+                wanted.update((selection.job.job_key, step.index) for step in selection.steps)
+        batch = store.lines(run_id, after_seq=after, limit=1000)
+        for line in batch:
+            after = line.seq
+            where = (line.job_key, line.step_index)
+            if wanted is not None and where not in wanted and (line.job_key, None) not in wanted:
+                continue
+            if where != shown:
+                step = "" if line.step_index is None else f" / step {line.step_index}"
+                typer.echo(f"=== {line.job_key}{step}")
+                shown = where
+            typer.echo(line.text)
+        if not batch and ended:
+            return
+        if len(batch) < 1000:
+            time.sleep(FOLLOW_POLL_SECONDS)
 
 
 # ---------------------------------------------------------------- helpers
@@ -167,30 +241,28 @@ def _load(run: str, state_dir: Path | None) -> RunDetail:
     if store is None:
         raise UserError(f"no run {run!r}: no runs recorded yet")
     with store:
-        run_id = _run_id(store, run)
-        detail = store.get_run(run_id) if run_id is not None else None
-        if detail is None:
-            recent = [str(r.id) for r in store.list_runs(limit=5)]
-            known = f"recent runs: {', '.join(recent)}" if recent else "no runs recorded yet"
-            raise UserError(f"no run {run!r}; {known} (see `conveyor runs`)")
-        return detail
+        return _detail(store, run)
 
 
-def _run_id(store: SqlRunStore, spec: str) -> int | None:
+def _detail(store: SqlRunStore, run: str) -> RunDetail:
+    scope = read_scope(store)
+    run_id = _run_id(store, run, scope)
+    detail = store.get_run(run_id) if run_id is not None else None
+    if detail is None:
+        recent = [str(r.id) for r in store.list_runs(repository_id=scope.filter, limit=5)]
+        known = f"recent runs: {', '.join(recent)}" if recent else "no runs recorded yet"
+        raise UserError(f"no run {run!r}; {known} (see `conveyor runs`)")
+    return detail
+
+
+def _run_id(store: SqlRunStore, spec: str, scope: Scope) -> int | None:
+    """A run id as given (any repository's), or the current repository's latest run."""
     text = spec.strip()
     if text.lower() in ("latest", "last"):
-        return store.latest_run_id()
+        return store.latest_run_id(scope.filter)
     if text.isdigit():
         return int(text)
     raise UserError(f"run must be a run id (a number) or 'latest', not {spec!r}")
-
-
-def _cat(path: Path | None) -> None:
-    if path is None or not path.is_file():
-        return
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), ""):
-            typer.echo(chunk, nl=False)
 
 
 def _show_run(run: RunInfo) -> None:

@@ -4,6 +4,9 @@
 to ``$GITHUB_STEP_SUMMARY`` when set. ``notify`` applies the ``[notify]`` policy and
 alert rules and delivers; delivery failures are warnings (exit 0). ``gc`` removes old
 logs, workspaces, artifacts and test results, keeping run summaries and tier counts.
+
+``latest`` is the current repository's newest run; a run id may be any repository's.
+``gc`` works on the state directory and on every repository's rows in the database.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from conveyor.cli.scope import read_scope
 from conveyor.errors import UsageError
 
 RunArgument = Annotated[str, typer.Argument(help="Run id, or 'latest'.")]
@@ -61,9 +65,11 @@ def report(
     from conveyor.results.db import ResultsDb
 
     state = _state(state_dir)
-    with ResultsDb(state) as db, db.read() as connection:
-        run_id = resolve_run(connection, run)
-        built = build_report(connection, run_id, state_dir=state)
+    with ResultsDb(state) as db:
+        scope = read_scope(db)
+        with db.read() as connection:
+            run_id = resolve_run(connection, run, scope.filter)
+            built = build_report(connection, run_id, state_dir=state)
     text = render(built, output_format.value)
     typer.echo(text, nl=False)
     if output is not None:
@@ -100,9 +106,11 @@ def notify(
             raise UsageError(f"--channel {name!r}: expected one of {', '.join(CHANNELS)}")
     settings = load_config(config).config.notify
     state = _state(state_dir)
-    with ResultsDb(state) as db, db.read() as connection:
-        run_id = resolve_run(connection, run)
-        outcome = notify_run(connection, settings, run_id, policy=policy, channels=channel)
+    with ResultsDb(state) as db:
+        scope = read_scope(db)
+        with db.read() as connection:
+            run_id = resolve_run(connection, run, scope.filter)
+            outcome = notify_run(connection, settings, run_id, policy=policy, channels=channel)
     record(state, outcome)
     if not outcome.decision.send:
         detail = f" ({outcome.decision.change})" if outcome.decision.change else ""

@@ -1,4 +1,9 @@
-"""`conveyor ingest`, `flaky`, `quarantine add|remove|list`, `stats` and `shard`: test results."""
+"""`conveyor ingest`, `flaky`, `quarantine add|remove|list`, `stats` and `shard`: test results.
+
+Each works on the current repository's results (`flaky` and `stats` take ``--all`` for
+every repository in the database); `ingest --run N` files results under run N's
+repository.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from conveyor.cli.scope import AllOption, read_scope, write_scope
 from conveyor.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is imported only when a command runs
@@ -76,7 +82,9 @@ def ingest(
     from conveyor.results.ingest import ingest as run_ingest
 
     with _db(state_dir) as db:
-        summary = run_ingest(db, files, IngestContext(tier, run, commit, branch))
+        repository_id = None if run is not None else write_scope(db).repository_id
+        context = IngestContext(tier, run, commit, branch, repository_id=repository_id)
+        summary = run_ingest(db, files, context)
     counts = ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "no test cases"
     typer.echo(f"ingested {summary.total} results from {summary.files} file(s): {counts}")
 
@@ -91,23 +99,35 @@ def flaky(
         int | None,
         typer.Option("--auto-quarantine", min=1, help="Quarantine tests flaky on K commits."),
     ] = None,
+    every: AllOption = False,
     output: Annotated[TextJson, typer.Option("--format")] = TextJson.TEXT,
     state_dir: StateDir = None,
 ) -> None:
-    """List flaky tests (pass and fail on one commit, or a high flip rate)."""
+    """List this repository's flaky tests (pass and fail on one commit, or a high flip
+    rate)."""
     from conveyor.results import quarantine as q
     from conveyor.results import render
     from conveyor.results.flaky import find_flaky
 
+    if every and auto_quarantine is not None:
+        raise UserError("--auto-quarantine works on one repository: leave out --all")
     with _db(state_dir) as db:
+        scope = read_scope(db, every)
         with db.read() as connection:
-            found = find_flaky(connection, days=days, threshold=threshold, runs=runs, branch=branch)
+            found = find_flaky(
+                connection,
+                days=days,
+                threshold=threshold,
+                runs=runs,
+                branch=branch,
+                repository_id=scope.filter,
+            )
         added = []
-        if auto_quarantine is not None:
+        if auto_quarantine is not None and scope.repository_id is not None:
             for f in found:
                 reason = f"auto: flaky on {f.flaky_commits} commits"
                 if f.flaky_commits >= auto_quarantine and q.add(
-                    db, f.test_id, reason, automatic=True
+                    db, scope.repository_id, f.test_id, reason, automatic=True
                 ):
                     added.append(f.test_id)
     if output is TextJson.JSON:
@@ -124,11 +144,11 @@ def quarantine_add(
     reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
     state_dir: StateDir = None,
 ) -> None:
-    """Quarantine a test."""
+    """Quarantine a test of this repository."""
     from conveyor.results import quarantine as q
 
     with _db(state_dir) as db:
-        added = q.add(db, test, reason)
+        added = q.add(db, write_scope(db).filter or 0, test, reason)
     typer.echo(f"quarantined {test}" if added else f"{test} was already quarantined")
 
 
@@ -136,11 +156,11 @@ def quarantine_add(
 def quarantine_remove(
     test: Annotated[str, typer.Argument(help="Test id.")], state_dir: StateDir = None
 ) -> None:
-    """Release a test from quarantine."""
+    """Release a test of this repository from quarantine."""
     from conveyor.results import quarantine as q
 
     with _db(state_dir) as db:
-        if not q.remove(db, test):
+        if not q.remove(db, read_scope(db).filter or 0, test):
             raise UserError(f"{test} is not quarantined (see `conveyor quarantine list`)")
     typer.echo(f"released {test}")
 
@@ -150,13 +170,13 @@ def quarantine_list(
     output: Annotated[TextJson, typer.Option("--format")] = TextJson.TEXT,
     state_dir: StateDir = None,
 ) -> None:
-    """List quarantined tests."""
+    """List this repository's quarantined tests."""
     import dataclasses
 
     from conveyor.results import quarantine as q
 
     with _db(state_dir) as db, db.read() as connection:
-        found = q.entries(connection)
+        found = q.entries(connection, read_scope(db).filter or 0)
     if output is TextJson.JSON:
         typer.echo(json.dumps([dataclasses.asdict(e) for e in found], indent=2))
         return
@@ -170,18 +190,24 @@ def quarantine_list(
 
 def stats(
     days: Annotated[float, typer.Option("--days", min=0, help="Window in days.")] = 7,
+    every: AllOption = False,
     output: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.TEXT,
     state_dir: StateDir = None,
 ) -> None:
-    """Success rates, durations, pass rates, flakiness and slowest tests vs the targets in
-    conveyor.toml's ``[targets]`` (the seeds' defaults when there is none)."""
+    """This repository's success rates, durations, pass rates, flakiness and slowest tests
+    vs the targets in conveyor.toml's ``[targets]`` (the seeds' defaults when there is
+    none)."""
     from conveyor.results import prometheus, render
     from conveyor.results.stats import compute_stats
     from conveyor.tiers.configfile import load_config
 
     targets = load_config().config.targets.to_targets()
-    with _db(state_dir) as db, db.read() as connection:
-        found = compute_stats(connection, days=days, targets=targets)
+    with _db(state_dir) as db:
+        scope = read_scope(db, every)
+        with db.read() as connection:
+            found = compute_stats(
+                connection, days=days, targets=targets, repository_id=scope.filter
+            )
     if output is StatsFormat.JSON:
         typer.echo(json.dumps(render.stats_json(found), indent=2))
     elif output is StatsFormat.PROMETHEUS:
@@ -220,8 +246,10 @@ def shard(
     if durations is not None:
         known = collect.durations_file(durations)
     else:
-        with _db(state_dir) as db, db.read() as connection:
-            known = collect.recent_durations(connection, ids)
+        with _db(state_dir) as db:
+            scope = read_scope(db)
+            with db.read() as connection:
+                known = collect.recent_durations(connection, ids, scope.filter)
     chosen = sharding.split(sharding.estimate(ids, known), count)[index]
     if output is ShardFormat.PYTEST_ARGS:
         typer.echo(" ".join(shlex.quote(t) for t in chosen.tests))

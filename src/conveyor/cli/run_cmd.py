@@ -24,7 +24,7 @@ from conveyor.engine.secrets import collect_secrets, parse_pairs
 from conveyor.engine.status import Conclusion
 from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
-from conveyor.launch.runs import executor_name, run_plans
+from conveyor.launch.runs import executor_name, resume_run, run_plans
 from conveyor.planner import plan_workflows
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners.interrupts import interruptible
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
     if any(info.name == "run" for info in app.registered_commands):
         return
     app.command("run")(run)
+    app.command("resume")(resume)
     app.command("job-exec", hidden=True)(job_exec)
 
 
@@ -55,6 +56,8 @@ def _repo_facts(path: Path) -> RepoFacts:
         repository=info.repository if "/" in info.repository else f"local/{info.repository}",
         actor=info.actor,
         remote_url=info.remote_url,
+        repository_key=info.identity.key,
+        repository_url=info.identity.url,
     )
 
 
@@ -168,7 +171,36 @@ def _execute(plans: list[WorkflowPlan], options: RunOptions, executor: str | Non
     reports: list[RunReport] = []
     with interruptible() as interrupt:  # Ctrl-C/SIGTERM -> cancel; orphan guard; sweep
         reports = run_plans(plans, options, interrupt, plain=None, executor=executor)
-    if interrupt.is_set():
+    _verdict(reports, interrupt.is_set())
+
+
+def resume(
+    run_id: Annotated[int, typer.Argument(metavar="RUN", help="The run to continue.")],
+    *,
+    secret: Annotated[list[str] | None, typer.Option("--secret", help="K=V secret.")] = None,
+    secret_file: Annotated[Path | None, typer.Option("--secret-file", help="dotenv.")] = None,
+    state_dir: Annotated[Path | None, typer.Option("--state-dir", help="State dir.")] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="local or process (default: $CONVEYOR_EXECUTOR)."),
+    ] = None,
+) -> None:
+    """Continue a run whose conveyor process died (crash, kill -9, a lost machine).
+
+    Jobs it finished are kept as they ended; jobs that were running run again; the rest
+    run as they would have. Secrets are not recorded: give them again as for `run`.
+    """
+    executor_name(executor)
+    secrets = collect_secrets(secret or [], secret_file)
+    directory = (state_dir or default_state_dir(_repo_facts(Path.cwd()).root)).resolve()
+    with interruptible() as interrupt:
+        report = resume_run(run_id, secrets, directory, interrupt, executor=executor)
+    _verdict([report], interrupt.is_set())
+
+
+def _verdict(reports: list[RunReport], interrupted: bool) -> None:
+    """Exit as the runs ended: 130 interrupted, 1 a run failed or was cancelled."""
+    if interrupted:
         raise Interrupted("interrupted: the run was cancelled")
     failed = [r for r in reports if r.conclusion is Conclusion.FAILURE]
     if failed:

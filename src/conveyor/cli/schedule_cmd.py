@@ -1,11 +1,13 @@
-"""`conveyor schedule list|run`: show and fire ``on.schedule`` workflows.
+"""`conveyor schedule list|run|history`: show and fire ``on.schedule`` workflows.
 
 ``list`` prints each cron's next five fire times in UTC and in its ``timezone``.
 ``run`` is a daemon: it sleeps until the next slot, fires it (recorded in the history
 database so no slot fires twice, even across restarts), catches up a missed slot
 younger than ``--grace`` once on start, and stops cleanly on SIGTERM/SIGINT (runs in
 progress are cancelled and recorded as such). ``--once-at`` fires the slots due at one
-time and exits (for tests and an external cron).
+time and exits (for tests and an external cron). Slots are claimed per repository, so
+repositories sharing one database each fire their own. ``history`` lists the current
+repository's recorded firings (``--all``: every repository's).
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from typing import Annotated
 import typer
 
 from conveyor.cli import run_cmd
+from conveyor.cli.scope import AllOption, current_identity
 from conveyor.errors import UsageError, UserError
 from conveyor.git import repo_info
 from conveyor.runners import kill_all_process_groups
 from conveyor.store import default_state_dir
-from conveyor.store.schedule import FiringStore
 from conveyor.triggers.clock import SystemClock
 from conveyor.triggers.daemon import ScheduleEntry, Scheduler
 from conveyor.triggers.scheduled import make_fire, schedule_entries
@@ -68,9 +70,11 @@ def _load(target: Path) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _entries(workflows: Path, root: Path) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
+def _entries(
+    workflows: Path, root: Path, repository: str = ""
+) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
     loaded = _load(workflows)
-    entries = schedule_entries(loaded, root)
+    entries = schedule_entries(loaded, root, repository)
     for entry in entries:
         try:
             check_cron(entry.cron)
@@ -118,10 +122,14 @@ def run(
     grace_delta = parse_duration(grace)
     at = parse_time(once_at) if once_at else None
     info = repo_info(Path.cwd())
-    loaded, entries = _entries(workflows, info.root)
+    loaded, entries = _entries(workflows, info.root, info.identity.key)
+    from conveyor.store.schedule import FiringStore
+
     repo = run_cmd._repo_facts(Path.cwd())
     state = (state_dir or default_state_dir(repo.root)).resolve()
     firings = FiringStore(state)
+    identity = info.identity  # recorded with its name and URL before its first firing
+    firings.repository_id(identity.key, identity.name, identity.url)
     scheduler = Scheduler(
         entries,
         firings,
@@ -139,6 +147,31 @@ def run(
     finally:
         kill_all_process_groups()
         firings.close()
+
+
+@schedule_app.command("history")
+def history(
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many firings.")] = 20,
+    every: AllOption = False,
+    state_dir: Annotated[Path | None, typer.Option("--state-dir", help="State dir.")] = None,
+) -> None:
+    """This repository's recorded firings (--all: every repository's), newest last."""
+    from conveyor.store.schedule import FiringStore
+
+    repository = None if every else current_identity().key
+    with FiringStore(state_dir or default_state_dir()) as store:
+        found = store.firings(repository, limit=limit)
+    if not found:
+        typer.echo("no scheduled firings recorded" + ("" if every else " for this repository"))
+        return
+    for firing in found:
+        slot = datetime.fromtimestamp(firing.slot, UTC)
+        where = f"{firing.repository}  " if every else ""
+        note = f"  {firing.note}" if firing.note else ""
+        typer.echo(
+            f"{where}{slot:%Y-%m-%d %H:%M}Z  {firing.workflow_path}  [{firing.cron}]  "
+            f"{firing.status}{note}"
+        )
 
 
 def _serve(scheduler: Scheduler, banner: str) -> None:

@@ -116,6 +116,7 @@ def run_tests(
             state_dir=state,
             root=loaded.root,
             run_id=run if run is not None else run_id_from_env(os.environ),
+            run_id_from_env=run is None,
             extra=extra,
             maxfail=maxfail,
             retries=retries,

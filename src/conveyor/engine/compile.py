@@ -147,11 +147,15 @@ class Compiler:
         from conveyor.workflow.loader import load_action
 
         directory = Path(resolved.directory or ".")
-        metadata = next((directory / n for n in METADATA_FILES if (directory / n).is_file()), None)
-        if metadata is None:
-            names = " or ".join(METADATA_FILES)
-            return self._refuse(uses, where, f"action '{uses}': no {names} in {directory}")
-        loaded = load_action(str(metadata))
+        loaded = resolved.metadata
+        if loaded is None:
+            metadata = next(
+                (directory / n for n in METADATA_FILES if (directory / n).is_file()), None
+            )
+            if metadata is None:
+                names = " or ".join(METADATA_FILES)
+                return self._refuse(uses, where, f"action '{uses}': no {names} in {directory}")
+            loaded = load_action(str(metadata))
         if loaded.errors or loaded.model is None:
             self.problems.extend(loaded.errors or loaded.diagnostics)
             self._loaded[uses] = f"action '{uses}' has invalid metadata ({metadata})"
@@ -250,7 +254,7 @@ class Compiler:
             return None
         caller_doc = self._document(where.file)
         if caller_doc is not None:
-            mistakes = check_call(caller_doc, caller.id, loaded.document)
+            mistakes = check_call(caller_doc, caller.id, loaded.document, name=uses)
             if any(d.is_error for d in mistakes):
                 self.problems.extend(d for d in mistakes if d.is_error)
                 return None

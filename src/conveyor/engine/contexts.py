@@ -13,6 +13,9 @@ from typing import Any
 SERVER_URL = "https://github.com"
 API_URL = "https://api.github.com"
 GRAPHQL_URL = "https://api.github.com/graphql"
+# Steps see the repository's history key here, so `conveyor runs` (or `report latest`)
+# called from a step lists the repository being run, wherever its workspace is.
+REPOSITORY_ENV = "CONVEYOR_REPOSITORY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,13 @@ class RepoFacts:
     repository: str = "local/repository"
     actor: str = "conveyor"
     remote_url: str | None = None
+    repository_key: str = ""  # history key (conveyor.git.identity); "" means str(root)
+    repository_url: str | None = None  # origin URL without credentials
+
+    @property
+    def history_key(self) -> str:
+        """The key the run store files this repository's runs under."""
+        return self.repository_key or str(self.root)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine.bus import Publish, StepLog
-from conveyor.engine.contexts import base_process_env, default_env
+from conveyor.engine.contexts import REPOSITORY_ENV, base_process_env, default_env
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import ActionProvider, ResolvedAction, StepRunner
 from conveyor.engine.wire import JobRequest
@@ -103,6 +103,7 @@ class JobState:
             self._base_env = base_process_env()
         env = dict(self._base_env)
         env.update(default_env(github, self.contexts["runner"]))
+        env[REPOSITORY_ENV] = self.request.repo.history_key
         env.update(scope_env)
         if self.added_path:
             current = env.get("PATH", os.defpath)

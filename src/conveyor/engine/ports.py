@@ -11,11 +11,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from conveyor.engine.events import Event, LogLine
 from conveyor.engine.masking import Masker
 from conveyor.engine.wire import JobOutcome, JobRequest
+
+if TYPE_CHECKING:
+    from conveyor.workflow.loader import LoadedAction
 
 # ---------------------------------------------------------------- events / history
 
@@ -48,10 +51,14 @@ class LogStore(Protocol):
         *,
         job_key: str | None = None,
         step_index: int | None = None,
-        after_seq: int = -1,
+        job_only: bool = False,
+        after_seq: int = 0,
         limit: int | None = None,
+        last: int | None = None,
     ) -> list[LogLine]:
-        """Lines in sequence order (``after_seq`` for the ones not seen yet)."""
+        """Lines in sequence order: of a job, one of its steps or its own lines
+        (``job_only``); ``after_seq`` for the ones not seen yet; the first ``limit`` or
+        the ``last`` N."""
         ...
 
 
@@ -62,8 +69,10 @@ class NewRun:
     event: str
     ref: str
     sha: str
-    repository: str
+    repository: str  # github.repository (owner/name), for display
     pid: int
+    repository_key: str  # the store's key: see conveyor.git.identity
+    repository_url: str | None = None  # origin without credentials
     uid: str = ""
     record: bytes = b""  # what a resume starts from (:mod:`conveyor.engine.durable`)
     lease_owner: str = ""
@@ -249,6 +258,7 @@ class ResolvedAction:
     builtin: BuiltinAction | None = None
     directory: Path | None = None
     workflow_file: Path | None = None
+    metadata: LoadedAction | None = None  # its action.yml, loaded and validated once
 
 
 class ActionProvider(Protocol):

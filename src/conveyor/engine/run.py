@@ -25,7 +25,13 @@ from conveyor.engine.bus import LocalEventBus, StepLog
 from conveyor.engine.compile import Compiler, relative_path
 from conveyor.engine.concurrency import ConcurrencyRegistry, concurrency_spec
 from conveyor.engine.contexts import RunIdentity, github_context
-from conveyor.engine.durable import RunRecord, decode_record, encode_record
+from conveyor.engine.durable import (
+    RunRecord,
+    decode_record,
+    encode_record,
+    make_record,
+    plan_digest,
+)
 from conveyor.engine.events import RunFinished, RunStarted
 from conveyor.engine.inputs import build_inputs
 from conveyor.engine.jobexec import work_root
@@ -37,7 +43,7 @@ from conveyor.engine.runstate import Control, RunOptions, Services, WorkflowRun
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding, SecretRef
 from conveyor.engine.workflowrun import WorkflowJobs
-from conveyor.errors import UsageError
+from conveyor.errors import UsageError, UserError
 from conveyor.planner.graph import select_jobs
 from conveyor.planner.payloads import PayloadRepo, default_payload
 from conveyor.planner.plan import WorkflowPlan
@@ -171,19 +177,21 @@ def _run_one(
     name = path if plan.name in (plan.path, plan.file) else plan.name
     owner = new_owner()
     if services.store is not None:
-        record = RunRecord(plan, options_without_secrets(options), inputs, sorted(options.secrets))
+        record = make_record(plan, options, inputs, services.masker)
         new = NewRun(
-            path,
-            name,
-            options.event,
-            repo.ref,
-            repo.sha,
-            repo.repository,
-            os.getpid(),
-            uid,
-            encode_record(record),
-            owner,
-            LEASE_SECONDS,
+            workflow_path=path,
+            workflow_name=name,
+            event=options.event,
+            ref=repo.ref,
+            sha=repo.sha,
+            repository=repo.repository,
+            pid=os.getpid(),
+            repository_key=repo.history_key,
+            repository_url=repo.repository_url,
+            uid=uid,
+            record=encode_record(record),
+            lease_owner=owner,
+            lease_seconds=LEASE_SECONDS,
         )
         run_id, run_number = services.store.begin_run(new)
     else:
@@ -221,7 +229,7 @@ def resume_workflow(
             "with; pass them again (--secret, --secret-file or CONVEYOR_SECRET_*)"
         )
     options = dataclasses.replace(record.options, secrets=dict(secrets))
-    plan = record.plan
+    plan = _replan(record, options, services, resumed.run_id)
     run = RunRef(
         resumed.run_id,
         resumed.run_number,
@@ -255,6 +263,32 @@ def resume_workflow(
             )
         finally:
             registry.close()
+
+
+def _replan(
+    record: RunRecord, options: RunOptions, services: Services, run_id: int
+) -> WorkflowPlan:
+    """The recorded run's workflow planned and compiled again; refused when it is not what
+    the run began with."""
+    from conveyor.planner.build import plan_workflow
+    from conveyor.workflow.loader import load_workflow
+
+    loaded = load_workflow(record.workflow_file)
+    plan = plan_workflow(
+        loaded.require(),
+        path=record.workflow_file,
+        event=options.event,
+        payload=options.payload,
+        inputs=options.inputs,
+        document=loaded.document,
+    )
+    (compiled,) = compile_workflows([plan], options, services)
+    if plan_digest(compiled) != record.plan_digest:
+        raise UserError(
+            f"run {run_id} cannot be resumed: {record.workflow_file} or an action or workflow "
+            "it uses changed since the run began; run the workflow again instead"
+        )
+    return compiled
 
 
 def _drive(
@@ -347,7 +381,3 @@ def _drive(
             keeper.stop()
         bus.publish(RunFinished(run_id, conclusion, time.time()))
     return RunReport(run_id, name, conclusion)
-
-
-def options_without_secrets(options: RunOptions) -> RunOptions:
-    return dataclasses.replace(options, secrets={})

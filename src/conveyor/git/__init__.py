@@ -6,12 +6,14 @@ the command and its output.
 
 from conveyor.git.command import GitError, git, git_out, resolve_commit
 from conveyor.git.diff import changed_files, changed_files_merge_base, commit_files
+from conveyor.git.identity import RepositoryIdentity, repository_identity, strip_credentials
 from conveyor.git.remotes import repository_from_url
 from conveyor.git.repo import RepoInfo, repo_info
 
 __all__ = [
     "GitError",
     "RepoInfo",
+    "RepositoryIdentity",
     "changed_files",
     "changed_files_merge_base",
     "commit_files",
@@ -19,5 +21,7 @@ __all__ = [
     "git_out",
     "repo_info",
     "repository_from_url",
+    "repository_identity",
     "resolve_commit",
+    "strip_credentials",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conveyor.git.command import GitError, git, git_out, resolve_commit
+from conveyor.git.identity import RepositoryIdentity, identity_of
 from conveyor.git.remotes import repository_from_url
 
 STATE_DIR_NAME = ".conveyor"
@@ -28,6 +29,7 @@ class RepoInfo:
     repository: str  # owner/name from origin, else the directory name
     actor: str
     dirty: bool
+    identity: RepositoryIdentity  # the history database's key for this repository
 
 
 def _actor(cwd: Path) -> str:
@@ -42,12 +44,13 @@ def _default_branch(root: Path) -> str:
     return git_out("config", "init.defaultBranch", cwd=root) or "main"
 
 
-def _remote_url(root: Path) -> str | None:
-    url = git_out("remote", "get-url", "origin", cwd=root)
-    if url:
-        return url
+def _remote_urls(root: Path) -> tuple[str | None, str | None]:
+    """(origin's URL, the URL to show: origin's, else the first remote's)."""
+    origin = git_out("remote", "get-url", "origin", cwd=root)
+    if origin:
+        return origin, origin
     remotes = (git_out("remote", cwd=root) or "").split()
-    return git_out("remote", "get-url", remotes[0], cwd=root) if remotes else None
+    return None, git_out("remote", "get-url", remotes[0], cwd=root) if remotes else None
 
 
 def _is_dirty(root: Path) -> bool:
@@ -72,6 +75,7 @@ def _not_a_repo(path: Path) -> RepoInfo:
         repository=path.name,
         actor=_actor(path),
         dirty=False,
+        identity=identity_of(path, None),
     )
 
 
@@ -95,7 +99,7 @@ def repo_info(path: Path | str) -> RepoInfo:
         tags = (git_out("tag", "--points-at", "HEAD", "--sort=refname", cwd=root) or "").split()
         if tags:
             ref, ref_name = f"refs/tags/{tags[0]}", tags[0]
-    remote_url = _remote_url(root)
+    origin_url, remote_url = _remote_urls(root)
     repository = (repository_from_url(remote_url) if remote_url else None) or root.name
     return RepoInfo(
         root=root,
@@ -109,4 +113,5 @@ def repo_info(path: Path | str) -> RepoInfo:
         repository=repository,
         actor=_actor(root),
         dirty=_is_dirty(root),
+        identity=identity_of(root, origin_url),
     )

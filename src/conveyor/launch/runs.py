@@ -12,15 +12,17 @@ import shlex
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
 from conveyor.console import make_console
+from conveyor.engine.durable import decode_record
+from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import JobExecutor
-from conveyor.engine.run import RunReport, run_workflows
+from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
 from conveyor.errors import UsageError
@@ -41,13 +43,13 @@ def executor_name(given: str | None) -> str:
 
 
 def make_executor(
-    name: str, options: RunOptions, masker: Masker, actions: DefaultActionProvider
+    name: str, secrets: Mapping[str, str], masker: Masker, actions: DefaultActionProvider
 ) -> JobExecutor:
     if name == "process":
         from conveyor.executors.process import ProcessJobExecutor
 
-        return ProcessJobExecutor(options.secrets, spares=max(1, options.max_jobs))
-    return LocalJobExecutor(LocalStepRunner(), actions, masker, options.secrets)
+        return ProcessJobExecutor(secrets)
+    return LocalJobExecutor(LocalStepRunner(), actions, masker, secrets)
 
 
 def run_plans(
@@ -69,13 +71,46 @@ def run_plans(
     actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
     console = make_console(plain=plain)
-    jobs = make_executor(name, options, masker, actions)
+    jobs = make_executor(name, options.secrets, masker, actions)
     services = Services(executor=jobs, actions=actions, masker=masker, sinks=[console], store=store)
     try:
         return run_workflows(plans, options, services, cancel)
     finally:
         jobs.close()
         console.close()
+        store.close()
+
+
+def resume_run(
+    run_id: int,
+    secrets: Mapping[str, str],
+    state_dir: Path,
+    cancel: threading.Event,
+    *,
+    plain: bool | None = None,
+    executor: str | None = None,
+) -> RunReport:
+    """Continue run ``run_id`` of a process that died: finished jobs are kept, jobs that
+    were running run again, the rest run as they would have."""
+    name = executor_name(executor)
+    masker = Masker()
+    store = SqlRunStore(state_dir, masker=masker)
+    try:
+        resumed = store.reopen_run(run_id, new_owner(), LEASE_SECONDS)
+        record = decode_record(resumed.record)
+        expose_conveyor(record.options.state_dir)
+        actions = DefaultActionProvider(record.options.state_dir)
+        console = make_console(plain=plain)
+        jobs = make_executor(name, secrets, masker, actions)
+        services = Services(
+            executor=jobs, actions=actions, masker=masker, sinks=[console], store=store
+        )
+        try:
+            return resume_workflow(resumed, secrets, services, cancel)
+        finally:
+            jobs.close()
+            console.close()
+    finally:
         store.close()
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from conveyor.errors import UserError
 from conveyor.reporting import aggregates
@@ -24,22 +24,27 @@ from conveyor.reporting.model import (
 )
 from conveyor.results.model import FAILING, FLAKY
 from conveyor.results.quarantine import quarantined_among
-from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
+from conveyor.store.results_models import INGESTS, RESULTS
 
 _BAD_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "interrupted"})
 DETAILS_CHARS = 4000
 
 
-def resolve_run(connection: Connection, spec: str) -> int:
-    """The run id ``spec`` names: a number, or ``latest`` (newest run, else newest ingest)."""
+def resolve_run(connection: Connection, spec: str, repository_id: int | None = None) -> int:
+    """The run id ``spec`` names: a number (any repository's run), or ``latest``: the
+    newest run of the repository (of any, with None)."""
     text = spec.strip().lower()
     if text == "latest":
-        newest = connection.execute(select(func.max(RunRow.id))).scalar()
+        query = select(RunRow.id).order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(1)
+        if repository_id is not None:
+            query = query.where(RunRow.repository_id == repository_id)
+        newest = connection.execute(query).scalar()
         if newest is None:
-            newest = connection.execute(select(func.max(INGESTS.c.run_id))).scalar()
-        if newest is None:
-            raise UserError("no runs recorded yet: run `conveyor test` or `conveyor run` first")
+            where = "" if repository_id is None else " for this repository"
+            raise UserError(
+                f"no runs recorded yet{where}: run `conveyor test` or `conveyor run` first"
+            )
         return int(newest)
     if not text.isdigit():
         raise UserError(f"run {spec!r} is not a run id (a number) or 'latest'")
@@ -98,7 +103,12 @@ def build_report(
         for r in connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id))
     }
     failing_ids = [str(r.test_id) for r in rows if r.status in FAILING]
-    quarantined = quarantined_among(connection, failing_ids) if failing_ids else set()
+    repository_id = int(run.repository_id) if run is not None else None
+    if repository_id is None and rows:
+        repository_id = int(rows[0].repository_id)
+    quarantined: set[str] = set()
+    if failing_ids and repository_id is not None:
+        quarantined = quarantined_among(connection, repository_id, failing_ids)
     tiers: dict[str, TierTotals] = {}
     failures: list[FailureItem] = []
     flaky: list[FlakyItem] = []

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from conveyor.engine.status import RunState
 from conveyor.reporting import aggregates
-from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
+from conveyor.store.results_models import INGESTS, RESULTS
 
 RUN_DIRS = ("logs", "work", "artifacts/runs", "results")
 _DONE = RunState.COMPLETED.value

@@ -1,6 +1,7 @@
 """Whether to notify: the policy (``failure``, ``always``, ``change``) and the alert rules.
 
-``change`` compares with the previous run of the same workflow: *broken* (it passed,
+``change`` compares with the previous run of the same workflow in the same repository:
+*broken* (it passed,
 now it fails) or *fixed* (it failed, now it passes). A first failing run counts as broken.
 """
 
@@ -24,13 +25,20 @@ class Decision:
 
 
 def previous_verdict(connection: Connection, run_id: int) -> str | None:
-    """The verdict of the newest earlier run of the same workflow, if any."""
-    path = connection.execute(select(RunRow.workflow_path).where(RunRow.id == run_id)).scalar()
-    if path is None:
+    """The verdict of the newest earlier run of the same workflow and repository, if any."""
+    found = connection.execute(
+        select(RunRow.workflow_path, RunRow.repository_id).where(RunRow.id == run_id)
+    ).first()
+    if found is None:
         return None
+    path, repository_id = found
     earlier = connection.execute(
         select(RunRow.id)
-        .where(RunRow.workflow_path == path, RunRow.id < run_id)
+        .where(
+            RunRow.repository_id == repository_id,
+            RunRow.workflow_path == path,
+            RunRow.id < run_id,
+        )
         .order_by(RunRow.id.desc())
         .limit(1)
     ).scalar()

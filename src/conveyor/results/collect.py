@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import Connection, func, select
 
 from conveyor.errors import UserError
-from conveyor.results.flaky import DAY
+from conveyor.results.flaky import DAY, in_window
 from conveyor.results.model import PASSED, junit_id_for_nodeid
-from conveyor.results.tables import RESULTS
+from conveyor.store.results_models import RESULTS
 
 RECENT_DAYS = 30.0
 
@@ -60,14 +60,15 @@ def durations_file(path: Path) -> dict[str, float]:
 
 
 def recorded_durations(
-    connection: Connection, ids: Iterable[str], since: float
+    connection: Connection, ids: Iterable[str], since: float, repository_id: int | None = None
 ) -> dict[str, float]:
     """Mean duration of passing results since ``since`` per id (matched by node id or by
-    the ``classname::name`` id pytest's xunit2 report gives it)."""
+    the ``classname::name`` id pytest's xunit2 report gives it), in the repository (in
+    every one, with None)."""
     c = RESULTS.c
     query = (
         select(c.test_id, func.avg(c.duration))
-        .where(c.status == PASSED, c.duration.is_not(None), c.recorded_at >= since)
+        .where(c.status == PASSED, c.duration.is_not(None), *in_window(since, repository_id))
         .group_by(c.test_id)
     )
     means = {str(t): float(d) for t, d in connection.execute(query) if d is not None}
@@ -80,6 +81,8 @@ def recorded_durations(
     return found
 
 
-def recent_durations(connection: Connection, ids: Iterable[str]) -> dict[str, float]:
+def recent_durations(
+    connection: Connection, ids: Iterable[str], repository_id: int | None = None
+) -> dict[str, float]:
     """:func:`recorded_durations` over the last :data:`RECENT_DAYS` days."""
-    return recorded_durations(connection, ids, time.time() - RECENT_DAYS * DAY)
+    return recorded_durations(connection, ids, time.time() - RECENT_DAYS * DAY, repository_id)

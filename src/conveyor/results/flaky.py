@@ -12,16 +12,18 @@ A test is flaky when, within the window of ``days``:
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, String, case, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from conveyor.results.model import FAILING, FLAKY, PASSED
-from conveyor.results.tables import RESULTS
+from conveyor.store.results_models import RESULTS
 
 DAY = 86400.0
 DEFAULT_DAYS = 30
@@ -47,6 +49,14 @@ class FlakyTest:
         return self.flips / (self.runs - 1) if self.runs > 1 else 0.0
 
 
+def in_window(since: float, repository_id: int | None) -> list[ColumnElement[bool]]:
+    """SQL: results recorded since ``since`` in the repository (in any, with None)."""
+    c = RESULTS.c
+    if repository_id is None:
+        return [c.recorded_at >= since]
+    return [c.repository_id == repository_id, c.recorded_at >= since]
+
+
 def count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     """SQL: how many rows of the group meet ``condition``."""
     return func.sum(case((condition, 1), else_=0))
@@ -62,49 +72,171 @@ def _status_counts() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElem
     )
 
 
-def _same_commit(connection: Connection, since: float) -> dict[str, int]:
-    """test id -> number of commits where it both passed and failed (or was flaky)."""
+@dataclass(frozen=True, slots=True)
+class TierTestCounts:
+    """One test's results in one tier over the window: one row of :func:`window_summary`."""
+
+    tier: str
+    test_id: str
+    passed: int
+    failed: int  # failed or errored
+    flaky: int
+    first: float
+    last: float
+    duration_sum: float  # over the results that have a duration
+    timed: int  # how many have one
+
+
+def window_summary(
+    connection: Connection, since: float, repository_id: int | None
+) -> list[TierTestCounts]:
+    """Counts per tier and test over the window, in one pass (the stats and the flaky
+    listing are computed from it)."""
     c = RESULTS.c
-    passed, failed, flaky = _status_counts()
-    per_commit = (
-        select(c.test_id)
-        .where(c.recorded_at >= since, c.commit != "")
-        .group_by(c.test_id, c.commit)
-        .having(or_(and_(passed > 0, failed > 0), flaky > 0))
-        .subquery()
+    query = (
+        select(
+            c.tier,
+            c.test_id,
+            *_status_counts(),
+            func.min(c.recorded_at),
+            func.max(c.recorded_at),
+            func.sum(c.duration),
+            func.count(c.duration),
+        )
+        .where(*in_window(since, repository_id))
+        .group_by(c.tier, c.test_id)
     )
-    query = select(per_commit.c.test_id, func.count()).group_by(per_commit.c.test_id)
-    return {str(test_id): int(count) for test_id, count in connection.execute(query)}
+    return [
+        TierTestCounts(
+            str(tier),
+            str(test_id),
+            int(passed or 0),
+            int(failed or 0),
+            int(flaky or 0),
+            float(first),
+            float(last),
+            float(total or 0.0),
+            int(timed or 0),
+        )
+        for tier, test_id, passed, failed, flaky, first, last, total, timed in connection.execute(
+            query
+        )
+    ]
 
 
-def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[str, bool]]:
-    """(test id, failed?) per test and run on ``branch``, by test then time."""
+class _unindexed(FunctionElement[str]):
+    """A column no index may be chosen for (SQLite's unary ``+``; elsewhere the column).
+
+    Filtering the window by ``test_id IN (...)``, SQLite would otherwise look those tests
+    up by test id through all of their history instead of reading the window through its
+    (repository, recorded_at) index."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_unindexed)
+def _unindexed_default(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element: _unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+_LITERAL_IDS = 5000  # more candidate tests than this: filter by a subquery instead
+
+
+@dataclass(slots=True)
+class _Group:
+    """One test's results in one run on one commit and branch."""
+
+    test_id: str
+    run_key: int  # the run id, else minus the ingest id
+    commit: str
+    branch: str
+    passed: int
+    failed: int
+    flaky: int
+    first: float
+
+
+def _history(
+    connection: Connection, since: float, repository_id: int | None, tests: list[str] | None
+) -> list[_Group]:
+    """The window's results of ``tests`` (every test with None) per run, commit, branch."""
     c = RESULTS.c
-    failed = func.max(case((c.status.in_(sorted(FAILING)), 1), else_=0))
-    passed = func.max(case((c.status.in_((PASSED, FLAKY)), 1), else_=0))
     run_key = func.coalesce(c.run_id, -c.ingest_id)
-    query = (
-        select(c.test_id, failed, passed)
-        .where(c.recorded_at >= since, c.branch == branch)
-        .group_by(c.test_id, run_key)
-        .order_by(c.test_id, func.min(c.recorded_at), run_key)
-    )
-    for test_id, any_failed, any_passed in connection.execute(query):
-        if any_failed or any_passed:  # skipped-only runs say nothing
-            yield str(test_id), bool(any_failed)
+    query = select(
+        c.test_id, run_key, c.commit, c.branch, *_status_counts(), func.min(c.recorded_at)
+    ).where(*in_window(since, repository_id))
+    if tests is not None and len(tests) <= _LITERAL_IDS:
+        query = query.where(_unindexed(c.test_id).in_(tests))
+    elif tests is not None:
+        statuses = sorted({*FAILING, FLAKY})
+        candidates = select(c.test_id).where(
+            *in_window(since, repository_id), c.status.in_(statuses)
+        )
+        query = query.where(_unindexed(c.test_id).in_(candidates))
+    query = query.group_by(c.test_id, run_key, c.commit, c.branch)
+    return [
+        _Group(str(t), int(k), str(cm), str(b), int(p or 0), int(f or 0), int(fl or 0), float(at))
+        for t, k, cm, b, p, f, fl, at in connection.execute(query)
+    ]
 
 
-def _counts(connection: Connection, since: float) -> dict[str, tuple[int, int, int, float, float]]:
-    c = RESULTS.c
-    query = (
-        select(c.test_id, *_status_counts(), func.min(c.recorded_at), func.max(c.recorded_at))
-        .where(c.recorded_at >= since)
-        .group_by(c.test_id)
-    )
-    return {
-        str(row[0]): (int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), row[4], row[5])
-        for row in connection.execute(query)
-    }
+def _same_commit(groups: Iterable[_Group]) -> dict[str, int]:
+    """test id -> number of commits where it both passed and failed (or was flaky)."""
+    per_commit: dict[tuple[str, str], list[int]] = {}
+    for g in groups:
+        if g.commit:
+            counts = per_commit.setdefault((g.test_id, g.commit), [0, 0, 0])
+            counts[0] += g.passed
+            counts[1] += g.failed
+            counts[2] += g.flaky
+    found: dict[str, int] = {}
+    for (test_id, _commit), (passed, failed, flaky) in per_commit.items():
+        if (passed and failed) or flaky:
+            found[test_id] = found.get(test_id, 0) + 1
+    return found
+
+
+def _runs(groups: Iterable[_Group], branch: str) -> dict[str, list[bool]]:
+    """test id -> failed? per run on ``branch``, oldest run first (skipped-only runs say
+    nothing). A run counts as failing when any result of the test in it failed."""
+    per_run: dict[tuple[str, int], list[Any]] = {}
+    for g in groups:
+        if g.branch != branch:
+            continue
+        entry = per_run.setdefault((g.test_id, g.run_key), [False, False, g.first])
+        entry[0] = entry[0] or g.failed > 0
+        entry[1] = entry[1] or g.passed > 0 or g.flaky > 0
+        entry[2] = min(entry[2], g.first)
+    ordered = sorted(per_run.items(), key=lambda item: (item[0][0], item[1][2], item[0][1]))
+    found: dict[str, list[bool]] = {}
+    for (test_id, _run), (failed, passed, _at) in ordered:
+        if failed or passed:
+            found.setdefault(test_id, []).append(failed)
+    return found
+
+
+def _counts(summary: Iterable[TierTestCounts]) -> dict[str, tuple[int, int, int, float, float]]:
+    """test id -> (passed, failed, flaky, first seen, last seen) over every tier."""
+    found: dict[str, tuple[int, int, int, float, float]] = {}
+    for row in summary:
+        old = found.get(row.test_id)
+        if old is None:
+            found[row.test_id] = (row.passed, row.failed, row.flaky, row.first, row.last)
+        else:
+            found[row.test_id] = (
+                old[0] + row.passed,
+                old[1] + row.failed,
+                old[2] + row.flaky,
+                min(old[3], row.first),
+                max(old[4], row.last),
+            )
+    return found
 
 
 def find_flaky(
@@ -115,38 +247,38 @@ def find_flaky(
     runs: int = DEFAULT_RUNS,
     branch: str = "main",
     now: float | None = None,
+    repository_id: int | None = None,
+    summary: Sequence[TierTestCounts] | None = None,
 ) -> list[FlakyTest]:
-    """The flaky tests, most flaky first (then by id)."""
-    since = (time.time() if now is None else now) - days * DAY
-    found: dict[str, FlakyTest] = {}
-    for test_id, commits in _same_commit(connection, since).items():
-        found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
-    current: str | None = None
-    window: deque[bool] = deque(maxlen=max(2, runs))
+    """The flaky tests of the repository (of every one, with None), most flaky first (then
+    by id). ``summary``: the window's :func:`window_summary`, when already read.
 
-    def close(test_id: str | None) -> None:
-        if test_id is None or len(window) < 2:
-            return
-        outcomes = list(window)
-        flips = sum(1 for a, b in pairwise(outcomes) if a != b)
-        rate = flips / (len(outcomes) - 1)
+    Only tests that failed or were flaky in the window can have flipped or both passed and
+    failed on a commit, so only their history is read (unless a negative ``threshold``
+    makes zero flips count)."""
+    since = (time.time() if now is None else now) - days * DAY
+    if summary is None:
+        summary = window_summary(connection, since, repository_id)
+    counts = _counts(summary)
+    tests = None if threshold < 0 else sorted(t for t, n in counts.items() if n[1] or n[2])
+    groups = _history(connection, since, repository_id, tests) if tests != [] else []
+    found: dict[str, FlakyTest] = {}
+    for test_id, commits in _same_commit(groups).items():
+        found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
+    for test_id, outcomes in _runs(groups, branch).items():
+        last = outcomes[-max(2, runs) :]
+        if len(last) < 2:
+            continue
+        flips = sum(1 for a, b in pairwise(last) if a != b)
+        rate = flips / (len(last) - 1)
         entry = found.get(test_id)
         if rate > threshold or entry is not None:
             entry = found.setdefault(test_id, FlakyTest(test_id))
-            entry.flips, entry.runs = flips, len(outcomes)
+            entry.flips, entry.runs = flips, len(last)
             if rate > threshold:
                 entry.reasons.append("flip-rate")
-
-    for test_id, failed in _runs(connection, since, branch):
-        if test_id != current:
-            close(current)
-            current = test_id
-            window.clear()
-        window.append(failed)
-    close(current)
-    counts = _counts(connection, since)
     for entry in found.values():
         if entry.test_id in counts:
-            entry.passed, entry.failed, entry.flaky, first, last = counts[entry.test_id]
-            entry.first_seen, entry.last_seen = float(first), float(last)
+            entry.passed, entry.failed, entry.flaky, first, last_seen = counts[entry.test_id]
+            entry.first_seen, entry.last_seen = first, last_seen
     return sorted(found.values(), key=lambda f: (-f.flaky_commits, -f.flip_rate, f.test_id))

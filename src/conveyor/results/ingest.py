@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
 from conveyor.results.model import TestCaseResult
-from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.repositories import run_repository
+from conveyor.store.results_models import INGESTS, RESULTS
 
 CHUNK = 2000
 DEFAULT_BRANCH = "main"
@@ -29,11 +30,15 @@ DEFAULT_BRANCH = "main"
 
 @dataclass(frozen=True, slots=True)
 class IngestContext:
+    """Where results come from. They belong to the run's repository when ``run_id`` is
+    given (the run must exist), else to ``repository_id``."""
+
     tier: str = ""
     run_id: int | None = None
     commit: str = ""
     branch: str = DEFAULT_BRANCH
     recorded_at: float | None = None
+    repository_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -42,6 +47,7 @@ class IngestSummary:
     files: int
     total: int
     by_status: dict[str, int] = field(default_factory=dict)
+    repository_id: int = 0
 
 
 def detect_format(path: Path) -> str:
@@ -68,11 +74,14 @@ def read_report(path: Path) -> Iterator[TestCaseResult]:
 
 
 def _rows(
-    cases: Iterable[TestCaseResult], ingest_id: int, ctx: IngestContext, at: float
+    cases: Iterable[TestCaseResult], ids: tuple[int, int], ctx: IngestContext, at: float
 ) -> Iterator[dict[str, Any]]:
+    """Result rows; ``ids``: (ingest id, repository id)."""
+    ingest_id, repository_id = ids
     for case in cases:
         yield {
             "ingest_id": ingest_id,
+            "repository_id": repository_id,
             "recorded_at": at,
             "tier": ctx.tier,
             "run_id": ctx.run_id,
@@ -101,8 +110,10 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
     counts: Counter[str] = Counter()
     statement = insert(RESULTS)
     with db.writer.begin() as connection:
+        repository_id = _repository(connection, ctx)
         inserted = connection.execute(
             insert(INGESTS).values(
+                repository_id=repository_id,
                 created_at=at,
                 tier=ctx.tier,
                 run_id=ctx.run_id,
@@ -115,7 +126,7 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
         ingest_id = int(inserted[0]) if inserted else 0
         chunk: list[dict[str, Any]] = []
         for path in paths:
-            for row in _rows(read_report(path), ingest_id, ctx, at):
+            for row in _rows(read_report(path), (ingest_id, repository_id), ctx, at):
                 counts[row["status"]] += 1
                 chunk.append(row)
                 if len(chunk) >= CHUNK:
@@ -125,4 +136,18 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
             connection.execute(statement, chunk)
         total = sum(counts.values())
         connection.execute(INGESTS.update().where(INGESTS.c.id == ingest_id).values(total=total))
-    return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())))
+    return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())), repository_id)
+
+
+def _repository(connection: Connection, ctx: IngestContext) -> int:
+    if ctx.run_id is not None:
+        found = run_repository(connection, ctx.run_id)
+        if found is None:
+            raise UserError(
+                f"--run {ctx.run_id}: no such run is recorded; give the id of a recorded run "
+                "(see `conveyor runs`), or leave --run out"
+            )
+        return found
+    if ctx.repository_id is None:
+        raise ValueError("ingest needs a run id or a repository id")
+    return ctx.repository_id

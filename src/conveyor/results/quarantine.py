@@ -1,6 +1,6 @@
 """Quarantined tests: they still run and are reported, but their failures don't fail a tier.
 
-:func:`is_quarantined` is the API the tiers feature asks.
+Quarantine is per repository. :func:`is_quarantined` is the API the tiers feature asks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select
 
 from conveyor.results.db import ResultsDb
-from conveyor.results.tables import QUARANTINE
+from conveyor.store.repositories import find_repository
+from conveyor.store.results_models import QUARANTINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +33,21 @@ def _user() -> str:
         return ""
 
 
-def add(db: ResultsDb, test_id: str, reason: str = "", *, automatic: bool = False) -> bool:
-    """Quarantine ``test_id``; False when it already was (its reason is kept)."""
+def add(
+    db: ResultsDb, repository_id: int, test_id: str, reason: str = "", *, automatic: bool = False
+) -> bool:
+    """Quarantine ``test_id`` in the repository; False when it already was (its reason is
+    kept)."""
+    q = QUARANTINE.c
     with db.writer.begin() as connection:
         exists = connection.execute(
-            select(QUARANTINE.c.test_id).where(QUARANTINE.c.test_id == test_id)
+            select(q.test_id).where(q.repository_id == repository_id, q.test_id == test_id)
         ).first()
         if exists is not None:
             return False
         connection.execute(
             insert(QUARANTINE).values(
+                repository_id=repository_id,
                 test_id=test_id,
                 reason=reason,
                 added_at=time.time(),
@@ -52,34 +58,46 @@ def add(db: ResultsDb, test_id: str, reason: str = "", *, automatic: bool = Fals
     return True
 
 
-def remove(db: ResultsDb, test_id: str) -> bool:
-    """Release ``test_id``; False when it was not quarantined."""
+def remove(db: ResultsDb, repository_id: int, test_id: str) -> bool:
+    """Release ``test_id`` in the repository; False when it was not quarantined."""
+    q = QUARANTINE.c
     with db.writer.begin() as connection:
-        result = connection.execute(delete(QUARANTINE).where(QUARANTINE.c.test_id == test_id))
+        result = connection.execute(
+            delete(QUARANTINE).where(q.repository_id == repository_id, q.test_id == test_id)
+        )
     return bool(result.rowcount)
 
 
-def entries(connection: Connection) -> list[QuarantineEntry]:
-    rows = connection.execute(select(QUARANTINE).order_by(QUARANTINE.c.test_id))
+def entries(connection: Connection, repository_id: int) -> list[QuarantineEntry]:
+    q = QUARANTINE.c
+    rows = connection.execute(
+        select(QUARANTINE).where(q.repository_id == repository_id).order_by(q.test_id)
+    )
     return [
         QuarantineEntry(r.test_id, r.reason, float(r.added_at), r.added_by, bool(r.automatic))
         for r in rows
     ]
 
 
-def quarantined_among(connection: Connection, names: Iterable[str]) -> set[str]:
+def quarantined_among(connection: Connection, repository_id: int, names: Iterable[str]) -> set[str]:
+    """The subset of ``names`` (test ids) quarantined in the repository."""
+    q = QUARANTINE.c
     wanted = sorted(set(names))
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        query = select(QUARANTINE.c.test_id).where(QUARANTINE.c.test_id.in_(chunk))
+        query = select(q.test_id).where(q.repository_id == repository_id, q.test_id.in_(chunk))
         found.update(str(t) for t in connection.execute(query).scalars())
     return found
 
 
 def is_quarantined(
-    names: Iterable[str], *, state_dir: str | None = None, url: str | None = None
+    names: Iterable[str], repository: str, *, state_dir: str | None = None, url: str | None = None
 ) -> set[str]:
-    """The subset of ``names`` (test ids) that is quarantined."""
+    """The subset of ``names`` (test ids) quarantined in the repository with key
+    ``repository``."""
     with ResultsDb(state_dir, url) as db, db.read() as connection:
-        return quarantined_among(connection, names)
+        repository_id = find_repository(connection, repository)
+        if repository_id is None:
+            return set()
+        return quarantined_among(connection, repository_id, names)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
-from conveyor.results.flaky import DAY, count_where, find_flaky
-from conveyor.results.model import FAILING, FLAKY, PASSED
-from conveyor.results.tables import RESULTS
+from conveyor.results.flaky import DAY, TierTestCounts, find_flaky, window_summary
 from conveyor.results.targets import Targets
 from conveyor.store.models import RunRow
 
@@ -68,11 +67,15 @@ def p95(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def _workflows(connection: Connection, since: float, targets: Targets) -> list[WorkflowStats]:
+def _workflows(
+    connection: Connection, since: float, targets: Targets, repository_id: int | None
+) -> list[WorkflowStats]:
     runs = RunRow.__table__.c
     query = select(runs.workflow_name, runs.conclusion, runs.duration).where(
         runs.created_at >= since, runs.conclusion.is_not(None)
     )
+    if repository_id is not None:
+        query = query.where(runs.repository_id == repository_id)
     grouped: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
     for name, conclusion, duration in connection.execute(query):
         grouped[str(name)].append((str(conclusion), duration))
@@ -100,34 +103,30 @@ def _workflows(connection: Connection, since: float, targets: Targets) -> list[W
     return found
 
 
-def _tiers(connection: Connection, since: float, targets: Targets) -> list[TierStats]:
-    c = RESULTS.c
-    counted = c.status.in_((PASSED, FLAKY, *sorted(FAILING)))
-    query = (
-        select(c.tier, count_where(counted), count_where(c.status.in_((PASSED, FLAKY))))
-        .where(c.recorded_at >= since)
-        .group_by(c.tier)
-        .order_by(c.tier)
-    )
+def _tiers(summary: Sequence[TierTestCounts], targets: Targets) -> list[TierStats]:
+    executed: dict[str, int] = defaultdict(int)
+    succeeded: dict[str, int] = defaultdict(int)
+    for row in summary:
+        executed[row.tier] += row.passed + row.flaky + row.failed
+        succeeded[row.tier] += row.passed + row.flaky
     found = []
-    for tier, executed, succeeded in connection.execute(query):
-        tests, passed = int(executed or 0), int(succeeded or 0)
+    for tier in sorted(executed):
+        tests, passed = executed[tier], succeeded[tier]
         rate = passed / tests if tests else 1.0
-        found.append(TierStats(str(tier), tests, passed, rate, rate >= targets.success_rate))
+        found.append(TierStats(tier, tests, passed, rate, rate >= targets.success_rate))
     return found
 
 
-def _slowest(connection: Connection, since: float) -> list[SlowTest]:
-    c = RESULTS.c
-    mean = func.avg(c.duration)
-    query = (
-        select(c.test_id, mean, func.count())
-        .where(c.recorded_at >= since, c.duration.is_not(None))
-        .group_by(c.test_id)
-        .order_by(mean.desc(), c.test_id)
-        .limit(SLOWEST)
-    )
-    return [SlowTest(str(t), float(m), int(n)) for t, m, n in connection.execute(query)]
+def _slowest(summary: Sequence[TierTestCounts]) -> list[SlowTest]:
+    totals: dict[str, float] = defaultdict(float)
+    timed: dict[str, int] = defaultdict(int)
+    for row in summary:
+        if row.timed:
+            totals[row.test_id] += row.duration_sum
+            timed[row.test_id] += row.timed
+    means = [SlowTest(test, totals[test] / count, count) for test, count in timed.items()]
+    means.sort(key=lambda s: (-s.mean_duration, s.test_id))
+    return means[:SLOWEST]
 
 
 def compute_stats(
@@ -136,19 +135,22 @@ def compute_stats(
     days: float = 7,
     targets: Targets | None = None,
     now: float | None = None,
+    repository_id: int | None = None,
 ) -> Stats:
+    """Stats of the repository (of every one, with None) over the last ``days``."""
     chosen = targets or Targets()
     current = time.time() if now is None else now
     since = current - days * DAY
     stats = Stats(days=days, targets=chosen)
-    stats.workflows = _workflows(connection, since, chosen)
-    stats.tiers = _tiers(connection, since, chosen)
-    seen = select(func.count(func.distinct(RESULTS.c.test_id))).where(
-        RESULTS.c.recorded_at >= since
+    stats.workflows = _workflows(connection, since, chosen, repository_id)
+    summary = window_summary(connection, since, repository_id)
+    stats.tiers = _tiers(summary, chosen)
+    stats.tests_seen = len({row.test_id for row in summary})
+    found = find_flaky(
+        connection, days=days, now=current, repository_id=repository_id, summary=summary
     )
-    stats.tests_seen = int(connection.execute(seen).scalar_one() or 0)
-    stats.flaky_tests = len(find_flaky(connection, days=days, now=current))
+    stats.flaky_tests = len(found)
     stats.flaky_rate = stats.flaky_tests / stats.tests_seen if stats.tests_seen else 0.0
     stats.flaky_ok = stats.flaky_rate <= chosen.flakiness
-    stats.slowest = _slowest(connection, since)
+    stats.slowest = _slowest(summary)
     return stats

@@ -1,9 +1,18 @@
-"""Engine setup and automatic migrations.
+"""The history database: one shared engine per URL and process, schema checks, migrations.
 
-SQLite: WAL journal, a busy timeout and ``BEGIN IMMEDIATE`` for write transactions, so
-several ``conveyor`` processes can write one database without "database is locked".
-Migrations (``alembic upgrade head``) run on open under a file lock in the state
-directory and, on PostgreSQL, an advisory lock too, so concurrent processes don't race.
+* Every opener (:class:`StateDatabase` and its subclasses: the run recorder, the results
+  and the schedule stores) shares one engine per database URL within a process, counted:
+  the first opener checks the schema, the last one to close disposes the engine.
+* Opening reads ``alembic_version`` with plain SQL and compares it with
+  :data:`~conveyor.store.revisions.HEAD_REVISION`; Alembic is imported only to migrate.
+  SQLite and an empty PostgreSQL database are migrated on first use; a PostgreSQL
+  database at an older revision is not (``conveyor db upgrade`` does that, for servers).
+* SQLite: WAL journal, a busy timeout and ``BEGIN IMMEDIATE`` for write transactions, so
+  several ``conveyor`` processes can write one database without "database is locked".
+  Migrations run under a file lock in the state directory and, on PostgreSQL, an
+  advisory lock too, so concurrent processes don't race.
+* Failures of the database itself become one-line :class:`~conveyor.errors.DatabaseError`
+  (see :mod:`conveyor.store.dberrors`).
 """
 
 from __future__ import annotations
@@ -11,42 +20,60 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from conveyor.errors import ConfigError
+from conveyor.errors import ConfigError, DatabaseError
+from conveyor.store.dberrors import hide_password, invalid_url, translate
 from conveyor.store.paths import database_url, ensure_state_dir, resolve_state_dir
+from conveyor.store.revisions import HEAD_REVISION, REVISIONS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 60.0
+CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "conveyor_write"  # execution option: begin the transaction as a writer
 _PG_MIGRATION_LOCK = 0x636F6E76  # "conv": pg_advisory_lock key for migrations
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` with conveyor's connection settings."""
+    """An engine for ``url`` with conveyor's connection settings and error translation."""
     try:
         parsed = make_url(url)
-    except Exception as exc:
-        raise ConfigError(f"invalid database URL {url!r}: {exc}") from exc
+    except (ArgumentError, ValueError):
+        raise invalid_url(url) from None
     try:
-        if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(url)
-        return create_engine(url, pool_pre_ping=True)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            engine = _sqlite_engine(url)
+        elif backend == "postgresql":
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            )
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
-        hint = " (install conveyor[postgres])" if "postgres" in url else ""
-        raise ConfigError(f"no database driver for {parsed.drivername!r}{hint}: {exc}") from exc
+        hint = " (install conveyor[postgres])" if "postgres" in parsed.drivername else ""
+        raise ConfigError(
+            f"no database driver for {parsed.drivername!r}{hint}: {hide_password(url)}"
+        ) from exc
+    except (ArgumentError, ValueError, TypeError):
+        raise invalid_url(url) from None
+
+    @event.listens_for(engine, "handle_error")
+    def _translate(context: Any) -> None:
+        translate(context, url)
+
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -76,62 +103,163 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return config
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
-
-
-def _known_revision(revision: str) -> bool:
-    try:
-        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
-    except CommandError:
-        return False
+# ---------------------------------------------------------------- schema revision
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no conveyor schema yet), by plain SQL."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
 
 
-def migrate(engine: Engine, lock_dir: Path | None) -> None:
-    """Bring the schema to the newest revision (no-op when it already is)."""
-    head = head_revision()
+def head_revision() -> str:
+    return HEAD_REVISION
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _newer_error(engine: Engine, revision: str) -> ConfigError:
+    return ConfigError(
+        f"the history database {_shown(engine)} has schema revision {revision!r}, newer "
+        "than this conveyor knows; upgrade conveyor or point CONVEYOR_DATABASE_URL "
+        "(or --state-dir) elsewhere"
+    )
+
+
+def check_schema(engine: Engine, lock_dir: Path | None) -> None:
+    """Make sure the schema is the newest: migrate SQLite and empty databases, refuse a
+    PostgreSQL database at an older revision (``conveyor db upgrade``) or a newer one."""
     current = current_revision(engine)
-    if current == head:
+    if current == HEAD_REVISION:
         return
-    if current is not None and not _known_revision(current):
-        raise ConfigError(
-            f"the history database {engine.url.render_as_string()} has schema revision "
-            f"{current!r}, newer than this conveyor knows; upgrade conveyor or point "
-            "CONVEYOR_DATABASE_URL (or --state-dir) elsewhere"
+    if current is not None and current not in REVISIONS:
+        raise _newer_error(engine, current)
+    if current is not None and engine.dialect.name != "sqlite":
+        raise DatabaseError(
+            f"the history database {_shown(engine)} has schema revision {current}, older "
+            f"than this conveyor's {HEAD_REVISION}: run `conveyor db upgrade` (back it up "
+            "first; every conveyor using it must be this version afterwards)"
         )
+    migrate(engine, lock_dir)
+
+
+def migrate(engine: Engine, lock_dir: Path | None) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    if before == HEAD_REVISION:
+        return before, HEAD_REVISION
+    if before is not None and before not in REVISIONS:
+        raise _newer_error(engine, before)
+    from alembic import command  # only here: commands that don't migrate start faster
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
     with _file_lock(lock_dir), engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
+        postgresql = connection.dialect.name == "postgresql"
+        sqlite = connection.dialect.name == "sqlite"
+        if postgresql:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             connection.commit()
+        if sqlite:  # table rebuilds must not cascade deletes into child tables
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
         try:
-            if MigrationContext.configure(connection).get_current_revision() != head:
-                config = _alembic_config()
+            before = MigrationContext.configure(connection).get_current_revision()
+            if before != HEAD_REVISION:
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS_DIR))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
                 if connection.in_transaction():
                     connection.commit()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
         finally:
-            if connection.dialect.name == "postgresql":
+            if sqlite:
+                _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+            if postgresql:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 connection.commit()
+    return before, HEAD_REVISION
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run a PRAGMA outside any transaction (foreign_keys is ignored inside one)."""
+    if connection.in_transaction():
+        connection.commit()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(pragma)
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.commit()
+    if problems:
+        table, rowid, parent, _ = problems[0]
+        raise DatabaseError(
+            f"the history database migrated with {len(problems)} broken reference(s), e.g. "
+            f"{table} row {rowid} -> {parent}; restore a backup and report this bug"
+        )
+
+
+# ---------------------------------------------------------------- shared engines
+
+
+@dataclass(slots=True)
+class _Shared:
+    engine: Engine
+    writer: Engine
+    refs: int = 0
+    repository_ids: dict[str, int] = field(default_factory=dict)
+
+
+_SHARED: dict[str, _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _acquire(url: str, state_dir: Path) -> _Shared:
+    with _SHARED_LOCK:
+        shared = _SHARED.get(url)
+        if shared is None:
+            engine = create_db_engine(url)
+            try:
+                check_schema(engine, state_dir)
+            except BaseException:
+                engine.dispose()
+                raise
+            writer = engine.execution_options(**{WRITE_OPTION: True})
+            shared = _SHARED[url] = _Shared(engine, writer)
+        shared.refs += 1
+        return shared
+
+
+def _release(url: str, shared: _Shared) -> None:
+    with _SHARED_LOCK:
+        shared.refs -= 1
+        if shared.refs <= 0 and _SHARED.get(url) is shared:
+            del _SHARED[url]
+            shared.engine.dispose()
+
+
+def open_count(url: str) -> int:
+    """How many openers share the engine of ``url`` in this process (0: none open)."""
+    with _SHARED_LOCK:
+        shared = _SHARED.get(url)
+        return 0 if shared is None else shared.refs
 
 
 class StateDatabase:
     """The history database of ``state_dir`` (default: :func:`default_state_dir`), or the
-    one at ``url`` (else ``$CONVEYOR_DATABASE_URL``), migrated to the newest schema on open.
+    one at ``url`` (else ``$CONVEYOR_DATABASE_URL``), at the newest schema.
 
-    ``engine`` reads; ``writer`` (the same pool) begins write transactions."""
+    ``engine`` reads; ``writer`` (the same pool) begins write transactions. Openers of one
+    URL share the engine within the process; :meth:`close` releases this opener's share.
+    """
 
     def __init__(
         self, state_dir: str | os.PathLike[str] | None = None, url: str | None = None
@@ -139,12 +267,32 @@ class StateDatabase:
         self.state_dir = resolve_state_dir(state_dir)
         ensure_state_dir(self.state_dir)
         self.url = database_url(self.state_dir, url)
-        self.engine: Engine = create_db_engine(self.url)
-        migrate(self.engine, self.state_dir)
-        self.writer: Engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self._shared: _Shared | None = _acquire(self.url, self.state_dir)
+        self.engine: Engine = self._shared.engine
+        self.writer: Engine = self._shared.writer
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with its password hidden, for messages."""
+        return hide_password(self.url)
+
+    def repository_id(self, key: str, name: str = "", url: str | None = None) -> int:
+        """The id of the repository ``key``, created (or adopted, see
+        :func:`~conveyor.store.repositories.ensure_repository`) on first use."""
+        from conveyor.store.repositories import ensure_repository
+
+        assert self._shared is not None, "the database is closed"
+        known = self._shared.repository_ids.get(key)
+        if known is None:
+            with self.writer.begin() as connection:
+                known = ensure_repository(connection, key, name or key, url)
+            self._shared.repository_ids[key] = known
+        return known
 
     def close(self) -> None:
-        self.engine.dispose()
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            _release(self.url, shared)
 
     def __enter__(self) -> Self:
         return self
@@ -156,6 +304,45 @@ class StateDatabase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# ---------------------------------------------------------------- `conveyor db`
+
+
+def upgrade_database(
+    state_dir: str | os.PathLike[str] | None = None, url: str | None = None
+) -> tuple[str, str | None, str]:
+    """Migrate the database to the newest schema (``conveyor db upgrade``); returns
+    (URL with the password hidden, revision before, revision after)."""
+    directory = resolve_state_dir(state_dir)
+    chosen = database_url(directory, url)
+    if chosen.startswith("sqlite"):
+        ensure_state_dir(directory)
+    engine = create_db_engine(chosen)
+    try:
+        before, after = migrate(engine, directory if chosen.startswith("sqlite") else None)
+    finally:
+        engine.dispose()
+    return hide_password(chosen), before, after
+
+
+def database_revision(
+    state_dir: str | os.PathLike[str] | None = None, url: str | None = None
+) -> tuple[str, str | None]:
+    """(URL with the password hidden, schema revision or None) without creating anything."""
+    directory = resolve_state_dir(state_dir)
+    chosen = database_url(directory, url)
+    engine = create_db_engine(chosen)
+    try:
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+            return hide_password(chosen), None
+        return hide_password(chosen), current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- file lock
 
 
 @contextlib.contextmanager

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.engine.status import RunState
-from conveyor.store.models import AnnotationRow, JobRow, RunRow, StepRow
-from conveyor.store.paths import JOB_LOG_NAME
+from conveyor.store.models import (
+    AnnotationRow,
+    JobRow,
+    LogLineRow,
+    RepositoryRow,
+    RunRow,
+    StepRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +30,10 @@ class RunInfo:
     event: str
     ref: str
     sha: str
-    repository: str
+    repository: str  # github.repository (owner/name)
+    repository_id: int
+    repository_key: str  # the history key (remote URL, else path)
+    repository_name: str
     status: str
     conclusion: str | None
     created_at: float
@@ -58,7 +67,7 @@ class StepInfo:
     outputs: dict[str, str]
     summary: str
     note: str
-    log_path: Path | None  # absolute; the file exists only if the step printed something
+    log_lines: int  # lines stored for the step (`conveyor logs RUN JOB/STEP`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,7 @@ class JobInfo:
     duration: float | None
     outputs: dict[str, str]
     note: str
-    log_path: Path | None  # job-level lines (absolute); may not exist
+    log_lines: int  # the job's own lines (not its steps')
     steps: tuple[StepInfo, ...]
 
 
@@ -111,21 +120,38 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def _run_info(row: RunRow) -> RunInfo:
-    names = [f.name for f in dataclasses.fields(RunInfo)]
-    return RunInfo(**{name: getattr(row, name) for name in names})
+_RUN_FIELDS = [
+    f.name
+    for f in dataclasses.fields(RunInfo)
+    if f.name not in ("repository_key", "repository_name")
+]
+
+
+def _run_info(row: RunRow, repository_key: str, repository_name: str) -> RunInfo:
+    values = {name: getattr(row, name) for name in _RUN_FIELDS}
+    return RunInfo(**values, repository_key=repository_key, repository_name=repository_name)
+
+
+def _with_repository() -> Select[RunRow, str, str]:
+    return select(RunRow, RepositoryRow.key, RepositoryRow.name).join(
+        RepositoryRow, RepositoryRow.id == RunRow.repository_id
+    )
 
 
 def list_runs(
     sessions: sessionmaker[Session],
     *,
+    repository_id: int | None = None,
     workflow: str | None = None,
     status: str | None = None,
     limit: int | None = 20,
 ) -> list[RunInfo]:
-    """Newest first. ``workflow`` matches the name, the path, or the file name with or
-    without extension; ``status`` matches the status or the conclusion."""
-    query = select(RunRow).order_by(RunRow.id.desc())
+    """Newest first, of one repository (or of all, with None). ``workflow`` matches the
+    name, the path, or the file name with or without extension; ``status`` matches the
+    status or the conclusion."""
+    query = _with_repository().order_by(RunRow.created_at.desc(), RunRow.id.desc())
+    if repository_id is not None:
+        query = query.where(RunRow.repository_id == repository_id)
     if workflow:
         path = RunRow.workflow_path
         query = query.where(
@@ -143,20 +169,25 @@ def list_runs(
     if limit is not None:
         query = query.limit(limit)
     with sessions() as session:
-        return [_run_info(row) for row in session.scalars(query)]
+        return [_run_info(row, key, name) for row, key, name in session.execute(query)]
 
 
-def latest_run_id(sessions: sessionmaker[Session]) -> int | None:
+def latest_run_id(sessions: sessionmaker[Session], repository_id: int | None = None) -> int | None:
+    """The newest run of the repository (of any, with None)."""
+    query = select(RunRow.id).order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(1)
+    if repository_id is not None:
+        query = query.where(RunRow.repository_id == repository_id)
     with sessions() as session:
-        return session.scalar(select(RunRow.id).order_by(RunRow.id.desc()).limit(1))
+        return session.scalar(query)
 
 
 def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> RunDetail | None:
     """The run with its jobs (in start order), their steps (by index) and annotations."""
     with sessions() as session:
-        run = session.get(RunRow, run_id)
-        if run is None:
+        found = session.execute(_with_repository().where(RunRow.id == run_id)).first()
+        if found is None:
             return None
+        run, repository_key, repository_name = found
         jobs = session.scalars(select(JobRow).where(JobRow.run_id == run_id).order_by(JobRow.id))
         steps = session.scalars(
             select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.step_index)
@@ -164,11 +195,19 @@ def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> Ru
         notes = session.scalars(
             select(AnnotationRow).where(AnnotationRow.run_id == run_id).order_by(AnnotationRow.id)
         )
+        counts: dict[tuple[str, int | None], int] = {
+            (key, index): int(count)
+            for key, index, count in session.execute(
+                select(LogLineRow.job_key, LogLineRow.step_index, func.count())
+                .where(LogLineRow.run_id == run_id)
+                .group_by(LogLineRow.job_key, LogLineRow.step_index)
+            )
+        }
         job_infos = tuple(
-            _job_info(job, [s for s in steps if s.job_pk == job.id], state_dir) for job in jobs
+            _job_info(job, [s for s in steps if s.job_pk == job.id], counts) for job in jobs
         )
         return RunDetail(
-            run=_run_info(run),
+            run=_run_info(run, repository_key, repository_name),
             jobs=job_infos,
             annotations=tuple(
                 AnnotationInfo(
@@ -186,7 +225,9 @@ def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> Ru
         )
 
 
-def _job_info(job: JobRow, steps: list[StepRow], state_dir: Path) -> JobInfo:
+def _job_info(
+    job: JobRow, steps: list[StepRow], counts: dict[tuple[str, int | None], int]
+) -> JobInfo:
     return JobInfo(
         job_key=job.job_key,
         job_id=job.job_id,
@@ -200,7 +241,7 @@ def _job_info(job: JobRow, steps: list[StepRow], state_dir: Path) -> JobInfo:
         duration=job.duration,
         outputs=dict(job.outputs or {}),
         note=job.note,
-        log_path=state_dir / job.log_dir / JOB_LOG_NAME if job.log_dir else None,
+        log_lines=counts.get((job.job_key, None), 0),
         steps=tuple(
             StepInfo(
                 index=s.step_index,
@@ -215,22 +256,8 @@ def _job_info(job: JobRow, steps: list[StepRow], state_dir: Path) -> JobInfo:
                 outputs=dict(s.outputs or {}),
                 summary=s.summary,
                 note=s.note,
-                log_path=state_dir / s.log_file if s.log_file else None,
+                log_lines=counts.get((job.job_key, s.step_index), 0),
             )
             for s in steps
         ),
     )
-
-
-def log_paths(detail: RunDetail) -> list[tuple[str, int | None, Path]]:
-    """``(job_key, step_index or None for the job log, path)`` of every log file that exists."""
-    found: list[tuple[str, int | None, Path]] = []
-    for job in detail.jobs:
-        if job.log_path is not None and job.log_path.is_file():
-            found.append((job.job_key, None, job.log_path))
-        found.extend(
-            (job.job_key, step.index, step.log_path)
-            for step in job.steps
-            if step.log_path is not None and step.log_path.is_file()
-        )
-    return found

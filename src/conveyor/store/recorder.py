@@ -1,8 +1,12 @@
 """:class:`SqlRunStore`: the engine's :class:`~conveyor.engine.ports.RunStore` on SQLAlchemy.
 
-Every event is its own transaction (a crash loses at most the event in flight and never
-corrupts the database); log lines go to files only. Text is masked again with the
-store's :class:`Masker`, if given, as a second line of defence.
+Every event but a log line is its own transaction (a crash loses at most the event in
+flight and never corrupts the database); log lines are inserted in batches
+(:mod:`conveyor.store.loglines`), always before the next other event of the run. Text is
+masked again with the store's :class:`Masker`, if given, as a second line of defence.
+
+A run holds a lease (:meth:`SqlRunStore.renew_lease`); :meth:`SqlRunStore.reopen_run`
+lets another process take over a run whose process died (``conveyor resume``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+import msgspec
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.engine.events import (
@@ -30,16 +34,36 @@ from conveyor.engine.events import (
     StepStarted,
 )
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import NewRun
-from conveyor.engine.status import RunState
+from conveyor.engine.ports import NewRun, ResumedRun
+from conveyor.engine.status import Conclusion, RunState
+from conveyor.engine.wire import JobOutcome
+from conveyor.errors import UserError
 from conveyor.store import queries
 from conveyor.store.database import StateDatabase
-from conveyor.store.logs import LogFiles
-from conveyor.store.models import AnnotationRow, JobRow, RunRow, StepRow
+from conveyor.store.loglines import LogWriter, last_seq, read_lines
+from conveyor.store.models import AnnotationRow, JobRow, LogLineRow, RunRow, StepRow
 from conveyor.store.numbering import next_run_number
-from conveyor.store.recovery import recover_interrupted
+from conveyor.store.recovery import lease_is_live, recover_interrupted
 
 _RUNNING, _DONE = RunState.IN_PROGRESS.value, RunState.COMPLETED.value
+
+
+def _result_of(conclusion: str) -> str:
+    """``needs.<id>.result`` for a conclusion (a timeout is a failure)."""
+    return "failure" if conclusion == Conclusion.TIMED_OUT.value else str(conclusion)
+
+
+def _outcome(job: JobRow) -> JobOutcome:
+    """What a finished job of an earlier attempt ended with, for the jobs that need it."""
+    result = job.result or _result_of(job.conclusion or "")
+    return JobOutcome(
+        Conclusion(job.conclusion or "failure"),
+        result,
+        dict(job.outputs or {}),
+        counts_as_failure=result == "failure",
+        note=job.note,
+        environment_url=job.environment_url,
+    )
 
 
 def _duration(started: float | None, ended: float | None) -> float | None:
@@ -59,21 +83,19 @@ class SqlRunStore(StateDatabase):
         url: str | None = None,
         masker: Masker | None = None,
         *,
-        heartbeat_interval: float = 5.0,
         stale_after: float = 3600.0,
         recover: bool = True,
     ) -> None:
         super().__init__(state_dir, url)
         self.host = socket.gethostname()
         self._masker = masker
-        self._heartbeat_interval = heartbeat_interval
         self._stale_after = stale_after
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self._lock = threading.RLock()
-        self._logs = LogFiles(self.state_dir)
+        self._lines = LogWriter(self.writer, self._mask)
         self._job_pks: dict[tuple[int, str], int] = {}
-        self._beats: dict[int, float] = {}
+        self._seqs: dict[int, int] = {}  # the last sequence number given here, per run
         self._handlers: dict[type[Any], Callable[[Session, Any], None]] = {
             RunStarted: self._run_started,
             JobStarted: self._job_started,
@@ -90,20 +112,23 @@ class SqlRunStore(StateDatabase):
 
     def close(self) -> None:
         with self._lock:
-            self._logs.close_all()
+            self._lines.close()
             super().close()
 
     def recover(self) -> list[int]:
-        """Mark runs whose process died as interrupted; returns their ids."""
+        """Mark runs whose process died (lease run out, or gone from this host) as
+        interrupted; returns their ids."""
         return recover_interrupted(self._write, self.host, self._stale_after)
 
     # ------------------------------------------------------------------ RunStore
 
     def begin_run(self, run: NewRun) -> tuple[int, int]:
         now = time.time()
+        repository_id = self.repository_id(run.repository_key, run.repository, run.repository_url)
         with self._lock, self._write.begin() as session:
-            number = next_run_number(session, run.workflow_path)
+            number = next_run_number(session, repository_id, run.workflow_path)
             row = RunRow(
+                repository_id=repository_id,
                 run_number=number,
                 workflow_path=run.workflow_path,
                 workflow_name=run.workflow_name,
@@ -118,50 +143,142 @@ class SqlRunStore(StateDatabase):
                 pid=run.pid or os.getpid(),
                 host=self.host,
                 note="",
+                uid=run.uid,
+                record=run.record.decode("utf-8") if run.record else None,
+                lease_owner=run.lease_owner,
+                lease_expires_at=now + run.lease_seconds if run.lease_owner else None,
             )
             session.add(row)
             session.flush()
-            self._beats[row.id] = now
             return row.id, number
 
-    def emit(self, event: Event) -> None:
-        with self._lock:
-            now = time.time()
-            due = now - self._beats.get(event.run_id, 0.0) >= self._heartbeat_interval
-            if isinstance(event, LogLine):
-                self._logs.write(
-                    event.run_id, event.job_key, event.step_index, self._mask(event.text)
+    def renew_lease(self, run_id: int, owner: str, seconds: float) -> bool:
+        now = time.time()
+        with self._write.begin() as session:
+            result = session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.lease_owner == owner, RunRow.status != _DONE)
+                .values(lease_expires_at=now + seconds, heartbeat_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def reopen_run(self, run_id: int, owner: str, seconds: float) -> ResumedRun:
+        """Give this process the run of a process that died, to continue it.
+
+        Refused (``UserError``) for a run that finished, one whose process still holds its
+        lease, and one recorded without a plan (``conveyor test``, older conveyors)."""
+        self.recover()
+        now = time.time()
+        seq = last_seq(self._read, run_id) + 1  # nothing writes lines of a dead run
+        with self._lock, self._write.begin() as session:
+            run = session.get(RunRow, run_id, with_for_update=True)
+            if run is None:
+                raise UserError(f"run {run_id} does not exist; see conveyor runs --all")
+            if run.status == _DONE and run.conclusion != Conclusion.INTERRUPTED.value:
+                raise UserError(
+                    f"run {run_id} finished ({run.conclusion}); only a run whose process "
+                    "died can be resumed"
                 )
-                if not due:
-                    return
+            if run.status != _DONE and lease_is_live(run, self.host, now, self._stale_after):
+                raise UserError(
+                    f"run {run_id} is still running (pid {run.pid} on {run.host}); wait for "
+                    "it, or stop that process first"
+                )
+            if not run.record:
+                raise UserError(
+                    f"run {run_id} cannot be resumed: it was recorded without its plan "
+                    "(by conveyor test, or an older conveyor); run the workflow again"
+                )
+            run.status, run.conclusion, run.ended_at, run.duration = _RUNNING, None, None, None
+            run.pid, run.host = os.getpid(), self.host
+            run.lease_owner, run.lease_expires_at, run.heartbeat_at = owner, now + seconds, now
+            run.note = f"{run.note}\nresumed by pid {os.getpid()} on {self.host}".strip()
+            prior = {
+                job.job_key: _outcome(job)
+                for job in session.scalars(select(JobRow).where(JobRow.run_id == run_id))
+                if job.status == _DONE and job.result and job.conclusion != "interrupted"
+            }
+            return ResumedRun(
+                run_id=run.id,
+                run_number=run.run_number,
+                workflow_path=run.workflow_path,
+                workflow_name=run.workflow_name,
+                uid=run.uid,
+                attempt=run.attempt,
+                record=run.record.encode("utf-8"),
+                prior=prior,
+                next_seq=seq,
+                owner=owner,
+            )
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, LogLine):
+            if event.seq <= 0:  # not numbered by an event bus (e.g. written directly)
+                event = msgspec.structs.replace(event, seq=self._next_seq(event.run_id))
+            self._lines.add(event)
+            return
+        with self._lock:
+            self._lines.flush()
             with self._write.begin() as session:
                 handler = self._handlers.get(type(event))
                 if handler is not None:
                     handler(session, event)
-                if due and not isinstance(event, RunFinished):
-                    session.execute(
-                        update(RunRow)
-                        .where(RunRow.id == event.run_id, RunRow.status != _DONE)
-                        .values(heartbeat_at=now)
-                    )
-                    self._beats[event.run_id] = now
+
+    def _next_seq(self, run_id: int) -> int:
+        with self._lock:
+            seq = self._seqs.get(run_id)
+            if seq is None:
+                self._lines.flush()
+                seq = last_seq(self._read, run_id)
+            self._seqs[run_id] = seq + 1
+            return seq + 1
+
+    def lines(
+        self,
+        run_id: int,
+        *,
+        job_key: str | None = None,
+        step_index: int | None = None,
+        job_only: bool = False,
+        after_seq: int = 0,
+        limit: int | None = None,
+        last: int | None = None,
+    ) -> list[LogLine]:
+        """The run's log lines in sequence order (the engine's ``LogStore``): of a job,
+        one of its steps, or only its own lines (``job_only``); after ``after_seq``; the
+        first ``limit`` or the ``last`` N."""
+        self._lines.flush()
+        return read_lines(
+            self._read,
+            run_id,
+            job_key=job_key,
+            step_index=step_index,
+            job_only=job_only,
+            after_seq=after_seq,
+            limit=limit,
+            last=last,
+        )
 
     # ------------------------------------------------------------------ queries
 
     def list_runs(
-        self, *, workflow: str | None = None, status: str | None = None, limit: int | None = 20
+        self,
+        *,
+        repository_id: int | None = None,
+        workflow: str | None = None,
+        status: str | None = None,
+        limit: int | None = 20,
     ) -> list[queries.RunInfo]:
-        return queries.list_runs(self._read, workflow=workflow, status=status, limit=limit)
+        """Newest first; of one repository, or of all with ``repository_id`` None."""
+        return queries.list_runs(
+            self._read, repository_id=repository_id, workflow=workflow, status=status, limit=limit
+        )
 
     def get_run(self, run_id: int) -> queries.RunDetail | None:
         return queries.get_run(self._read, self.state_dir, run_id)
 
-    def latest_run_id(self) -> int | None:
-        return queries.latest_run_id(self._read)
-
-    def log_paths(self, run_id: int) -> list[tuple[str, int | None, Path]]:
-        detail = self.get_run(run_id)
-        return [] if detail is None else queries.log_paths(detail)
+    def latest_run_id(self, repository_id: int | None = None) -> int | None:
+        return queries.latest_run_id(self._read, repository_id)
 
     # ------------------------------------------------------------------ event handlers
 
@@ -189,7 +306,7 @@ class SqlRunStore(StateDatabase):
                 status=RunState.QUEUED.value,
                 outputs={},
                 note="",
-                log_dir=self._logs.job_dir(run_id, job_key),
+                log_dir="",
             )
             session.add(job)
             session.flush()
@@ -228,17 +345,27 @@ class SqlRunStore(StateDatabase):
 
     def _job_started(self, session: Session, event: JobStarted) -> None:
         job = self._job(session, event.run_id, event.job_key)
+        if job.status == _DONE:  # run again after a resume: its earlier attempt goes
+            self._forget_job(session, job)
         job.job_id, job.name = event.job_id, event.name or event.job_key
         job.matrix, job.runs_on = dict(event.matrix), list(event.runs_on)
         job.status, job.started_at = _RUNNING, event.started_at or time.time()
+        job.environment = event.environment
+
+    def _forget_job(self, session: Session, job: JobRow) -> None:
+        """Clear what an interrupted attempt of ``job`` left: steps, annotations, lines."""
+        session.execute(delete(StepRow).where(StepRow.job_pk == job.id))
+        for table in (AnnotationRow, LogLineRow):
+            session.execute(
+                delete(table).where(table.run_id == job.run_id, table.job_key == job.job_key)
+            )
+        job.conclusion = job.result = job.ended_at = job.duration = None
+        job.outputs, job.note, job.environment_url = {}, "", ""
 
     def _step_started(self, session: Session, event: StepStarted) -> None:
         step = self._step(session, event.run_id, event.job_key, event.step_index)
-        step.name, step.status = event.step_name, _RUNNING
+        step.name, step.status = self._mask(event.step_name), _RUNNING
         step.started_at = event.started_at or time.time()
-        step.log_file = self._logs.step_file(
-            event.run_id, event.job_key, event.step_index, event.step_name
-        )
 
     def _annotation(self, session: Session, event: Annotation) -> None:
         session.add(
@@ -257,7 +384,7 @@ class SqlRunStore(StateDatabase):
 
     def _step_finished(self, session: Session, event: StepFinished) -> None:
         step = self._step(session, event.run_id, event.job_key, event.step_index)
-        step.name = event.step_name or step.name
+        step.name = self._mask(event.step_name) or step.name
         step.status, step.outcome, step.conclusion = (
             _DONE,
             str(event.outcome),
@@ -269,9 +396,6 @@ class SqlRunStore(StateDatabase):
         step.duration = _duration(step.started_at, step.ended_at)
         step.outputs = self._mask_map(event.outputs)
         step.summary, step.note = self._mask(event.summary), self._mask(event.note)
-        known = self._logs.known_step_file(event.run_id, event.job_key, event.step_index)
-        step.log_file = known or step.log_file
-        self._logs.close_step(event.run_id, event.job_key, event.step_index)
 
     def _job_finished(self, session: Session, event: JobFinished) -> None:
         job = self._job(session, event.run_id, event.job_key)
@@ -280,7 +404,8 @@ class SqlRunStore(StateDatabase):
         job.ended_at = event.ended_at or time.time()
         job.duration = _duration(job.started_at, job.ended_at)
         job.outputs, job.note = self._mask_map(event.outputs), self._mask(event.note)
-        self._logs.close_job(event.run_id, event.job_key)
+        job.result = event.result or _result_of(event.conclusion)
+        job.environment_url = self._mask(event.environment_url)
 
     def _run_finished(self, session: Session, event: RunFinished) -> None:
         run = session.get(RunRow, event.run_id)
@@ -288,7 +413,6 @@ class SqlRunStore(StateDatabase):
             run.status, run.conclusion = _DONE, str(event.conclusion)
             run.ended_at = event.ended_at or time.time()
             run.heartbeat_at = run.ended_at
+            run.lease_expires_at = None
             run.duration = _duration(run.started_at or run.created_at, run.ended_at)
-        self._logs.close_run(event.run_id)
-        self._beats.pop(event.run_id, None)
         self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != event.run_id}

@@ -1,8 +1,10 @@
 """Mark runs whose conveyor process died (crash, ``kill -9``, power loss) as interrupted.
 
-A run still ``queued``/``in_progress`` is interrupted when it was recorded on this host
-and its pid is gone (or now belongs to a newer process), or, from any host, when its
-heartbeat is older than ``stale_after`` seconds.
+A run still ``queued``/``in_progress`` is alive while its process is: on this host, while
+its pid runs (and is not a newer process that reused it); from another host, while its
+lease has not run out (the process renews it in the background). A run without a lease
+(``conveyor test``, older conveyors) seen from another host is dead once its last sign of
+life is older than ``stale_after`` seconds. An interrupted run may be resumed.
 """
 
 from __future__ import annotations
@@ -75,24 +77,26 @@ def _boot_time() -> float | None:
     return None
 
 
+def lease_is_live(run: RunRow, host: str, now: float, stale_after: float) -> bool:
+    """Whether the process running ``run`` is alive, as far as this process can tell."""
+    if run.host == host and run.pid > 0:
+        return process_alive(run.pid, run.created_at)
+    if run.lease_expires_at is not None:
+        return run.lease_expires_at > now
+    last_sign = run.heartbeat_at if run.heartbeat_at is not None else run.created_at
+    return now - last_sign <= stale_after
+
+
 def recover_interrupted(
     sessions: sessionmaker[Session], host: str, stale_after: float, now: float | None = None
 ) -> list[int]:
     """Mark dead runs (and their unfinished jobs and steps) interrupted; returns their ids."""
     now = time.time() if now is None else now
     with sessions() as session:
-        rows = session.execute(
-            select(RunRow.id, RunRow.pid, RunRow.host, RunRow.created_at, RunRow.heartbeat_at)
-            .where(RunRow.status.in_(_OPEN))
-            .order_by(RunRow.id)
+        rows = session.scalars(
+            select(RunRow).where(RunRow.status.in_(_OPEN)).order_by(RunRow.id)
         ).all()
-    dead: list[int] = []
-    for run_id, pid, run_host, created_at, heartbeat_at in rows:
-        last_sign = heartbeat_at if heartbeat_at is not None else created_at
-        if (run_host == host and pid > 0 and not process_alive(pid, created_at)) or (
-            now - last_sign > stale_after
-        ):
-            dead.append(run_id)
+    dead = [run.id for run in rows if not lease_is_live(run, host, now, stale_after)]
     for run_id in dead:
         _mark(sessions, run_id)
     return dead

@@ -36,6 +36,8 @@ class RunOptions:
     root: Path  # where pytest runs (its rootdir)
     results_dir: Path  # <state>/results/<run>
     run_id: int | None = None
+    run_id_from_env: bool = False  # not given by the user: ignored when not recorded
+    repository_id: int | None = None  # the run's repository, filled by the session
     commit: str = ""
     branch: str = ""
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "pytest"])
@@ -55,6 +57,7 @@ def options_for(
     root: Path,
     run_id: int | None,
     extra: list[str],
+    run_id_from_env: bool = False,
     maxfail: int | None,
     retries: int | None,
     shard: tuple[int, int] | None,
@@ -69,6 +72,7 @@ def options_for(
         root=root,
         results_dir=state_dir / "results",
         run_id=run_id,
+        run_id_from_env=run_id_from_env,
         command=list(test.command or [sys.executable, "-m", "pytest"]),
         extra_args=[*test.args, *extra],
         maxfail=maxfail if maxfail is not None else test.maxfail,
@@ -166,7 +170,7 @@ def shard_ids(tier: TierConfig, options: RunOptions, db: ResultsDb) -> list[str]
         raise UserError(f"cannot collect the tests to shard: {result.error or result.tail}")
     ids = [line.strip() for line in lines if "::" in line and " " not in line.strip()]
     with db.read() as connection:
-        known = collect.recent_durations(connection, ids)
+        known = collect.recent_durations(connection, ids, options.repository_id)
     # every test costs something: all-zero durations would put every test in one shard
     durations = {t: max(d, MIN_TEST_SECONDS) for t, d in sharding.estimate(ids, known).items()}
     return list(sharding.split(durations, count)[index - 1].tests)
@@ -270,12 +274,18 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
     final = options.results_dir / f"{name}.xml"
     write_junit(final, name, records, duration)
     context = IngestContext(
-        tier=name, run_id=options.run_id, commit=options.commit, branch=options.branch or "main"
+        tier=name,
+        run_id=options.run_id,
+        commit=options.commit,
+        branch=options.branch or "main",
+        repository_id=options.repository_id,
     )
-    ingest(db, [final], context)
+    summary = ingest(db, [final], context)
     failing = [r.test_id for r in records if r.status in FAILING]
-    with db.read() as connection:
-        quarantined = quarantined_among(connection, failing) if failing else set()
+    quarantined: set[str] = set()
+    if failing:
+        with db.read() as connection:
+            quarantined = quarantined_among(connection, summary.repository_id, failing)
     outcome = TierOutcome(name, duration=duration, junit=final, cancelled=result.cancelled)
     for record in records:
         if record.status == PASSED:

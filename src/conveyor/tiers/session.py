@@ -1,8 +1,10 @@
 """``conveyor test``: every selected tier in order, one run id, a table and a report.
 
-Results link to a run id: ``--run``, else ``$CONVEYOR_RUN_ID``, else ``$GITHUB_RUN_ID``
-(conveyor sets it to its run id in every step), else a run of its own is recorded
-(workflow ``conveyor test``, event ``test``) so ``conveyor report latest`` finds it.
+Results link to a run id: ``--run`` (which must be recorded), else ``$CONVEYOR_RUN_ID``,
+else ``$GITHUB_RUN_ID`` (conveyor sets it to its run id in every step) when that run is
+recorded, else a run of its own is recorded (workflow ``conveyor test``, event ``test``,
+in the repository around ``root``) so ``conveyor report latest`` finds it. Results
+belong to the run's repository.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from pathlib import Path
 from conveyor.engine.events import RunFinished
 from conveyor.engine.ports import NewRun
 from conveyor.engine.status import Conclusion
-from conveyor.errors import Interrupted
+from conveyor.errors import Interrupted, UserError
+from conveyor.git.identity import repository_identity
 from conveyor.git.repo import repo_info
 from conveyor.reporting.build import build_report
 from conveyor.reporting.durations import format_duration
 from conveyor.reporting.render import render
 from conveyor.results.db import ResultsDb
 from conveyor.store.recorder import SqlRunStore
+from conveyor.store.repositories import run_repository
 from conveyor.tiers.config import TierConfig
 from conveyor.tiers.runner import RunOptions, TierOutcome, run_tier
 
@@ -62,6 +66,24 @@ def git_facts(root: Path, env: Mapping[str, str]) -> tuple[str, str]:
         sha = sha or (info.sha or "")
         branch = branch or (info.branch or info.default_branch or "")
     return sha, branch
+
+
+def _check_run(db: ResultsDb, options: RunOptions) -> None:
+    """Find the given run's repository; a run id from the environment that is not recorded
+    here (e.g. GitHub's own ``GITHUB_RUN_ID``) means: record a run of our own."""
+    if options.run_id is None:
+        return
+    with db.read() as connection:
+        options.repository_id = run_repository(connection, options.run_id)
+    if options.repository_id is not None:
+        return
+    if options.run_id_from_env:
+        options.run_id = None
+        return
+    raise UserError(
+        f"--run {options.run_id}: no such run is recorded in {db.shown_url}; give a "
+        "recorded run's id (see `conveyor runs`) or leave --run out"
+    )
 
 
 def table(outcomes: list[TierOutcome]) -> str:
@@ -109,24 +131,34 @@ def run_session(
         options.commit = options.commit or commit
         options.branch = options.branch or branch
     store: SqlRunStore | None = None
-    if options.run_id is None:
-        store = SqlRunStore(options.state_dir, db_url, recover=False)
-        options.run_id, _number = store.begin_run(
-            NewRun(
-                OWN_WORKFLOW,
-                OWN_WORKFLOW,
-                "test",
-                f"refs/heads/{options.branch}",
-                options.commit,
-                options.root.name,
-                os.getpid(),
+    db = ResultsDb(options.state_dir, db_url)
+    try:
+        _check_run(db, options)
+        if options.run_id is None:
+            identity = repository_identity(options.root)
+            store = SqlRunStore(options.state_dir, db_url, recover=False)
+            options.run_id, _number = store.begin_run(
+                NewRun(
+                    OWN_WORKFLOW,
+                    OWN_WORKFLOW,
+                    "test",
+                    f"refs/heads/{options.branch}",
+                    options.commit,
+                    identity.name,
+                    os.getpid(),
+                    identity.key,
+                    identity.url,
+                )
             )
-        )
+            options.repository_id = db.repository_id(identity.key, identity.name, identity.url)
+    except BaseException:
+        db.close()
+        raise
     session = SessionResult(options.run_id)
     options.results_dir = options.results_dir / str(options.run_id)
     conclusion = Conclusion.FAILURE
     try:
-        with ResultsDb(options.state_dir, db_url) as db:
+        with db:
             for name, tier in tiers:
                 if options.cancel is not None and options.cancel.is_set():
                     session.cancelled = True

@@ -1,8 +1,10 @@
 """The scheduler: fire ``schedule`` workflows on time, once per slot, across restarts.
 
 * It sleeps until the earliest next slot of all crons (no per-second polling).
-* Each slot is *claimed* in the database before it fires; a slot someone already
-  claimed (an earlier run of the daemon, another daemon, ``--once-at``) is skipped.
+* Each slot is *claimed* in the database before it fires, for the entry's repository; a
+  slot someone already claimed for that repository (an earlier run of the daemon,
+  another daemon, ``--once-at``) is skipped. Another repository's claim of the same
+  workflow path and slot is its own.
 * On start the newest missed slot of each cron is caught up once, when it is younger
   than ``grace``; older ones are dropped.
 * :meth:`Scheduler.stop` (SIGTERM) cancels the runs in progress; they are recorded as
@@ -31,16 +33,24 @@ class ScheduleEntry:
     name: str
     cron: str
     timezone: str | None = None
+    repository: str = ""  # the repository's history key (conveyor.git.identity)
 
     def next_after(self, when: datetime) -> datetime:
         return next(fire_times(self.cron, self.timezone, when))
 
 
 class Firings(Protocol):
-    def claim(self, workflow_path: str, cron: str, slot: int) -> bool: ...
+    def claim(self, repository: str, workflow_path: str, cron: str, slot: int) -> bool: ...
 
     def finish(
-        self, workflow_path: str, cron: str, slot: int, status: str, note: str = ""
+        self,
+        repository: str,
+        workflow_path: str,
+        cron: str,
+        slot: int,
+        *,
+        status: str,
+        note: str = "",
     ) -> None: ...
 
 
@@ -82,7 +92,7 @@ class Scheduler:
     def launch(self, entry: ScheduleEntry, slot: datetime) -> bool:
         """Claim the slot and start its run in a thread; False when already claimed."""
         stamp = int(slot.timestamp())
-        if not self.firings.claim(entry.workflow_path, entry.cron, stamp):
+        if not self.firings.claim(entry.repository, entry.workflow_path, entry.cron, stamp):
             self.log(f"skip {entry.workflow_path} [{entry.cron}] {slot:%Y-%m-%d %H:%M}Z: fired")
             return False
         self.log(f"fire {entry.workflow_path} [{entry.cron}] slot {slot:%Y-%m-%d %H:%M}Z")
@@ -97,7 +107,14 @@ class Scheduler:
             finally:
                 if self._cancel.is_set() and status != "success":
                     status, note = "cancelled", note or "scheduler stopped"
-                self.firings.finish(entry.workflow_path, entry.cron, stamp, status, note)
+                self.firings.finish(
+                    entry.repository,
+                    entry.workflow_path,
+                    entry.cron,
+                    stamp,
+                    status=status,
+                    note=note,
+                )
                 self.log(f"done {entry.workflow_path} [{entry.cron}]: {status}")
 
         thread = threading.Thread(target=work, name=f"fire {entry.workflow_path}")

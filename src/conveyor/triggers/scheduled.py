@@ -26,8 +26,12 @@ def relative(path: str, root: Path) -> str:
         return path
 
 
-def schedule_entries(loaded: Sequence[LoadedWorkflow], root: Path) -> list[ScheduleEntry]:
-    """Every cron of every valid workflow, in file order."""
+def schedule_entries(
+    loaded: Sequence[LoadedWorkflow], root: Path, repository: str = ""
+) -> list[ScheduleEntry]:
+    """Every cron of every valid workflow, in file order; ``repository`` is the history
+    key their firings are claimed under (default: ``root``)."""
+    key = repository or str(root.resolve())
     entries: list[ScheduleEntry] = []
     for item in loaded:
         if item.model is None or item.errors:
@@ -38,7 +42,7 @@ def schedule_entries(loaded: Sequence[LoadedWorkflow], root: Path) -> list[Sched
         path = relative(item.path, root)
         name = item.model.name or path
         for cron in config.crons:
-            entries.append(ScheduleEntry(path, name, cron.cron, cron.timezone))
+            entries.append(ScheduleEntry(path, name, cron.cron, cron.timezone, key))
     return entries
 
 

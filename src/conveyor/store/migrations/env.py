@@ -1,7 +1,8 @@
 """Alembic environment: conveyor passes an open connection in ``config.attributes``.
 
 Run by :func:`conveyor.store.database.migrate`. To write a new revision by hand, copy the
-newest file in ``versions/`` and set ``down_revision`` to its ``revision``.
+newest file in ``versions/``, set ``down_revision`` to its ``revision`` and update
+``conveyor.store.revisions``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from conveyor.results import tables as _result_tables  # noqa: F401  (registers on Base)
+from conveyor.store import results_models as _results_models  # noqa: F401  (on Base)
 from conveyor.store.models import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,9 +1,10 @@
-"""The test-result tables, on the store's declarative ``Base`` (one schema, one migration chain).
+"""The test-result tables, on the store's declarative ``Base`` (one schema, one migration
+chain, owned by the store; :mod:`conveyor.results` reads and writes them).
 
 ``test_ingests`` holds one row per ``conveyor ingest`` (a batch of report files),
-``test_results`` one row per test case, ``test_quarantine`` the quarantined test ids.
-The Alembic revision ``0003_test_results`` creates them; the migration env imports this
-module so autogenerate comparisons see them.
+``test_results`` one row per test case, ``test_quarantine`` the quarantined test ids of
+each repository. Results belong to a repository and, when ingested for one, to a run
+(deleted with it).
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from typing import cast
 from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from conveyor.store.models import Base
+from conveyor.store.models import Base, BigId, repository_fk, run_fk
 
 
 class TestIngestRow(Base):
     __tablename__ = "test_ingests"
     __test__ = False  # not a pytest class
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    repository_id: Mapped[int] = mapped_column(BigId, repository_fk(), nullable=False)
     created_at: Mapped[float] = mapped_column(Double, nullable=False, index=True)
     tier: Mapped[str] = mapped_column(String(255), nullable=False, default="")
-    run_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(BigId, run_fk(), index=True)
     commit: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     branch: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     sources: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -37,15 +39,18 @@ class TestResultRow(Base):
         Index("ix_test_results_test_id", "test_id"),
         Index("ix_test_results_commit", "commit"),
         Index("ix_test_results_recorded_at", "recorded_at"),
+        # the stats and flaky window of a repository
+        Index("ix_test_results_repository_recorded", "repository_id", "recorded_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ingest_id: Mapped[int] = mapped_column(
-        ForeignKey("test_ingests.id", ondelete="CASCADE"), nullable=False, index=True
+        BigId, ForeignKey("test_ingests.id", ondelete="CASCADE"), nullable=False, index=True
     )
+    repository_id: Mapped[int] = mapped_column(BigId, repository_fk(), nullable=False)
     recorded_at: Mapped[float] = mapped_column(Double, nullable=False)
     tier: Mapped[str] = mapped_column(String(255), nullable=False, default="")
-    run_id: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(BigId, run_fk(), index=True)
     commit: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     branch: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     test_id: Mapped[str] = mapped_column(String(2048), nullable=False)
@@ -64,6 +69,7 @@ class TestResultRow(Base):
 class QuarantineRow(Base):
     __tablename__ = "test_quarantine"
 
+    repository_id: Mapped[int] = mapped_column(BigId, repository_fk(), primary_key=True)
     test_id: Mapped[str] = mapped_column(String(2048), primary_key=True)
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     added_at: Mapped[float] = mapped_column(Double, nullable=False)

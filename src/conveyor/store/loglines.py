@@ -1,0 +1,117 @@
+"""Log lines in the history database: written in batches, read in sequence order.
+
+:class:`LogWriter` writes a line at once when lines are sparse (so a follower sees it at
+once, and a crash loses nothing), and batches them when they flood: buffered lines are
+inserted in one statement when the buffer is full, a few times a second from its own
+thread, and before any other event of the run is stored (so a finished step's lines are
+always there). :func:`read_lines` is
+the one reader, for ``conveyor logs`` (following a run from another process too),
+reports and the dashboard.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from conveyor.engine.events import LogLine
+from conveyor.store.models import LogLineRow
+
+BATCH = 500
+FLUSH_SECONDS = 0.2
+
+
+class LogWriter:
+    """Thread-safe buffered inserts into ``log_lines``; ``mask`` is applied to every line."""
+
+    def __init__(self, writer: Engine, mask: Callable[[str], str]) -> None:
+        self._writer = writer
+        self._mask = mask
+        self._lock = threading.Lock()
+        self._rows: list[dict[str, object]] = []
+        self._flushed = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, line: LogLine) -> None:
+        with self._lock:
+            self._rows.append(
+                {
+                    "run_id": line.run_id,
+                    "job_key": line.job_key,
+                    "step_index": line.step_index,
+                    "seq": line.seq,
+                    "at": line.at,
+                    "stream": line.stream,
+                    "text": self._mask(line.text),
+                }
+            )
+            due = len(self._rows) >= BATCH or time.monotonic() - self._flushed >= FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            rows, self._rows = self._rows, []
+            if rows:
+                self._flushed = time.monotonic()
+                with self._writer.begin() as connection:
+                    connection.execute(insert(LogLineRow), rows)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except Exception:  # reported by the next flush on the caller's thread
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.flush()
+
+
+def read_lines(
+    sessions: sessionmaker[Session],
+    run_id: int,
+    *,
+    job_key: str | None = None,
+    step_index: int | None = None,
+    job_only: bool = False,
+    after_seq: int = 0,
+    limit: int | None = None,
+    last: int | None = None,
+) -> list[LogLine]:
+    """Lines of a run in sequence order: of one job (``job_key``), of one of its steps
+    (``step_index``) or its own lines (``job_only``); only those after ``after_seq``;
+    the first ``limit`` or the ``last`` N."""
+    query = select(LogLineRow).where(LogLineRow.run_id == run_id, LogLineRow.seq > after_seq)
+    if job_key is not None:
+        query = query.where(LogLineRow.job_key == job_key)
+    if step_index is not None:
+        query = query.where(LogLineRow.step_index == step_index)
+    elif job_only:
+        query = query.where(LogLineRow.step_index.is_(None))
+    if last is not None:
+        query = query.order_by(LogLineRow.seq.desc()).limit(last)
+    else:
+        query = query.order_by(LogLineRow.seq)
+        if limit is not None:
+            query = query.limit(limit)
+    with sessions() as session:
+        rows = list(session.scalars(query))
+    if last is not None:
+        rows.reverse()
+    return [LogLine(r.run_id, r.job_key, r.step_index, r.text, r.at, r.stream, r.seq) for r in rows]
+
+
+def last_seq(sessions: sessionmaker[Session], run_id: int) -> int:
+    """The highest sequence number stored for the run (0 when none)."""
+    with sessions() as session:
+        found = session.scalar(select(func.max(LogLineRow.seq)).where(LogLineRow.run_id == run_id))
+    return int(found or 0)
