@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import JobExecutor
@@ -28,6 +27,7 @@ from conveyor.engine.run import run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.executors.process import ProcessJobExecutor
 from conveyor.planner.build import plan_workflow
+from conveyor.planner.github import RepoFacts
 from conveyor.runners import LocalStepRunner
 from conveyor.workflow.loader import load_workflow
 

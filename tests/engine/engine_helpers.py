@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.events import Event, JobFinished, LogLine, StepFinished
 from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker
@@ -19,6 +18,7 @@ from conveyor.engine.ports import JobExecutor
 from conveyor.engine.run import RunReport, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.planner.build import plan_workflow
+from conveyor.planner.github import RepoFacts
 from conveyor.runners import LocalStepRunner
 from conveyor.workflow.loader import load_workflow
 

@@ -14,7 +14,6 @@ import pytest
 from engine_helpers import Recorder, git_repo, write
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.events import (
     Annotation,
     Event,
@@ -43,6 +42,7 @@ from conveyor.engine.wire import (
     encode,
 )
 from conveyor.planner.build import plan_workflow
+from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import decode_workflow, encode_workflow
 from conveyor.workflow.loader import load_workflow
 

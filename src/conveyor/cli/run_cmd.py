@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.platforms import parse_platforms
 from conveyor.engine.run import RunReport
 from conveyor.engine.runstate import RunOptions
@@ -26,6 +25,7 @@ from conveyor.errors import Interrupted, RunFailed, UsageError
 from conveyor.git import repo_info
 from conveyor.launch.runs import executor_name, resume_run, run_plans
 from conveyor.planner import plan_workflows
+from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners.interrupts import interruptible
 from conveyor.store import default_state_dir

@@ -23,10 +23,9 @@ from conveyor.engine.runstate import RunOptions
 from conveyor.errors import UserError, WorkflowInvalid
 from conveyor.git import RepoInfo, repo_info
 from conveyor.planner import plan_workflows
-from conveyor.planner.payloads import dispatch_payload
+from conveyor.planner.payloads import ZERO_SHA, dispatch_payload
 from conveyor.planner.plan import Plan
 from conveyor.store import default_state_dir
-from conveyor.triggers.changed_files import ZERO_SHA
 from conveyor.triggers.payloads import payload_repo
 from conveyor.triggers.resolve import (
     TriggerEvent,

@@ -24,7 +24,6 @@ from typing import Any
 from conveyor.engine.bus import LocalEventBus, StepLog
 from conveyor.engine.compile import Compiler, relative_path
 from conveyor.engine.concurrency import ConcurrencyRegistry, concurrency_spec
-from conveyor.engine.contexts import RunIdentity, github_context
 from conveyor.engine.durable import (
     RunRecord,
     decode_record,
@@ -44,6 +43,7 @@ from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding, SecretRef
 from conveyor.engine.workflowrun import WorkflowJobs
 from conveyor.errors import UsageError, UserError
+from conveyor.planner.github import RunIdentity, github_context
 from conveyor.planner.graph import select_jobs
 from conveyor.planner.payloads import PayloadRepo, default_payload
 from conveyor.planner.plan import WorkflowPlan
@@ -307,9 +307,8 @@ def _drive(
     """Run the jobs of a run that has begun (or resumed), holding its lease."""
     repo = options.repo
     run_id, name, path = run.run_id, run.workflow_name, run.workflow_path
-    identity = RunIdentity(run_id, run.run_number, options.event, options.payload, name, path)
-    github = github_context(repo, identity, "")
-    github["run_attempt"] = str(run.attempt)
+    identity = RunIdentity(run_id, run.run_number, name, path, run.attempt)
+    github = github_context(options.event, options.payload, repo, identity)
     root = work_root(options.state_dir, run)
     root.mkdir(parents=True, exist_ok=True)
     event_path = root / "event.json"

@@ -10,10 +10,10 @@ from typing import Any
 
 from conveyor.engine.bus import LocalEventBus
 from conveyor.engine.concurrency import ConcurrencyRegistry
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import ActionProvider, EventSink, JobExecutor, RunStore
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding
+from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import WorkflowPlan
 
 

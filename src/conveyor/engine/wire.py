@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.status import Conclusion
+from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import JobPlan
 
 WIRE_SCHEMA_VERSION = 1

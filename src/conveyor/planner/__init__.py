@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     "expand_matrix": "conveyor.planner.matrix",
     "expand_static": "conveyor.planner.matrix",
     "format_plan": "conveyor.planner.render",
-    "github_context": "conveyor.planner.triggers",
+    "github_context": "conveyor.planner.github",
     "plan_workflow": "conveyor.planner.build",
     "plan_workflows": "conveyor.planner.build",
     "resolve_runs_on": "conveyor.planner.runson",
@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:
     from conveyor.planner.build import event_configs, plan_workflow, plan_workflows
+    from conveyor.planner.github import github_context
     from conveyor.planner.graph import GraphError, JobGraph, build_graph
     from conveyor.planner.matrix import (
         MAX_COMBINATIONS,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from conveyor.planner.render import format_plan
     from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
     from conveyor.planner.statics import DynamicValue, StaticEvalError, resolve_static
-    from conveyor.planner.triggers import event_fires, github_context
+    from conveyor.planner.triggers import event_fires
 
 
 def __getattr__(name: str) -> Any:

@@ -14,13 +14,14 @@ from typing import Any
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import ExpressionError, WorkflowInvalid
 from conveyor.planner import written
+from conveyor.planner.github import github_context
 from conveyor.planner.graph import GraphError, build_graph
 from conveyor.planner.matrix import MatrixError, expand_matrix
 from conveyor.planner.payloads import default_payload
 from conveyor.planner.plan import CallPlan, JobPlan, Plan, WorkflowPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on, resolve_runs_on_each
 from conveyor.planner.statics import DynamicValue, resolve_static, resolve_text
-from conveyor.planner.triggers import event_fires, github_context
+from conveyor.planner.triggers import event_fires
 from conveyor.workflow.inputs import (
     INPUT_EVENTS,
     InputError,

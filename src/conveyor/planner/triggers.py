@@ -24,48 +24,8 @@ from conveyor.filters import (
     check_push_filters,
     ref_filter_allows,
 )
-from conveyor.planner.payloads import PULL_REQUEST_EVENTS, ZERO_SHA
-
-DEFAULT_REF = "refs/heads/main"
-
-
-def _dig(data: Mapping[str, Any], *keys: str) -> Any:
-    value: Any = data
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-def event_ref(event: str, payload: Mapping[str, Any]) -> str:
-    """The ref the event runs on (``GITHUB_REF``)."""
-    if event in PULL_REQUEST_EVENTS:
-        number = _dig(payload, "pull_request", "number") or payload.get("number") or 1
-        return f"refs/pull/{number}/merge"
-    ref = payload.get("ref")
-    return ref if isinstance(ref, str) and ref else DEFAULT_REF
-
-
-def github_context(event: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of the ``github`` context known before a run."""
-    ref = event_ref(event, payload)
-    ref_type = "tag" if ref.startswith("refs/tags/") else "branch"
-    ref_name = ref.split("/", 2)[2] if ref.count("/") >= 2 else ref
-    context: dict[str, Any] = {
-        "event_name": event,
-        "event": dict(payload),
-        "ref": ref,
-        "ref_name": ref_name,
-        "ref_type": ref_type,
-        "sha": payload.get("after") or _dig(payload, "pull_request", "head", "sha") or ZERO_SHA,
-        "base_ref": "",
-        "head_ref": "",
-    }
-    if event in PULL_REQUEST_EVENTS:
-        context["base_ref"] = _dig(payload, "pull_request", "base", "ref") or ""
-        context["head_ref"] = _dig(payload, "pull_request", "head", "ref") or ""
-    return context
+from conveyor.planner.github import dig, event_ref
+from conveyor.planner.payloads import PULL_REQUEST_EVENTS
 
 
 def as_list(value: Any) -> list[str] | None:
@@ -127,7 +87,7 @@ def _ref_and_path_filters(
     def check(files: Sequence[str] | None) -> EventFilterResult:
         if event == "push":
             return check_push_filters(config, ref=event_ref(event, payload), changed_files=files)
-        base = _dig(payload, "pull_request", "base", "ref") or "main"
+        base = dig(payload, "pull_request", "base", "ref") or "main"
         action = payload.get("action") or "opened"
         return check_pull_request_filters(
             config, base_ref=str(base), action=str(action), changed_files=files

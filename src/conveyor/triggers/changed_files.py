@@ -21,8 +21,6 @@ from conveyor.git import (
     resolve_commit,
 )
 
-ZERO_SHA = "0" * 40
-
 
 def is_zero(sha: str | None) -> bool:
     return not sha or set(sha) == {"0"}

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.git import RepoInfo, git, git_out
-from conveyor.planner.payloads import PayloadRepo, push_payload
-from conveyor.triggers.changed_files import ZERO_SHA, is_zero
+from conveyor.planner.payloads import ZERO_SHA, PayloadRepo, push_payload
+from conveyor.triggers.changed_files import is_zero
 
 MAX_PAYLOAD_COMMITS = 20  # GitHub lists at most 20 commits in a push payload
 _RS, _US = "\x1e", "\x1f"

@@ -12,9 +12,13 @@ from typing import Any
 
 from conveyor.errors import UsageError
 from conveyor.git import RepoInfo, resolve_commit
-from conveyor.planner.payloads import PULL_REQUEST_EVENTS, default_payload, pull_request_payload
-from conveyor.triggers.changed_files import (
+from conveyor.planner.payloads import (
+    PULL_REQUEST_EVENTS,
     ZERO_SHA,
+    default_payload,
+    pull_request_payload,
+)
+from conveyor.triggers.changed_files import (
     is_zero,
     pull_request_changed_files,
     push_changed_files,

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from conveyor.engine.contexts import RepoFacts
 from conveyor.engine.runstate import RunOptions
 from conveyor.git import RepoInfo
 from conveyor.launch.runs import run_plans, status_of
 from conveyor.planner.build import plan_workflow
+from conveyor.planner.github import RepoFacts
 from conveyor.planner.payloads import schedule_payload
 from conveyor.triggers.daemon import FireFn, ScheduleEntry
 from conveyor.triggers.payloads import payload_repo
