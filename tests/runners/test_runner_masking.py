@@ -11,7 +11,7 @@ import pytest
 
 from conveyor.engine.masking import MASK, Masker, encoded_forms
 
-SECRET = "p@ss w0rd/+=&\"é\\x"
+SECRET = 'p@ss w0rd/+=&"é\\x'
 
 
 def _leaks(text: str, secret: str) -> list[str]:
@@ -75,9 +75,7 @@ python3 -c 'import os, json; print(json.dumps({"t": os.environ["TOKEN"]}))'
         assert not _leaks(line, SECRET), line
 
 
-def test_conveyor_secret_variables_do_not_reach_steps(
-    run, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_conveyor_secret_variables_do_not_reach_steps(run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONVEYOR_SECRET_DEPLOY_KEY", "k3y-value")
     monkeypatch.setenv("CONVEYOR_UNRELATED", "kept")
     result, rec = run("env | grep '^CONVEYOR_' | sort; echo end")
