@@ -3,10 +3,14 @@
 Removed for runs created before the cutoff (finished runs only): ``logs/<run>``,
 ``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
 ``results/<run>`` (JUnit files); then artifact blobs no remaining manifest uses;
-then test-result rows recorded before the cutoff, and the JUnit files their ingests
-name. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
-(``results/summaries``). Directories of unknown runs go when their files are all older
-than the cutoff.
+then test-result rows recorded before the cutoff, and the report copies their ingests
+kept. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
+(``results/summaries``). Directories named like a run id of no known run go when their
+files are all older than the cutoff.
+
+gc only ever removes what conveyor wrote inside its state directory: a path outside it
+(an ingest row of an older conveyor naming the user's own file, a symlink leading out)
+is left alone.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from conveyor.engine.status import RunState
 from conveyor.reporting import aggregates
+from conveyor.results.keep import RESULTS_DIR, RUNLESS_DIR, inside
 from conveyor.results.tables import INGESTS, RESULTS
 from conveyor.store.models import RunRow
 
@@ -52,9 +57,11 @@ def _newest(path: Path) -> float:
     return max(times)
 
 
-def _remove(path: Path, report: GcReport, dry_run: bool) -> None:
+def _remove(path: Path, report: GcReport, dry_run: bool, state_dir: Path) -> None:
     if not (path.exists() or path.is_symlink()):
         return
+    if not inside(path.parent, state_dir):
+        return  # only what conveyor wrote inside its state directory
     report.removed.append((str(path), _size(path)))
     if dry_run:
         return
@@ -79,13 +86,15 @@ def _run_dirs(
         for child in sorted(root.iterdir()):
             if child.name == aggregates.SUMMARIES.name and name == "results":
                 continue
-            known = runs.get(int(child.name)) if child.name.isdigit() else None
+            if not child.name.isdigit():
+                continue  # not a run's directory (results/ingests is gc'd by its rows)
+            known = runs.get(int(child.name))
             if known is not None:
                 created, status = known
                 if created < cutoff and status == _DONE:
-                    _remove(child, report, dry_run)
+                    _remove(child, report, dry_run, state_dir)
             elif child.is_dir() and _newest(child) < cutoff:
-                _remove(child, report, dry_run)
+                _remove(child, report, dry_run, state_dir)
 
 
 def _hashes(value: Any, found: set[str]) -> None:
@@ -115,7 +124,7 @@ def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: boo
             return  # an unreadable manifest: keep every blob rather than guess
     for blob in sorted(blobs.rglob("*")):
         if blob.is_file() and blob.name not in used and blob.stat().st_mtime < cutoff:
-            _remove(blob, report, dry_run)
+            _remove(blob, report, dry_run, state_dir)
 
 
 def _result_rows(
@@ -135,8 +144,11 @@ def _result_rows(
     for text in sources:
         for line in str(text or "").splitlines():
             path = Path(line)
-            if path.is_absolute() and path.suffix == ".xml" and path.is_file():
-                _remove(path, report, dry_run)
+            if path.is_absolute() and inside(path, state_dir) and path.is_file():
+                _remove(path, report, dry_run, state_dir)
+    for empty in sorted((state_dir / RESULTS_DIR / RUNLESS_DIR).glob("*"), reverse=True):
+        if not dry_run and empty.is_dir() and not any(empty.iterdir()):
+            empty.rmdir()
     if dry_run or not rows:
         return
     for run_id, tiers in aggregates.count_rows(rows).items():

@@ -3,6 +3,11 @@
 Rows are inserted in chunks (Core ``insert`` executemany) while the files are parsed
 inside one write transaction, so memory stays flat and an unreadable file rolls back
 everything: nothing is ever half-ingested.
+
+Each report is kept inside the state directory (:mod:`conveyor.results.keep`): a file
+from elsewhere is copied, and the ingest row names the copy, never the user's file.
+With a masker (an ingest during a run with secrets) every stored text field and every
+kept file is masked first.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from conveyor.engine.masking import Masker
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
+from conveyor.results.keep import keep_dir, keep_reports, remove_copies
 from conveyor.results.model import TestCaseResult
 from conveyor.results.tables import INGESTS, RESULTS
 
@@ -67,11 +74,18 @@ def read_report(path: Path) -> Iterator[TestCaseResult]:
     return parse_junit(path)
 
 
+_TEXT_FIELDS = ("test_id", "name", "classname", "suite", "file", "message", "output")
+
+
 def _rows(
-    cases: Iterable[TestCaseResult], ingest_id: int, ctx: IngestContext, at: float
+    cases: Iterable[TestCaseResult],
+    ingest_id: int,
+    ctx: IngestContext,
+    at: float,
+    masker: Masker | None,
 ) -> Iterator[dict[str, Any]]:
     for case in cases:
-        yield {
+        row = {
             "ingest_id": ingest_id,
             "recorded_at": at,
             "tier": ctx.tier,
@@ -90,10 +104,22 @@ def _rows(
             "message": case.message,
             "output": case.output,
         }
+        if masker is not None and masker.active:
+            for key in _TEXT_FIELDS:
+                if isinstance(row[key], str):
+                    row[key] = masker.mask(row[key])
+        yield row
 
 
-def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSummary:
-    """Store every test case of ``paths``; all or nothing."""
+def ingest(
+    db: ResultsDb,
+    paths: Sequence[Path],
+    ctx: IngestContext,
+    *,
+    masker: Masker | None = None,
+) -> IngestSummary:
+    """Store every test case of ``paths`` and keep the files (masked by ``masker``); all or
+    nothing."""
     for path in paths:
         if not path.is_file():
             raise UserError(f"{path}: no such report file")
@@ -108,14 +134,14 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
                 run_id=ctx.run_id,
                 commit=ctx.commit,
                 branch=ctx.branch,
-                sources="\n".join(str(p) for p in paths),
+                sources="",
                 total=0,
             )
         ).inserted_primary_key
         ingest_id = int(inserted[0]) if inserted else 0
         chunk: list[dict[str, Any]] = []
         for path in paths:
-            for row in _rows(read_report(path), ingest_id, ctx, at):
+            for row in _rows(read_report(path), ingest_id, ctx, at, masker):
                 counts[row["status"]] += 1
                 chunk.append(row)
                 if len(chunk) >= CHUNK:
@@ -124,5 +150,15 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
         if chunk:
             connection.execute(statement, chunk)
         total = sum(counts.values())
-        connection.execute(INGESTS.update().where(INGESTS.c.id == ingest_id).values(total=total))
+        directory = keep_dir(db.state_dir, ctx.run_id, ingest_id)
+        kept = keep_reports(list(paths), db.state_dir, directory, f"ingest{ingest_id}", masker)
+        try:
+            connection.execute(
+                INGESTS.update()
+                .where(INGESTS.c.id == ingest_id)
+                .values(total=total, sources="\n".join(str(p) for p in kept))
+            )
+        except BaseException:
+            remove_copies(kept, list(paths))
+            raise
     return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())))
