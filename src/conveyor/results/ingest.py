@@ -85,7 +85,7 @@ def _rows(
     masker: Masker | None,
 ) -> Iterator[dict[str, Any]]:
     for case in cases:
-        row = {
+        row: dict[str, Any] = {
             "ingest_id": ingest_id,
             "recorded_at": at,
             "tier": ctx.tier,
@@ -106,8 +106,9 @@ def _rows(
         }
         if masker is not None and masker.active:
             for key in _TEXT_FIELDS:
-                if isinstance(row[key], str):
-                    row[key] = masker.mask(row[key])
+                value = row[key]
+                if isinstance(value, str):
+                    row[key] = masker.mask(value)
         yield row
 
 
