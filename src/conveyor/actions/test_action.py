@@ -5,6 +5,8 @@ Inputs: ``tier`` (names separated by commas, spaces or lines; default: all tiers
 arguments, shell-split), ``config`` (path to conveyor.toml, relative to the workspace).
 Outputs: ``passed``, ``failed``, ``skipped``, ``flaky``, ``report`` (the markdown
 report's path). Results are linked to the step's run id. The step fails when a tier fails.
+Everything the tiers store (results, JUnit files, the report) goes through the run's
+masker (``context.masker``) first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from conveyor.actions.common import InputError, fail, get_input, log
 from conveyor.engine.ports import ActionContext, ActionResult
+from conveyor.engine.secrets import without_secrets
 from conveyor.errors import ConveyorError
 
 
@@ -66,8 +69,9 @@ def run(context: ActionContext) -> ActionResult:
             retries=retries,
             shard=shard,
             on_line=lambda line: log(context, line),
-            env={**os.environ, **context.env},
+            env={**without_secrets(os.environ), **context.env},
             cancel=context.cancel,
+            masker=context.masker,
         )
         result = run_session(chosen, options)
     except (InputError, ValueError, ConveyorError) as exc:

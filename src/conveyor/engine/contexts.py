@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conveyor.engine.secrets import without_secrets
+
 SERVER_URL = "https://github.com"
 API_URL = "https://api.github.com"
 GRAPHQL_URL = "https://api.github.com/graphql"
@@ -162,4 +164,4 @@ def default_env(github: Mapping[str, Any], runner: Mapping[str, Any]) -> dict[st
 
 def base_process_env() -> dict[str, str]:
     """The environment steps inherit from conveyor itself (minus conveyor's own secrets)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_SECRET_")}
+    return without_secrets(os.environ)

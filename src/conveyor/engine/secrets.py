@@ -15,6 +15,11 @@ ENV_PREFIX = "CONVEYOR_SECRET_"
 TOKEN_PLACEHOLDER = "conveyor-local-token"
 
 
+def without_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` less the ``CONVEYOR_SECRET_*`` variables: what a step may inherit."""
+    return {k: v for k, v in env.items() if not k.startswith(ENV_PREFIX)}
+
+
 def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
     """``["A=1", "B=x=y"]`` -> ``{"A": "1", "B": "x=y"}``; a pair without ``=`` is a usage error."""
     result: dict[str, str] = {}

@@ -26,7 +26,7 @@ from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
-from conveyor.results.keep import keep_dir, keep_reports, remove_copies
+from conveyor.results.keep import keep_dir, keep_reports, mask_case, remove_copies
 from conveyor.results.model import TestCaseResult
 from conveyor.results.tables import INGESTS, RESULTS
 
@@ -74,9 +74,6 @@ def read_report(path: Path) -> Iterator[TestCaseResult]:
     return parse_junit(path)
 
 
-_TEXT_FIELDS = ("test_id", "name", "classname", "suite", "file", "message", "output")
-
-
 def _rows(
     cases: Iterable[TestCaseResult],
     ingest_id: int,
@@ -84,8 +81,9 @@ def _rows(
     at: float,
     masker: Masker | None,
 ) -> Iterator[dict[str, Any]]:
-    for case in cases:
-        row: dict[str, Any] = {
+    for raw in cases:
+        case = mask_case(raw, masker)
+        yield {
             "ingest_id": ingest_id,
             "recorded_at": at,
             "tier": ctx.tier,
@@ -104,12 +102,6 @@ def _rows(
             "message": case.message,
             "output": case.output,
         }
-        if masker is not None and masker.active:
-            for key in _TEXT_FIELDS:
-                value = row[key]
-                if isinstance(value, str):
-                    row[key] = masker.mask(value)
-        yield row
 
 
 def ingest(

@@ -8,15 +8,33 @@ XML- and JSON-escaped forms of each secret, so escaped values are masked too).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 from conveyor.engine.masking import Masker
 from conveyor.errors import UserError
+from conveyor.results.model import TestCaseResult
 from conveyor.store.paths import sanitize
 
 RESULTS_DIR = "results"
 RUNLESS_DIR = "ingests"  # results/ingests/<ingest id>/: reports ingested without a run
+
+
+def mask_case(case: TestCaseResult, masker: Masker | None) -> TestCaseResult:
+    """``case`` with every text field masked (the test id follows from them)."""
+    if masker is None or not masker.active:
+        return case
+    mask = masker.mask
+    return dataclasses.replace(
+        case,
+        name=mask(case.name),
+        classname=mask(case.classname),
+        suite=mask(case.suite),
+        file=mask(case.file) if case.file is not None else None,
+        message=mask(case.message),
+        output=mask(case.output),
+    )
 
 
 def inside(path: Path, directory: Path) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import StepOutput, StepRequest, StepResult
-from conveyor.engine.secrets import ENV_PREFIX as SECRET_ENV_PREFIX
+from conveyor.engine.secrets import without_secrets
 from conveyor.runners.filecommands import FileCommandError, FileCommands
 from conveyor.runners.process import Limits, ProcessOutcome, run_process
 from conveyor.runners.shells import ShellError, resolve_shell
@@ -126,8 +126,7 @@ class LocalStepRunner:
     # ------------------------------------------------------------ helpers
 
     def _environment(self, request: StepRequest, files: FileCommands) -> dict[str, str]:
-        base = os.environ if self.base_env is None else self.base_env
-        env = {k: v for k, v in base.items() if not k.startswith(SECRET_ENV_PREFIX)}
+        env = without_secrets(os.environ if self.base_env is None else self.base_env)
         env.update(request.env)
         for name, value in request.state.items():
             env[f"STATE_{name}"] = value
