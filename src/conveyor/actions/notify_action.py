@@ -49,6 +49,8 @@ def run(context: ActionContext) -> ActionResult:
     record(context.state_dir, outcome)
     if not outcome.decision.send:
         log(context, f"no notification for run {run_id} (policy {policy or settings.policy})")
+    elif outcome.unconfigured:
+        log(context, f"no notification for run {run_id}: no notify channel is configured")
     else:
         log(context, f"notifying: {', '.join(outcome.decision.reasons)}")
     for delivery in outcome.deliveries:
@@ -60,5 +62,5 @@ def run(context: ActionContext) -> ActionResult:
     delivered = sum(d.ok for d in outcome.deliveries)
     return ActionResult(
         ok=True,
-        outputs={"sent": str(outcome.decision.send).lower(), "delivered": str(delivered)},
+        outputs={"sent": str(outcome.sent).lower(), "delivered": str(delivered)},
     )

@@ -108,7 +108,14 @@ def notify(
         detail = f" ({outcome.decision.change})" if outcome.decision.change else ""
         typer.echo(f"run {run_id}: no notification (policy {policy or settings.policy}){detail}")
         return
-    typer.echo(f"run {run_id}: notifying because {', '.join(outcome.decision.reasons)}")
+    reasons = ", ".join(outcome.decision.reasons)
+    if outcome.unconfigured:
+        typer.echo(
+            f"run {run_id}: would notify because {reasons}, but no notify channel is "
+            "configured: add [notify.slack], [notify.webhook] or [notify.email] to conveyor.toml"
+        )
+        return
+    typer.echo(f"run {run_id}: notifying because {reasons}")
     for delivery in outcome.deliveries:
         if delivery.ok:
             typer.echo(f"  {delivery.channel}: delivered to {delivery.target}")

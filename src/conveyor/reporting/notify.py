@@ -32,6 +32,12 @@ class NotifyOutcome:
     decision: Decision
     deliveries: list[Delivery] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # channels that could not be tried
+    unconfigured: bool = False  # the policy said send, but no channel is configured
+
+    @property
+    def sent(self) -> bool:
+        """The policy said send and a delivery was attempted."""
+        return self.decision.send and bool(self.deliveries)
 
     @property
     def warnings(self) -> list[str]:
@@ -81,6 +87,7 @@ def deliver(
 ) -> NotifyOutcome:
     outcome = NotifyOutcome(report.run_id, decision)
     wanted = list(channels) if channels else settings.configured()
+    outcome.unconfigured = not wanted
     url = _report_url(settings, report.run_id)
     env_map = dict(env) if env is not None else None
     for name in wanted:
@@ -122,7 +129,15 @@ def deliver(
                 "report": report_dict(report),
             }
         outcome.deliveries.append(
-            post_json(name, target, payload, settings.retry, headers=hook.headers, sleep=sleep)
+            post_json(
+                name,
+                target,
+                payload,
+                settings.retry,
+                headers=hook.headers,
+                sleep=sleep,
+                shown=hook.shown_url(target),
+            )
         )
     return outcome
 
@@ -152,7 +167,8 @@ def record(state_dir: Path, outcome: NotifyOutcome) -> None:
     entry = {
         "at": time.time(),
         "run_id": outcome.run_id,
-        "sent": outcome.decision.send,
+        "sent": outcome.sent,
+        "decided": outcome.decision.send,
         "reasons": outcome.decision.reasons,
         "deliveries": [asdict(d) for d in outcome.deliveries],
         "problems": outcome.problems,
