@@ -125,27 +125,76 @@ def logs(
     run: RunArgument,
     target: Annotated[
         str | None,
-        typer.Argument(metavar="[JOB[/STEP]]", help="Job key or id prefix; step index or name."),
+        typer.Argument(
+            metavar="[JOB[/STEP]]",
+            help="Job key, job id or a prefix; then /STEP: the step's number or name "
+            "(names may hold '/', e.g. 'build/Run actions/checkout@v4').",
+        ),
+    ] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            "-s",
+            help="The step's number or name, given on its own (no '/' splitting).",
+        ),
     ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
-    """Print the logs of a run, a job, or one step."""
+    """Print the logs of a run, a job, or one step.
+
+    \b
+    conveyor logs 12                                  every job of run 12
+    conveyor logs 12 build                            job 'build' (or a matrix job's key)
+    conveyor logs 12 build/2                          step 2 of job 'build'
+    conveyor logs 12 "build/Run actions/checkout@v4"  a step by name
+    conveyor logs 12 build --step "Run tests"         the same, without '/'
+    """
+    from conveyor.store.logs import read_log
+    from conveyor.store.paths import resolve_state_dir
     from conveyor.store.selection import select_logs
 
     detail = _load(run, state_dir)
-    selections = select_logs(detail, target)
+    if not detail.jobs:
+        raise UserError(
+            f"run {detail.run.id} ({detail.run.workflow_name}) recorded no jobs, so it has no "
+            f"logs; see its test results with `conveyor report {detail.run.id}`"
+        )
+    selections = select_logs(detail, target, step)
+    directory = resolve_state_dir(state_dir)
     single = len(selections) == 1 and not selections[0].whole_job
+    found = removed = 0
+    bodies: list[tuple[str | None, Path | None]] = []
     for selection in selections:
         job = selection.job
         if selection.whole_job or not single:
-            typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
+            bodies.append((f"=== {job.job_key}: {job.conclusion or job.status}", None))
         if selection.whole_job:
-            _cat(job.log_path)
-        for step in selection.steps:
+            bodies.append((None, job.log_path))
+        for chosen in selection.steps:
             if not single:
-                state = step.conclusion or step.status
-                typer.echo(f"--- step {step.index}: {step.name} ({state})")
-            _cat(step.log_path)
+                state = chosen.conclusion or chosen.status
+                bodies.append((f"--- step {chosen.index}: {chosen.name} ({state})", None))
+            bodies.append((None, chosen.log_path))
+    stored = []
+    for header, path in bodies:
+        body = None if path is None else read_log(directory, detail.run.id, path)
+        if body is not None:
+            found += body.found
+            removed += body.removed
+        stored.append((header, body))
+    if removed and not found:
+        when = _when(read_log(directory, detail.run.id, None).removed_at)
+        raise UserError(
+            f"the logs of run {detail.run.id} were removed by `conveyor gc` on {when}; "
+            f"`conveyor show {detail.run.id}` still has its jobs, steps and outputs"
+        )
+    for header, body in stored:
+        if header is not None:
+            typer.echo(header)
+        if body is not None:
+            for chunk in body.chunks:
+                typer.echo(chunk, nl=False)
 
 
 # ---------------------------------------------------------------- helpers
@@ -183,14 +232,6 @@ def _run_id(store: SqlRunStore, spec: str) -> int | None:
     if text.isdigit():
         return int(text)
     raise UserError(f"run must be a run id (a number) or 'latest', not {spec!r}")
-
-
-def _cat(path: Path | None) -> None:
-    if path is None or not path.is_file():
-        return
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), ""):
-            typer.echo(chunk, nl=False)
 
 
 def _show_run(run: RunInfo) -> None:

@@ -27,7 +27,9 @@ from conveyor.engine.status import RunState
 from conveyor.reporting import aggregates
 from conveyor.results.keep import RESULTS_DIR, RUNLESS_DIR, inside
 from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.logs import mark_removed
 from conveyor.store.models import RunRow
+from conveyor.store.paths import LOGS_DIR_NAME
 
 RUN_DIRS = ("logs", "work", "artifacts/runs", "results")
 _DONE = RunState.COMPLETED.value
@@ -91,10 +93,13 @@ def _run_dirs(
             known = runs.get(int(child.name))
             if known is not None:
                 created, status = known
-                if created < cutoff and status == _DONE:
-                    _remove(child, report, dry_run, state_dir)
-            elif child.is_dir() and _newest(child) < cutoff:
+                old = created < cutoff and status == _DONE
+            else:
+                old = child.is_dir() and _newest(child) < cutoff
+            if old:
                 _remove(child, report, dry_run, state_dir)
+                if name == LOGS_DIR_NAME and not dry_run:
+                    mark_removed(state_dir, int(child.name))
 
 
 def _hashes(value: Any, found: set[str]) -> None:

@@ -3,14 +3,102 @@ plus ``job.log`` for job-level lines. Paths are kept relative to the state direc
 
 Files stay open while their step runs and are line-buffered, so ``conveyor logs`` can
 follow a running step. Not thread-safe by itself: :class:`SqlRunStore` serialises calls.
+
+:func:`read_log` is the one way anything reads a log back (``conveyor logs``, reports):
+the whole text in chunks, or its last lines. When ``conveyor gc`` removes a run's logs it
+leaves ``logs/<run_id>.removed`` (:func:`mark_removed`), so readers can say so.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from conveyor.store.paths import JOB_LOG_NAME, LOGS_DIR_NAME, sanitize, step_log_name
+
+TAIL_LINES = 20
+_CHUNK = 1 << 16
+_REMOVED_SUFFIX = ".removed"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLog:
+    """A log as read back. ``found``: it exists (it may still be empty). ``removed_at``:
+    when ``conveyor gc`` removed the run's logs (None: it did not)."""
+
+    found: bool
+    removed_at: float | None
+    chunks: tuple[str, ...] | Iterator[str]
+
+    @property
+    def removed(self) -> bool:
+        return not self.found and self.removed_at is not None
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def _tombstone(state_dir: Path, run_id: int) -> Path:
+    return state_dir / LOGS_DIR_NAME / f"{run_id}{_REMOVED_SUFFIX}"
+
+
+def mark_removed(state_dir: Path, run_id: int, at: float | None = None) -> None:
+    """Record that ``conveyor gc`` removed the logs of ``run_id``."""
+    path = _tombstone(state_dir, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"at": time.time() if at is None else at}) + "\n")
+
+
+def removed_at(state_dir: Path, run_id: int) -> float | None:
+    """When ``conveyor gc`` removed the logs of ``run_id``, if it did."""
+    try:
+        data = json.loads(_tombstone(state_dir, run_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    at = data.get("at") if isinstance(data, dict) else None
+    return float(at) if isinstance(at, int | float) else None
+
+
+def _whole(path: Path) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        yield from iter(lambda: handle.read(_CHUNK), "")
+
+
+def _last_lines(path: Path, count: int) -> list[str]:
+    """The last ``count`` lines, reading blocks from the end (flat memory for big logs)."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        end = handle.tell()
+        data = b""
+        while end > 0 and data.count(b"\n") <= count:
+            start = max(0, end - _CHUNK)
+            handle.seek(start)
+            data = handle.read(end - start) + data
+            end = start
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    return lines[-count:] if count else []
+
+
+def read_log(
+    state_dir: Path, run_id: int, log_path: Path | None, *, tail: int | None = None
+) -> StoredLog:
+    """The log at ``log_path`` (as the run's job/step rows name it) of run ``run_id``:
+    all of it in chunks, or with ``tail`` only its last ``tail`` lines (one chunk)."""
+    if log_path is None or not log_path.is_file():
+        return StoredLog(False, removed_at(state_dir, run_id), ())
+    try:
+        if tail is not None:
+            lines = _last_lines(log_path, tail)
+            return StoredLog(True, None, ("\n".join(lines) + "\n",) if lines else ())
+    except OSError:
+        return StoredLog(False, removed_at(state_dir, run_id), ())
+    return StoredLog(True, None, _whole(log_path))
+
 
 _StepKey = tuple[int, str, int]
 _FileKey = tuple[int, str, int | None]
