@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import platform
+import shlex
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import sessionmaker
 
 from conveyor.errors import UserError
 from conveyor.reporting import aggregates
@@ -16,6 +18,8 @@ from conveyor.reporting.categories import ACTIONS, CATEGORIES, TITLES, classify
 from conveyor.reporting.model import (
     FAILED_VERDICT,
     PASSED_VERDICT,
+    FailedJob,
+    FailedStep,
     FailureItem,
     FlakyItem,
     Recommendation,
@@ -25,7 +29,9 @@ from conveyor.reporting.model import (
 from conveyor.results.model import FAILING, FLAKY
 from conveyor.results.quarantine import quarantined_among
 from conveyor.results.tables import INGESTS, RESULTS
+from conveyor.store.logs import TAIL_LINES, read_log
 from conveyor.store.models import RunRow
+from conveyor.store.queries import JobInfo, RunDetail, get_run
 
 _BAD_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "interrupted"})
 DETAILS_CHARS = 4000
@@ -69,6 +75,54 @@ def _environment(run: Any, results: list[Any]) -> dict[str, str]:
     }
 
 
+def _tail(state_dir: Path | None, run_id: int, path: Path | None) -> list[str]:
+    if state_dir is None:
+        return []
+    return read_log(state_dir, run_id, path, tail=TAIL_LINES).text().splitlines()
+
+
+def _failed_job(detail: RunDetail, job: JobInfo, state_dir: Path | None) -> FailedJob:
+    run_id = detail.run.id
+    failed = FailedJob(job.job_key, str(job.conclusion or job.status), job.note)
+    for step in job.steps:
+        if step.conclusion in _BAD_CONCLUSIONS:
+            failed.steps.append(
+                FailedStep(
+                    index=step.index,
+                    name=step.name,
+                    conclusion=str(step.conclusion),
+                    exit_code=step.exit_code,
+                    note=step.note,
+                    log_tail=_tail(state_dir, run_id, step.log_path),
+                    logs_command=(
+                        f"conveyor logs {run_id} {shlex.quote(job.job_key)} --step {step.index}"
+                    ),
+                )
+            )
+    if not failed.steps:
+        failed.log_tail = _tail(state_dir, run_id, job.log_path)
+    return failed
+
+
+def _jobs(
+    connection: Connection, run_id: int, state_dir: Path | None
+) -> tuple[list[FailedJob], bool]:
+    """The run's failed jobs, and whether it has any log ``conveyor logs`` would print."""
+    detail = get_run(sessionmaker(bind=connection), state_dir or Path(), run_id)
+    if detail is None:
+        return [], False
+    failed = [
+        _failed_job(detail, job, state_dir)
+        for job in detail.jobs
+        if job.conclusion in _BAD_CONCLUSIONS
+    ]
+    paths = [p for job in detail.jobs for p in (job.log_path, *(s.log_path for s in job.steps))]
+    has_logs = state_dir is not None and any(
+        read_log(state_dir, run_id, path, tail=0).found for path in paths
+    )
+    return failed, has_logs
+
+
 def _recommendations(failures: list[FailureItem]) -> list[Recommendation]:
     counts = Counter(f.category for f in failures if not f.quarantined)
     return [
@@ -86,7 +140,8 @@ def build_report(
     """The report of ``run_id``; :class:`UserError` when neither the run nor results exist.
 
     With ``state_dir``, tiers whose rows ``conveyor gc`` removed come from the kept
-    per-tier summaries."""
+    per-tier summaries, and failed jobs and steps come with the last lines of their logs.
+    ``conveyor logs`` is pointed at only when the run has logs it would print."""
     run = connection.execute(select(RunRow).where(RunRow.id == run_id)).first()
     c = RESULTS.c
     rows = list(connection.execute(select(RESULTS).where(c.run_id == run_id).order_by(c.id)).all())
@@ -137,8 +192,11 @@ def build_report(
             )
     for kept in kept_tiers:
         tiers.setdefault(kept.name, kept)
+    failed_jobs, has_logs = _jobs(connection, run_id, state_dir) if run is not None else ([], False)
     conclusion = str(run.conclusion) if run is not None and run.conclusion else None
-    broken = any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS
+    broken = (
+        any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS or bool(failed_jobs)
+    )
     started = float(run.started_at) if run is not None and run.started_at else None
     duration: float | None = None
     if run is not None and run.duration is not None:
@@ -161,5 +219,6 @@ def build_report(
         failures=failures,
         flaky=flaky,
         recommendations=_recommendations(failures),
-        logs_command=f"conveyor logs {run_id}" if run is not None else "",
+        logs_command=f"conveyor logs {run_id}" if has_logs else "",
+        failed_jobs=failed_jobs,
     )

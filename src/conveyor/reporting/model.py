@@ -76,6 +76,29 @@ class FlakyItem:
 
 
 @dataclass(slots=True)
+class FailedStep:
+    index: int
+    name: str
+    conclusion: str
+    exit_code: int | None
+    note: str
+    log_tail: list[str]  # the last lines of its log (masked when it was written)
+    logs_command: str  # prints the whole log
+
+
+@dataclass(slots=True)
+class FailedJob:
+    """A job that did not succeed, its failed steps, and (when no step failed, e.g. the
+    job could not start) the last lines of its job-level log."""
+
+    job_key: str
+    conclusion: str
+    note: str
+    steps: list[FailedStep] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Recommendation:
     category: str
     title: str
@@ -96,7 +119,8 @@ class Report:
     failures: list[FailureItem] = field(default_factory=list)
     flaky: list[FlakyItem] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
-    logs_command: str = ""
+    logs_command: str = ""  # empty when the run has no logs to print
+    failed_jobs: list[FailedJob] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:

@@ -57,6 +57,9 @@ def slack_text(report: Report, reasons: Sequence[str], report_url: str = "") -> 
     for tier in report.tiers:
         mark = "✅" if tier.ok else "❌"
         lines.append(f"  - {tier.name}: {mark} {tier.passed} passed, {tier.failed} failed")
+    for job in report.failed_jobs:
+        steps = ", ".join(f"step {s.index} '{s.name}'" for s in job.steps)
+        lines.append(f"  - job {job.job_key}: {job.conclusion}" + (f" at {steps}" if steps else ""))
     real = [f for f in report.failures if not f.quarantined]
     for index, failure in enumerate(real[:_SLACK_FAILURES], start=1):
         where = f" ({failure.location})" if failure.location else ""

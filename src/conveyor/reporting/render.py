@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,14 @@ _ICONS = {"passed": "✅", "failed": "❌"}
 
 def _md_cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _code_block(lines: list[str], indent: str = "") -> str:
+    """``lines`` as a fenced block, the fence longer than any backtick run inside."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = [fence + "text", *lines, fence]
+    return "\n".join(indent + line for line in body)
 
 
 def _when(stamp: float | None) -> str:
@@ -44,6 +53,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
     env.filters["duration"] = format_duration
     env.filters["md_cell"] = _md_cell
+    env.filters["code_block"] = _code_block
     env.filters["when"] = _when
     env.globals["icons"] = _ICONS
     return env
