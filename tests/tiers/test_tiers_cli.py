@@ -214,3 +214,24 @@ def test_builtin_action_runs_tiers_linked_to_the_step_run(project: Project) -> N
     assert "integration" in failed.summary
     bad = action(_context(project, {"shard": "0/2"}, run_id=43))
     assert not bad.ok and "shard" in bad.message
+
+
+def test_report_gives_the_tiers_wall_time_with_the_test_time_beside_it(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "tests/test_slow_import.py",
+        "import time\nimport pytest\n\ntime.sleep(1.0)  # slow collection, fast tests\n\n"
+        "@pytest.mark.unit\ndef test_quick():\n    pass\n",
+    )
+    assert project.conveyor("test", "-t", "unit") == 0
+    capsys.readouterr()
+    assert project.conveyor("report", "latest", "--format", "json") == 0
+    (tier,) = json.loads(capsys.readouterr().out)["tiers"]
+    assert tier["duration"] >= 1.0 and tier["test_time"] < 0.5
+    assert project.conveyor("report", "latest") == 0
+    md = capsys.readouterr().out
+    assert "| Duration | Test time |" in md
+    row = next(line for line in md.splitlines() if line.startswith("| unit |"))
+    wall, tests = (cell.strip() for cell in row.strip("|").split("|")[-2:])
+    assert wall.startswith(("1.", "2.", "3.")) and wall.endswith("s") and tests == "0.0s"

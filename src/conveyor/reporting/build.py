@@ -123,6 +123,21 @@ def _jobs(
     return failed, has_logs
 
 
+def _wall_times(connection: Connection, run_id: int) -> dict[str, float]:
+    """tier -> seconds its ingests of ``run_id`` took (only tiers where all were timed)."""
+    c = INGESTS.c
+    query = select(c.tier, c.wall_time).where(c.run_id == run_id)
+    found: dict[str, float] = {}
+    untimed: set[str] = set()
+    for tier, seconds in connection.execute(query):
+        name = str(tier or "default")
+        if seconds is None:
+            untimed.add(name)
+        else:
+            found[name] = found.get(name, 0.0) + float(seconds)
+    return {name: seconds for name, seconds in found.items() if name not in untimed}
+
+
 def _recommendations(failures: list[FailureItem]) -> list[Recommendation]:
     counts = Counter(f.category for f in failures if not f.quarantined)
     return [
@@ -192,6 +207,9 @@ def build_report(
             )
     for kept in kept_tiers:
         tiers.setdefault(kept.name, kept)
+    for name, seconds in _wall_times(connection, run_id).items():
+        if name in tiers:
+            tiers[name].wall_time = seconds
     failed_jobs, has_logs = _jobs(connection, run_id, state_dir) if run is not None else ([], False)
     conclusion = str(run.conclusion) if run is not None and run.conclusion else None
     broken = (

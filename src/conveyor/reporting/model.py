@@ -19,7 +19,13 @@ class TierTotals:
     skipped: int = 0
     flaky: int = 0
     quarantined: int = 0  # failures of quarantined tests (reported, not counted)
-    duration: float = 0.0
+    duration: float = 0.0  # the test cases' times, summed
+    wall_time: float | None = None  # how long the tier took, when recorded
+
+    @property
+    def elapsed(self) -> float:
+        """The tier's wall time when recorded, else its summed test time."""
+        return self.wall_time if self.wall_time is not None else self.duration
 
     def count(self, status: str, duration: float | None, *, quarantined: bool = False) -> None:
         """Add one result row: its duration and its status (a failure of a quarantined test
@@ -135,6 +141,8 @@ class Report:
             overall.flaky += tier.flaky
             overall.quarantined += tier.quarantined
             overall.duration += tier.duration
+        if self.tiers and all(t.wall_time is not None for t in self.tiers):
+            overall.wall_time = sum(t.elapsed for t in self.tiers)
         return overall
 
     def tier(self, name: str) -> TierTotals | None:

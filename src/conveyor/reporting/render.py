@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from conveyor.reporting.durations import format_duration
-from conveyor.reporting.model import Report
+from conveyor.reporting.model import Report, TierTotals
 
 FORMATS = ("md", "json", "html")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -59,15 +59,25 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     return env
 
 
+def _tier_dict(tier: TierTotals) -> dict[str, Any]:
+    """A tier's counts; ``duration`` is its wall time, with the summed ``test_time`` beside
+    it when the wall time was recorded (else ``duration`` is the summed test time)."""
+    data = dataclasses.asdict(tier)
+    del data["wall_time"]
+    if tier.wall_time is not None:
+        data["duration"] = tier.wall_time
+        data["test_time"] = tier.duration
+    data["total"] = tier.total
+    return data
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     """JSON-ready data: the report plus totals and each failure's location."""
     data = dataclasses.asdict(report)
-    data["totals"] = dataclasses.asdict(report.totals())
+    data["totals"] = _tier_dict(report.totals())
     for item, failure in zip(data["failures"], report.failures, strict=True):
         item["location"] = failure.location
-    for item, tier in zip(data["tiers"], report.tiers, strict=True):
-        item["total"] = tier.total
-    data["totals"]["total"] = report.totals().total
+    data["tiers"] = [_tier_dict(tier) for tier in report.tiers]
     return data
 
 

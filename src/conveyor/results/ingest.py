@@ -41,6 +41,7 @@ class IngestContext:
     commit: str = ""
     branch: str = DEFAULT_BRANCH
     recorded_at: float | None = None
+    wall_time: float | None = None  # how long producing the reports took (a tier's session)
 
 
 @dataclass(slots=True)
@@ -129,6 +130,7 @@ def ingest(
                 branch=ctx.branch,
                 sources="",
                 total=0,
+                wall_time=ctx.wall_time,
             )
         ).inserted_primary_key
         ingest_id = int(inserted[0]) if inserted else 0

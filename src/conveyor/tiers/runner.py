@@ -251,7 +251,11 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
     final = options.results_dir / f"{name}.xml"
     write_junit(final, name, records, duration)
     context = IngestContext(
-        tier=name, run_id=options.run_id, commit=options.commit, branch=options.branch or "main"
+        tier=name,
+        run_id=options.run_id,
+        commit=options.commit,
+        branch=options.branch or "main",
+        wall_time=duration,
     )
     ingest(db, [final], context, masker=options.masker)
     failing = [r.test_id for r in records if r.status in FAILING]
