@@ -73,7 +73,7 @@ def run(context: ActionContext) -> ActionResult:
             cancel=context.cancel,
             masker=context.masker,
         )
-        result = run_session(chosen, options)
+        result = run_session(chosen, options, named=bool(names))
     except (InputError, ValueError, ConveyorError) as exc:
         return fail(context, str(exc))
     log(context, "")
@@ -89,7 +89,11 @@ def run(context: ActionContext) -> ActionResult:
     if result.ok:
         return ActionResult(ok=True, outputs=outputs, summary=summary)
     broken = ", ".join(t.name for t in result.tiers if not t.ok)
-    failed = fail(context, f"test tier(s) failed: {broken} ({outputs['failed']} failed tests)")
+    if result.no_tests:
+        message = f"no tests ran in tier(s) {broken}"
+    else:
+        message = f"test tier(s) failed: {broken} ({outputs['failed']} failed tests)"
+    failed = fail(context, message)
     failed.outputs = outputs
     failed.summary = summary
     return failed

@@ -163,10 +163,8 @@ def build_report(
     kept_tiers = aggregates.load(state_dir, run_id) if state_dir is not None else []
     if run is None and not rows and not kept_tiers:
         raise UserError(f"run {run_id} not found and no test results recorded for it")
-    sources = {
-        int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "")
-        for r in connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id))
-    }
+    ingests = list(connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id)))
+    sources = {int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "") for r in ingests}
     failing_ids = [str(r.test_id) for r in rows if r.status in FAILING]
     quarantined = quarantined_among(connection, failing_ids) if failing_ids else set()
     tiers: dict[str, TierTotals] = {}
@@ -207,6 +205,9 @@ def build_report(
             )
     for kept in kept_tiers:
         tiers.setdefault(kept.name, kept)
+    for ingest_row in ingests:  # a tier that ran no tests: shown as such
+        name = str(ingest_row.tier or "default")
+        tiers.setdefault(name, TierTotals(name))
     for name, seconds in _wall_times(connection, run_id).items():
         if name in tiers:
             tiers[name].wall_time = seconds

@@ -37,6 +37,9 @@ class TierConfig(_Strict):
     order: int = 100
     timeout: Seconds | None = None
     description: str = ""
+    # a tier that runs no tests: true: fine; false: it fails (exit 5, as pytest);
+    # unset: it fails when asked for by name, or when no tier ran any test
+    allow_empty: bool | None = None
 
     @model_validator(mode="after")
     def _selects_something(self) -> TierConfig:

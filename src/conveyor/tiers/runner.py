@@ -101,10 +101,12 @@ class TierOutcome:
     failed_ids: list[str] = field(default_factory=list)
     note: str = ""
     cancelled: bool = False
+    empty: bool = False  # no tests ran (pytest's exit 5)
+    empty_fails: bool = False  # ... and that fails the tier (see TierConfig.allow_empty)
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and not self.cancelled
+        return self.failed == 0 and not self.cancelled and not self.empty_fails
 
 
 def _selection(tier: TierConfig, ids: list[str] | None = None) -> list[str]:
@@ -274,8 +276,9 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         else:
             outcome.failed += 1
             outcome.failed_ids.append(record.test_id)
-    if result.returncode == _NO_TESTS and not records:
-        outcome.note = "no tests selected"
+    if not records and not (result.timed_out or result.cancelled or result.error):
+        outcome.empty = True
+        outcome.note = "no tests ran: no tests selected by the tier's marker and paths"
     elif result.timed_out:
         outcome.note = f"timed out after {tier.timeout:g}s"
     elif result.cancelled:
