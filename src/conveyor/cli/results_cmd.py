@@ -43,7 +43,9 @@ StateDir = Annotated[
     ),
 ]
 
-quarantine_app = typer.Typer(help="Quarantined tests: still run, but don't fail their tier.")
+quarantine_app = typer.Typer(
+    help="Quarantined tests: still run, but don't fail their tier.", rich_markup_mode=None
+)
 
 
 def register(app: typer.Typer) -> None:

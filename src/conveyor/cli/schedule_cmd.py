@@ -33,7 +33,10 @@ from conveyor.triggers.scheduled import make_fire, schedule_entries
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
 
 schedule_app = typer.Typer(
-    name="schedule", help="List and run scheduled workflows.", no_args_is_help=True
+    name="schedule",
+    help="List and run scheduled workflows.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 WorkflowsOpt = Annotated[Path, typer.Option("-W", "--workflows", help="Workflow file or folder.")]
 DEFAULT_WORKFLOWS = Path(".github/workflows")
