@@ -2,7 +2,8 @@
 
 Removed for runs created before the cutoff (finished runs only): ``logs/<run>``,
 ``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
-``results/<run>`` (JUnit files); then artifact blobs no remaining manifest uses;
+``results/<run>`` (JUnit files), pruning the git worktrees a removed workspace held from
+their repository; then artifact blobs no remaining manifest uses;
 then test-result rows recorded before the cutoff, and the report copies their ingests
 kept. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
 (``results/summaries``). Directories named like a run id of no known run go when their
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select
 
 from conveyor.engine.status import RunState
+from conveyor.git.worktrees import common_git_dir, linked_worktrees, prune
 from conveyor.reporting import aggregates
 from conveyor.results.keep import RESULTS_DIR, RUNLESS_DIR, inside
 from conveyor.results.tables import INGESTS, RESULTS
@@ -97,7 +99,12 @@ def _run_dirs(
             else:
                 old = child.is_dir() and _newest(child) < cutoff
             if old:
+                held = linked_worktrees(child) if name == "work" else []
+                repositories = {common_git_dir(w) for w in held}
                 _remove(child, report, dry_run, state_dir)
+                for common in sorted(r for r in repositories if r is not None):
+                    if not dry_run:
+                        prune(common)
                 if name == LOGS_DIR_NAME and not dry_run:
                     mark_removed(state_dir, int(child.name))
 
