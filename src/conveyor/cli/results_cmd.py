@@ -96,21 +96,24 @@ def flaky(
     output: Annotated[TextJson, typer.Option("--format")] = TextJson.TEXT,
     state_dir: StateDir = None,
 ) -> None:
-    """List flaky tests (pass and fail on one commit, or a high flip rate)."""
+    """List flaky tests (pass and fail on one commit, or a high flip rate), following each
+    tier's flaky policy in conveyor.toml (flaky = "off", min_commits, min_days)."""
     from conveyor.results import quarantine as q
     from conveyor.results import render
     from conveyor.results.flaky import find_flaky
+    from conveyor.tiers.configfile import load_config
+    from conveyor.tiers.flakypolicy import detected, to_quarantine
 
+    config = load_config().config
     with _db(state_dir) as db:
         with db.read() as connection:
             found = find_flaky(connection, days=days, threshold=threshold, runs=runs, branch=branch)
+        found = detected(found, config)
         added = []
         if auto_quarantine is not None:
-            for f in found:
-                reason = f"auto: flaky on {f.flaky_commits} commits"
-                if f.flaky_commits >= auto_quarantine and q.add(
-                    db, f.test_id, reason, automatic=True
-                ):
+            for f in to_quarantine(found, config, auto_quarantine):
+                reason = f"auto: flaky on {f.flaky_commits} commits, {f.flaky_days} days"
+                if q.add(db, f.test_id, reason, automatic=True):
                     added.append(f.test_id)
     if output is TextJson.JSON:
         typer.echo(json.dumps({"flaky": render.flaky_json(found), "quarantined": added}, indent=2))

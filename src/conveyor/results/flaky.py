@@ -7,6 +7,11 @@ A test is flaky when, within the window of ``days``:
 (b) on the default branch its outcome flips often: over its last ``runs`` runs (one run
     per ingest, or per ``--run`` id when given), ``flips / (runs - 1) > threshold``.
     A run counts as failing when any result of the test in it failed.
+
+``flaky_days`` counts the distinct (UTC) days of the commits of (a): a test that failed
+against drifted infrastructure and passed once it was fixed is flaky on one day only, so
+a tier's policy (``min_days``, see :mod:`conveyor.tiers.config`) can ask for more.
+:func:`failed_every_run` tells when a quarantined test is simply broken.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ DEFAULT_RUNS = 30
 class FlakyTest:
     test_id: str
     flaky_commits: int = 0
+    flaky_days: int = 0
+    tier: str = ""  # the tier of its latest result
     flips: int = 0
     runs: int = 0
     passed: int = 0
@@ -62,19 +69,59 @@ def _status_counts() -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElem
     )
 
 
-def _same_commit(connection: Connection, since: float) -> dict[str, int]:
-    """test id -> number of commits where it both passed and failed (or was flaky)."""
+def _same_commit(connection: Connection, since: float) -> dict[str, tuple[int, int]]:
+    """test id -> (commits, distinct days) where it both passed and failed (or was flaky)."""
     c = RESULTS.c
     passed, failed, flaky = _status_counts()
-    per_commit = (
-        select(c.test_id)
+    query = (
+        select(c.test_id, func.min(c.recorded_at))
         .where(c.recorded_at >= since, c.commit != "")
         .group_by(c.test_id, c.commit)
         .having(or_(and_(passed > 0, failed > 0), flaky > 0))
-        .subquery()
     )
-    query = select(per_commit.c.test_id, func.count()).group_by(per_commit.c.test_id)
-    return {str(test_id): int(count) for test_id, count in connection.execute(query)}
+    commits: dict[str, int] = {}
+    days: dict[str, set[int]] = {}
+    for test_id, first in connection.execute(query):
+        key = str(test_id)
+        commits[key] = commits.get(key, 0) + 1
+        days.setdefault(key, set()).add(int(float(first) // DAY))
+    return {key: (count, len(days[key])) for key, count in commits.items()}
+
+
+def _latest_tiers(connection: Connection, ids: list[str]) -> dict[str, str]:
+    """test id -> the tier of its newest result."""
+    c = RESULTS.c
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        newest = (
+            select(c.test_id, func.max(c.id).label("last"))
+            .where(c.test_id.in_(chunk))
+            .group_by(c.test_id)
+            .subquery()
+        )
+        query = select(c.test_id, c.tier).join(newest, c.id == newest.c.last)
+        found.update({str(t): str(tier or "") for t, tier in connection.execute(query)})
+    return found
+
+
+def failed_every_run(connection: Connection, test_id: str, tier: str, runs: int) -> bool:
+    """True when ``test_id`` failed (on every attempt: retries that pass make it flaky, not
+    failed) in each of its last ``runs`` runs of ``tier``, and has that many."""
+    if runs < 1:
+        return False
+    c = RESULTS.c
+    run_key = func.coalesce(c.run_id, -c.ingest_id)
+    not_failed = func.sum(case((c.status.in_(sorted(FAILING)), 0), else_=1))
+    query = (
+        select(not_failed)
+        .where(c.test_id == test_id, c.tier == tier)
+        .group_by(run_key)
+        .order_by(func.max(c.recorded_at).desc(), func.max(c.id).desc())
+        .limit(runs)
+    )
+    counts = [int(n or 0) for (n,) in connection.execute(query)]
+    return len(counts) == runs and not any(counts)
 
 
 def _runs(connection: Connection, since: float, branch: str) -> Iterator[tuple[str, bool]]:
@@ -119,8 +166,10 @@ def find_flaky(
     """The flaky tests, most flaky first (then by id)."""
     since = (time.time() if now is None else now) - days * DAY
     found: dict[str, FlakyTest] = {}
-    for test_id, commits in _same_commit(connection, since).items():
-        found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
+    for test_id, (commits, days_seen) in _same_commit(connection, since).items():
+        found[test_id] = FlakyTest(
+            test_id, flaky_commits=commits, flaky_days=days_seen, reasons=["same-commit"]
+        )
     current: str | None = None
     window: deque[bool] = deque(maxlen=max(2, runs))
 
@@ -145,6 +194,8 @@ def find_flaky(
         window.append(failed)
     close(current)
     counts = _counts(connection, since)
+    for test_id, tier in _latest_tiers(connection, sorted(found)).items():
+        found[test_id].tier = tier
     for entry in found.values():
         if entry.test_id in counts:
             entry.passed, entry.failed, entry.flaky, first, last = counts[entry.test_id]

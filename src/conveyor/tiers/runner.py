@@ -26,6 +26,7 @@ from conveyor.results.keep import copy_masked, mask_case
 from conveyor.results.model import ERROR, FAILING, FLAKY, PASSED, SKIPPED, TestCaseResult
 from conveyor.results.quarantine import quarantined_among
 from conveyor.tiers.config import TestSettings, TierConfig
+from conveyor.tiers.flakypolicy import release_broken
 from conveyor.tiers.junit_write import CaseRecord, write_junit
 from conveyor.tiers.process import ProcessResult, run_process
 
@@ -103,6 +104,7 @@ class TierOutcome:
     cancelled: bool = False
     empty: bool = False  # no tests ran (pytest's exit 5)
     empty_fails: bool = False  # ... and that fails the tier (see TierConfig.allow_empty)
+    released: list[str] = field(default_factory=list)  # left quarantine: broken, not flaky
 
     @property
     def ok(self) -> bool:
@@ -263,7 +265,10 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
     failing = [r.test_id for r in records if r.status in FAILING]
     with db.read() as connection:
         quarantined = quarantined_among(connection, failing) if failing else set()
+    released = release_broken(db, name, tier, sorted(quarantined))
+    quarantined -= set(released)
     outcome = TierOutcome(name, duration=duration, junit=final, cancelled=result.cancelled)
+    outcome.released = released
     for record in records:
         if record.status == PASSED:
             outcome.passed += 1
@@ -283,4 +288,8 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         outcome.note = f"timed out after {tier.timeout:g}s"
     elif result.cancelled:
         outcome.note = "cancelled"
+    if released:
+        runs = tier.flaky.release_after
+        left = f"{len(released)} left quarantine after failing {runs} runs in a row"
+        outcome.note = f"{outcome.note}; {left}" if outcome.note else left
     return outcome
