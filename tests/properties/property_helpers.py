@@ -91,10 +91,12 @@ workflow_values = st.recursive(
     | st.booleans()
     | st.integers(-5, 400)
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.sampled_from(EXPRESSION_TEXT + ["ubuntu-latest", "main", "*", "**", "0 * * * *"])
+    | st.sampled_from([*EXPRESSION_TEXT, "ubuntu-latest", "main", "*", "**", "0 * * * *"])
     | st.text(max_size=15),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(WORKFLOW_KEYS) | st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(WORKFLOW_KEYS) | st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -208,14 +210,15 @@ _config_scalars = (
 )
 config_values = st.recursive(
     _config_scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(CONFIG_KEYS), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(CONFIG_KEYS), inner, max_size=4)
+    ),
     max_leaves=20,
 )
-config_texts = (
-    st.dictionaries(st.sampled_from(CONFIG_KEYS), config_values, max_size=4).map(_toml)
-    | st.text(alphabet="[]=\"'.{}#,\n abc123-_", max_size=120)
-)
+config_texts = st.dictionaries(st.sampled_from(CONFIG_KEYS), config_values, max_size=4).map(
+    _toml
+) | st.text(alphabet="[]=\"'.{}#,\n abc123-_", max_size=120)
 
 # ---------------------------------------------------------------- JUnit / pytest-json
 
@@ -225,15 +228,14 @@ JUNIT_TAGS = [
     "properties", "property", "other",
 ]  # fmt: skip
 JUNIT_ATTRS = ["name", "classname", "file", "line", "time", "message", "type", "tests"]
-_attr_values = (
-    st.sampled_from(["0", "-1", "1,234.5", "1e400", "nan", "", "tests/a.py", "3", " 7 "])
-    | st.text(max_size=20)
-)
+_attr_values = st.sampled_from(
+    ["0", "-1", "1,234.5", "1e400", "nan", "", "tests/a.py", "3", " 7 "]
+) | st.text(max_size=20)
 
 
 def _xml_text(value: str) -> str:
     # XML 1.0 cannot carry most control characters at all; real producers drop them
-    return "".join(c for c in value if c in "\t\n\r" or (" " <= c and c not in "\ufffe\uffff"))
+    return "".join(c for c in value if c in "\t\n\r" or (c >= " " and c not in "\ufffe\uffff"))
 
 
 @st.composite
@@ -244,9 +246,7 @@ def _element(draw: st.DrawFn, depth: int = 0) -> str:
     attrs = draw(st.dictionaries(st.sampled_from(JUNIT_ATTRS), _attr_values, max_size=4))
     text = "".join(f" {k}={quoteattr(_xml_text(v))}" for k, v in attrs.items())
     body = escape(_xml_text(draw(st.text(max_size=20))))
-    children = (
-        "".join(draw(st.lists(_element(depth + 1), max_size=3))) if depth < 3 else ""
-    )
+    children = "".join(draw(st.lists(_element(depth + 1), max_size=3))) if depth < 3 else ""
     return f"<{tag}{text}>{body}{children}</{tag}>"
 
 
@@ -257,9 +257,23 @@ junit_documents = (
 
 PYTEST_JSON_KEYS = st.sampled_from(
     [
-        "tests", "nodeid", "lineno", "outcome", "setup", "call", "teardown", "duration",
-        "crash", "message", "longrepr", "stdout", "stderr", "keywords", "passed", "failed",
-    ]  # fmt: skip
+        "tests",
+        "nodeid",
+        "lineno",
+        "outcome",
+        "setup",
+        "call",
+        "teardown",
+        "duration",
+        "crash",
+        "message",
+        "longrepr",
+        "stdout",
+        "stderr",
+        "keywords",
+        "passed",
+        "failed",
+    ]
 )
 pytest_json_documents = (
     st.fixed_dictionaries({"tests": st.lists(json_values(PYTEST_JSON_KEYS), max_size=4)})
@@ -270,10 +284,33 @@ pytest_json_documents = (
 
 PAYLOAD_KEYS = st.sampled_from(
     [
-        "ref", "before", "after", "base_ref", "head_ref", "pull_request", "head", "base",
-        "sha", "label", "labels", "name", "action", "inputs", "commits", "repository",
-        "default_branch", "full_name", "number", "merged", "release", "tag_name", "forced",
-        "created", "deleted", "schedule", "workflow",
-    ]  # fmt: skip
+        "ref",
+        "before",
+        "after",
+        "base_ref",
+        "head_ref",
+        "pull_request",
+        "head",
+        "base",
+        "sha",
+        "label",
+        "labels",
+        "name",
+        "action",
+        "inputs",
+        "commits",
+        "repository",
+        "default_branch",
+        "full_name",
+        "number",
+        "merged",
+        "release",
+        "tag_name",
+        "forced",
+        "created",
+        "deleted",
+        "schedule",
+        "workflow",
+    ]
 )
 payloads = st.dictionaries(PAYLOAD_KEYS, json_values(PAYLOAD_KEYS), max_size=6)

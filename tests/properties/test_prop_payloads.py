@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_repo_helpers import init_repo, isolate_git
 from hypothesis import given
 from hypothesis import strategies as st
 from property_helpers import json_values, payloads
 
 from conveyor.cli.main import EXIT_BUG, main
+from git_repo_helpers import init_repo, isolate_git
 
 pytestmark = pytest.mark.property
 _COUNTER = itertools.count()

@@ -22,9 +22,13 @@ pytestmark = pytest.mark.property
 _COUNTER = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ResultsDb]:
-    with ResultsDb(tmp_path_factory.mktemp("state")) as opened:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ResultsDb]:
+    """SQLite, and PostgreSQL (which, unlike SQLite, enforces column lengths)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with ResultsDb(tmp_path_factory.mktemp("state"), url) as opened:
         yield opened
 
 
@@ -69,3 +73,23 @@ def test_ingesting_any_report_is_all_or_nothing(
         assert _rows(db) == before  # nothing half-ingested
         return
     assert summary.total == expected == _rows(db) - before
+
+
+def test_long_names_fit_their_columns(tmp_path: Path, db: ResultsDb) -> None:
+    """Found by the ingest property on PostgreSQL: a 3000-character test name was a
+    DataError (exit 3); ids longer than a column are cut and keep a digest of the whole."""
+    names = ["x" * 3000 + "a", "x" * 3000 + "b"]
+    cases = "".join(f'<testcase classname="c" name="{n}"/>' for n in names)
+    report = tmp_path / "long.xml"
+    report.write_text(f"<testsuite name='s'>{cases}</testsuite>")
+    summary = ingest(db, [report], IngestContext(tier="t" * 300, branch="b" * 300, commit="c" * 99))
+    assert summary.total == 2
+    with db.read() as connection:
+        ids = (
+            connection.execute(
+                select(RESULTS.c.test_id).where(RESULTS.c.ingest_id == summary.ingest_id)
+            )
+            .scalars()
+            .all()
+        )
+    assert len(set(ids)) == 2 and all(len(i) == 2048 for i in ids)

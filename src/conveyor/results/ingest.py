@@ -12,6 +12,7 @@ kept file is masked first.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -75,6 +76,36 @@ def read_report(path: Path) -> Iterator[TestCaseResult]:
     return parse_junit(path)
 
 
+def _limits() -> dict[str, int]:
+    """The length limit of each bounded text column of the results table."""
+    found: dict[str, int] = {}
+    for column in RESULTS.columns:
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            found[column.name] = length
+    return found
+
+
+_LIMITS = _limits()
+
+
+def fit(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters; a cut value ends in a digest of the whole, so
+    two long ids that differ only at the end stay distinct (PostgreSQL rejects longer)."""
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{value[: limit - len(digest) - 1]}~{digest}"
+
+
+def _fitted(row: dict[str, Any]) -> dict[str, Any]:
+    for key, limit in _LIMITS.items():
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            row[key] = fit(value, limit)
+    return row
+
+
 def _rows(
     cases: Iterable[TestCaseResult],
     ingest_id: int,
@@ -84,25 +115,27 @@ def _rows(
 ) -> Iterator[dict[str, Any]]:
     for raw in cases:
         case = mask_case(raw, masker)
-        yield {
-            "ingest_id": ingest_id,
-            "recorded_at": at,
-            "tier": ctx.tier,
-            "run_id": ctx.run_id,
-            "commit": ctx.commit,
-            "branch": ctx.branch,
-            "test_id": case.test_id,
-            "name": case.name,
-            "classname": case.classname,
-            "suite": case.suite,
-            "file": case.file,
-            "line": case.line,
-            "duration": case.duration,
-            "status": case.status,
-            "retries": case.retries,
-            "message": case.message,
-            "output": case.output,
-        }
+        yield _fitted(
+            {
+                "ingest_id": ingest_id,
+                "recorded_at": at,
+                "tier": ctx.tier,
+                "run_id": ctx.run_id,
+                "commit": ctx.commit,
+                "branch": ctx.branch,
+                "test_id": case.test_id,
+                "name": case.name,
+                "classname": case.classname,
+                "suite": case.suite,
+                "file": case.file,
+                "line": case.line,
+                "duration": case.duration,
+                "status": case.status,
+                "retries": case.retries,
+                "message": case.message,
+                "output": case.output,
+            }
+        )
 
 
 def ingest(
@@ -124,10 +157,10 @@ def ingest(
         inserted = connection.execute(
             insert(INGESTS).values(
                 created_at=at,
-                tier=ctx.tier,
+                tier=fit(ctx.tier, _LIMITS["tier"]),
                 run_id=ctx.run_id,
-                commit=ctx.commit,
-                branch=ctx.branch,
+                commit=fit(ctx.commit, _LIMITS["commit"]),
+                branch=fit(ctx.branch, _LIMITS["branch"]),
                 sources="",
                 total=0,
                 wall_time=ctx.wall_time,
