@@ -21,7 +21,6 @@ from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape as xml_escape
 
 MASK = "***"
-MIN_ENCODED = 4  # shorter derived forms (one base64 group of a 1-2 byte tail) are skipped
 _PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
 
 
@@ -33,7 +32,7 @@ def _base64_forms(value: str) -> set[str]:
     1 or 2 of the value. Only whole groups are kept: the last partial group also depends
     on the bytes that follow the value.
     """
-    data = value.encode("utf-8")
+    data = value.encode("utf-8", "surrogatepass")
     found: set[str] = set()
     for shift in range(3):
         tail = data[shift:]
@@ -45,7 +44,10 @@ def _base64_forms(value: str) -> set[str]:
 
 
 def _url_forms(value: str) -> set[str]:
-    found = {quote(value, safe=""), quote_plus(value, safe="")}
+    found = {
+        quote(value, safe="", errors="surrogatepass"),
+        quote_plus(value, safe="", errors="surrogatepass"),
+    }
     found |= {_PERCENT_HEX.sub(lambda m: m.group(0).lower(), form) for form in found}
     return found
 
@@ -61,7 +63,7 @@ def _xml_forms(value: str) -> set[str]:
 def encoded_forms(value: str) -> set[str]:
     """Forms of ``value`` other than itself that are masked with it (see the module doc)."""
     forms = _base64_forms(value) | _url_forms(value) | _json_forms(value) | _xml_forms(value)
-    return {f for f in forms if f != value and len(f) >= MIN_ENCODED}
+    return {f for f in forms if f and f != value}
 
 
 class Masker:
