@@ -33,7 +33,7 @@ FUZZ_EXAMPLES ?= 4000
 
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz CONVEYOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
-	  $(BIN)/pytest -q -p no:cacheprovider -m property tests/properties --durations=0
+	  $(BIN)/pytest -q -p no:cacheprovider -o timeout=0 -m property tests/properties --durations=0
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

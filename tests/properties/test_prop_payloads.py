@@ -62,7 +62,8 @@ WORKFLOWS = {
         jobs:
           c:
             runs-on: ubuntu-latest
-            steps: [{run: echo "${{ inputs.level }}"}]
+            steps:
+              - run: echo "${{ inputs.level }}"
     """,
 }
 EVENTS = [
@@ -83,6 +84,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             (folder / name).write_text(textwrap.dedent(text))
         patch.chdir(root)
         yield root
+
+
+def test_the_workflows_plan(repo: Path) -> None:
+    """The fixture is valid: the property below reaches the planner, not a YAML error."""
+    path = repo.parent / "good.json"
+    path.write_text(json.dumps({"ref": "refs/heads/main", "inputs": {"level": "high"}}))
+    for event in ("push", "workflow_dispatch", "pull_request"):
+        assert main(["plan", "--event", event, "--payload", str(path)]) == 0, event
 
 
 @given(event=st.sampled_from(EVENTS), payload=payloads | json_values())
