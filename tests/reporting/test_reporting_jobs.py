@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from reporting_helpers import Receiver
 
 from conveyor.cli.main import main
 from git_repo_helpers import init_repo, isolate_git, run_git
@@ -56,9 +57,10 @@ def _commit(root: Path, files: dict[str, str]) -> None:
 
 
 def test_report_of_a_run_that_failed_outside_tests_names_jobs_steps_and_log_tails(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, capsys: pytest.CaptureFixture[str], receiver: Receiver
 ) -> None:
     _commit(repo, {".github/workflows/ci.yml": WORKFLOW})
+    (repo / "conveyor.toml").write_text(f'[notify.webhook]\nurl = "{receiver.url}"\n')
     assert main(["run"]) == 1
     capsys.readouterr()
     assert main(["report", "latest", "--format", "json"]) == 0
@@ -86,6 +88,12 @@ def test_report_of_a_run_that_failed_outside_tests_names_jobs_steps_and_log_tail
     assert main(["report", "latest", "--format", "html"]) == 0
     html = capsys.readouterr().out
     assert "<h2>Failed jobs</h2>" in html and "undefined symbol frobnicate" in html
+
+    assert main(["notify", "latest"]) == 0  # the notification carries the same
+    (sent,) = receiver.bodies
+    step = sent["report"]["failed_jobs"][0]["steps"][0]
+    assert step["log_tail"][-1] == "error: undefined symbol frobnicate"
+    capsys.readouterr()
 
     # the command the report points at prints the step's whole log
     assert main(["logs", str(data["run_id"]), "build", "--step", "1"]) == 0

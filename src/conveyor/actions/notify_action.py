@@ -39,7 +39,13 @@ def run(context: ActionContext) -> ActionResult:
             run_id = resolve_run(connection, get_input(context, "run") or str(context.run_id))
             env = {**context.env}
             outcome = notify_run(
-                connection, settings, run_id, policy=policy, channels=channels or None, env=env
+                connection,
+                settings,
+                run_id,
+                policy=policy,
+                channels=channels or None,
+                env=env,
+                state_dir=context.state_dir,
             )
     except (InputError, ValueError, ConveyorError) as exc:
         message = f"notification skipped: {exc}"

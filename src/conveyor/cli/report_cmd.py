@@ -102,7 +102,9 @@ def notify(
     state = _state(state_dir)
     with ResultsDb(state) as db, db.read() as connection:
         run_id = resolve_run(connection, run)
-        outcome = notify_run(connection, settings, run_id, policy=policy, channels=channel)
+        outcome = notify_run(
+            connection, settings, run_id, policy=policy, channels=channel, state_dir=state
+        )
     record(state, outcome)
     if not outcome.decision.send:
         detail = f" ({outcome.decision.change})" if outcome.decision.change else ""

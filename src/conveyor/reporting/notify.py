@@ -154,9 +154,11 @@ def notify_run(
     channels: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    state_dir: Path | None = None,
 ) -> NotifyOutcome:
-    """Build the report of ``run_id``, apply the policy and alert rules, deliver."""
-    report = build_report(connection, run_id)
+    """Build the report of ``run_id`` (with ``state_dir``: failed steps' log tails too),
+    apply the policy and alert rules, deliver."""
+    report = build_report(connection, run_id, state_dir=state_dir)
     chosen = policy or settings.policy
     previous = previous_verdict(connection, run_id) if chosen == "change" else None
     decision = decide(chosen, report, previous, settings.rules())
