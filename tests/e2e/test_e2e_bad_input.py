@@ -110,3 +110,19 @@ def test_secret_file_line_that_does_not_parse_stops_with_file_line(
     assert f"{secrets}:{line}:" in captured.err
     assert "héllo" not in captured.out  # nothing ran
     assert "unterminated" not in captured.err  # the bad line itself may hold a secret
+
+
+def test_payload_file_that_is_not_utf8_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the --payload property: a Latin-1 payload file was exit 3."""
+    repo = make_repo(tmp_path / "r", {"w.yml": WF})
+    payload = tmp_path / "event.json"
+    payload.write_bytes('{"ref": "refs/heads/é"}'.encode("latin-1"))
+    monkeypatch.chdir(repo)
+    for command in (["plan"], ["run"]):
+        assert main([*command, "--payload", str(payload)]) == 2, command
+        err = capsys.readouterr().err
+        assert str(payload) in err and "internal error" not in err
+    payload.write_bytes('{"ref": "refs/heads/main"}'.encode("utf-16"))
+    assert main(["plan", "--payload", str(payload)]) == 0

@@ -94,10 +94,17 @@ def test_the_workflows_plan(repo: Path) -> None:
         assert main(["plan", "--event", event, "--payload", str(path)]) == 0, event
 
 
-@given(event=st.sampled_from(EVENTS), payload=payloads | json_values())
-def test_plan_with_any_payload_file(repo: Path, event: str, payload: object) -> None:
+payload_files = (
+    (payloads | json_values()).map(lambda v: json.dumps(v).encode())
+    | payloads.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-16"))
+    | st.binary(max_size=40)
+)
+
+
+@given(event=st.sampled_from(EVENTS), data=payload_files)
+def test_plan_with_any_payload_file(repo: Path, event: str, data: bytes) -> None:
     path = repo.parent / f"payload{next(_COUNTER)}.json"
-    path.write_text(json.dumps(payload))
+    path.write_bytes(data)
     code = main(["plan", "--event", event, "--payload", str(path), "--format", "json"])
     assert code in (0, 2), code
     assert code != EXIT_BUG
