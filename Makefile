@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install check lint types test test-local test-process bench demo clean
+.PHONY: install check lint types test test-local test-process bench demo clean fuzz
 
 # lint, types and the two test runs go side by side (2 cores); each one's output is kept
 # together.
@@ -37,6 +37,15 @@ test-process: $(STAMP)
 
 check: lint types test
 
+# The property tests (tests/properties) with many more examples than `make test` runs;
+# FUZZ_EXAMPLES per property (default 4000). Failures found are kept in .hypothesis/ and
+# replayed first next time. What it ran and found: docs/fuzzing.md.
+FUZZ_EXAMPLES ?= 4000
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz CONVEYOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/pytest -q -p no:cacheprovider -o timeout=0 -m property tests/properties --durations=0
+
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
@@ -63,4 +72,4 @@ demo: $(STAMP)
 	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor runs --state-dir $(DEMO_ABS)/state --limit 5
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(DEMO_DIR)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(DEMO_DIR)

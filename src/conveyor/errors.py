@@ -16,6 +16,7 @@ from conveyor.diagnostics import Diagnostic
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_NO_TESTS = 5  # `conveyor test`: no tests ran, as pytest
 EXIT_INTERRUPTED = 130
 
 
@@ -94,6 +95,12 @@ class StepFailed(RunFailed):
 
 class ActionError(RunFailed):
     """An action could not be resolved or run (e.g. offline with no cached copy)."""
+
+
+class NoTestsRan(ConveyorError):
+    """``conveyor test`` ran no tests in a tier that needs some (pytest's exit code 5)."""
+
+    exit_code: ClassVar[int] = EXIT_NO_TESTS
 
 
 class Interrupted(ConveyorError):

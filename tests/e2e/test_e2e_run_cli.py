@@ -188,3 +188,50 @@ def test_checkout_worktree_mode(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "worktree ok" in out
+
+
+def test_worktree_checkouts_are_released_when_the_job_ends_and_by_gc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+    import time
+
+    wf = """
+    on: push
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/checkout@v4
+          - run: test -f marker.txt && echo "a ok"
+      b:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/checkout@v4
+          - run: exit 1
+    """
+    repo = make_repo(tmp_path / "r", {"w.yml": wf, "marker.txt": "x"})
+
+    def worktrees() -> list[str]:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "worktree", "list", "--porcelain"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return [line for line in out.splitlines() if line.startswith("worktree ")]
+
+    assert run_in(repo, monkeypatch, "--checkout", "worktree") == 1  # job b fails
+    out = capsys.readouterr().out
+    assert "a ok" in out
+    assert worktrees() == [f"worktree {repo}"], out  # released after each job, failed too
+    # a worktree left by a run that never got to release it (killed): gc prunes it
+    left = repo / ".conveyor" / "work" / "1" / "leftover"
+    subprocess.run(
+        ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(left)], check=True
+    )
+    assert len(worktrees()) == 2
+    time.sleep(1.1)
+    assert main(["gc", "--older-than", "1s"]) == 0
+    assert not left.exists()
+    assert worktrees() == [f"worktree {repo}"]

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from conveyor.engine.events import RunFinished
+from conveyor.engine.events import (
+    JobFinished,
+    JobStarted,
+    LogLine,
+    RunFinished,
+    StepFinished,
+    StepStarted,
+)
 from conveyor.engine.ports import NewRun
 from conveyor.engine.status import Conclusion
 from conveyor.results.db import ResultsDb
@@ -51,7 +58,8 @@ def record_run(
     conclusion: Conclusion | None = None,
     at: float | None = None,
 ) -> int:
-    """A finished run of ``workflow`` with one ingested JUnit file per tier."""
+    """A finished run of ``workflow`` with one ingested JUnit file per tier, and the job
+    that ran them (one step, ``Run tests``, whose log has a line per tier)."""
     with SqlRunStore(state, recover=False) as store:
         run_id, _ = store.begin_run(
             NewRun(
@@ -67,7 +75,15 @@ def record_run(
         )
         failed = any("<failure" in c for cases in tiers.values() for c in cases)
         final = conclusion or (Conclusion.FAILURE if failed else Conclusion.SUCCESS)
-        store.emit(RunFinished(run_id, final, time.time()))
+        now = time.time()
+        store.emit(JobStarted(run_id, "tests", "tests", "Tests"))
+        store.emit(StepStarted(run_id, "tests", 0, "Run tests"))
+        for tier in tiers:
+            store.emit(LogLine(run_id, "tests", 0, f"conveyor test --tier {tier}"))
+        code = 0 if final is Conclusion.SUCCESS else 1
+        store.emit(StepFinished(run_id, "tests", 0, "Run tests", final, final, code, now, now))
+        store.emit(JobFinished(run_id, "tests", final, now, now))
+        store.emit(RunFinished(run_id, final, now))
     with ResultsDb(state) as db:
         for tier, cases in tiers.items():
             path = junit(state / "results" / str(run_id) / f"{tier}.xml", cases)

@@ -106,3 +106,49 @@ def test_gc_removes_old_things_and_keeps_summaries(
 def test_bad_age_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gc", "--older-than", "ages", "--state-dir", str(tmp_path)]) == 2
     assert "--older-than: invalid duration 'ages'" in capsys.readouterr().err
+
+
+def test_gc_never_deletes_the_users_report_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    mine = tmp_path / "some" / "where" / "mine.xml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text(
+        '<testsuite name="s"><testcase classname="c" name="t">'
+        '<failure message="nope"/></testcase></testsuite>'
+    )
+    original = mine.read_bytes()
+    assert main(["ingest", str(mine), "--state-dir", str(state)]) == 0
+    with ResultsDb(state) as db, db.read() as connection:
+        (sources,) = connection.execute(select(INGESTS.c.sources)).one()
+    kept = Path(sources)
+    assert kept != mine and kept.is_relative_to(state.resolve())
+    assert kept.read_bytes() == original  # the history keeps its own copy
+    time.sleep(1.1)
+    assert main(["gc", "--older-than", "1s", "--state-dir", str(state)]) == 0
+    out = capsys.readouterr().out
+    assert mine.read_bytes() == original, out  # the user's file is untouched
+    assert not kept.exists() and str(kept) in out  # conveyor's copy went
+    # an ingest row of an older conveyor naming the user's file: gc still leaves it alone
+    with ResultsDb(state) as db, db.writer.begin() as connection:
+        connection.execute(update(INGESTS).values(sources=str(mine), created_at=0.0))
+    assert main(["gc", "--older-than", "1s", "--state-dir", str(state)]) == 0
+    assert mine.read_bytes() == original
+
+
+def test_gc_leaves_directories_that_are_not_runs_and_symlinks_out(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    (state / "work").mkdir(parents=True)
+    (state / "work" / "notes").mkdir()
+    (state / "work" / "notes" / "a.txt").write_text("user notes")
+    (state / "logs").mkdir()
+    (state / "logs" / "7").symlink_to(outside)  # a run-like name that leads out
+    for path in (state / "work" / "notes", state / "work" / "notes" / "a.txt", outside):
+        os.utime(path, (0, 0))
+    assert main(["gc", "--older-than", "1s", "--state-dir", str(state)]) == 0
+    assert (state / "work" / "notes" / "a.txt").read_text() == "user notes"
+    assert (outside / "keep.txt").read_text() == "mine"

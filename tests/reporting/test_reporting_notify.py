@@ -227,3 +227,44 @@ def test_notify_action_never_fails_the_step(tmp_path: Path, receiver: Receiver) 
     bad = action(dataclasses.replace(context, inputs={"policy": "never"}))
     assert bad.ok and bad.outputs["sent"] == "false"
     assert "input 'policy' must be one of" in output.notes[-1].message
+
+
+def test_url_from_env_is_never_printed_or_recorded(
+    tmp_path: Path,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret_path = "services/T0AAA/B0BBB/hunter2hunter2"
+    monkeypatch.setenv("SLACK_HOOK", f"{receiver.url}/{secret_path}")
+    monkeypatch.setenv("DEAD_HOOK", f"http://127.0.0.1:9/{secret_path}?token=abc")
+    run_id = record_run(tmp_path, RED)
+    config = tmp_path / "conveyor.toml"
+    config.write_text(
+        '[notify]\nslack = {url_env = "SLACK_HOOK"}\nwebhook = {url_env = "DEAD_HOOK"}\n'
+        "retry = {attempts = 1}\n"
+    )
+    code = main(["notify", str(run_id), "--config", str(config), "--state-dir", str(tmp_path)])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert len(receiver.bodies) == 1  # delivered all the same
+    recorded = (tmp_path / "notifications.jsonl").read_text()
+    for text in (captured.out, captured.err, recorded):
+        assert "hunter2" not in text and "T0AAA" not in text and "token=abc" not in text
+    assert "slack: delivered to http://127.0.0.1:" in captured.out
+    assert "/… (from $SLACK_HOOK)" in captured.out
+    assert "webhook notification to http://127.0.0.1:9/… (from $DEAD_HOOK) failed" in captured.err
+
+
+def test_no_channel_configured_says_so_and_records_not_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = record_run(tmp_path, RED)
+    config = tmp_path / "conveyor.toml"
+    config.write_text('[notify]\npolicy = "always"\n')
+    code = main(["notify", str(run_id), "--config", str(config), "--state-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "no notify channel is configured" in out and "notifying because" not in out
+    recorded = json.loads((tmp_path / "notifications.jsonl").read_text().splitlines()[-1])
+    assert recorded["sent"] is False and recorded["deliveries"] == []

@@ -187,3 +187,18 @@ def test_ingest_cli(state_dir: Path, cli_env: None, capsys: pytest.CaptureFixtur
     assert code == 0
     assert "ingested 4 results" in capsys.readouterr().out
     assert main(["ingest", str(state_dir / "nope.xml"), "--state-dir", str(state_dir)]) == 2
+
+
+def test_pytest_json_with_odd_durations_ingests(
+    make_db: Callable[[], ResultsDb], tmp_path: Path
+) -> None:
+    """Found by `make fuzz`: ``"duration": [null]`` was a TypeError (exit 3)."""
+    report = tmp_path / "odd.json"
+    report.write_text(
+        '{"tests": [{"nodeid": "t.py::a", "outcome": "passed",'
+        ' "setup": {"duration": [null]}, "call": {"duration": "x"},'
+        ' "teardown": {"duration": 1e999}},'
+        ' {"nodeid": "t.py::b", "outcome": "failed", "call": {"duration": 0.5}}]}'
+    )
+    summary = ingest(make_db(), [report], IngestContext(tier="unit"))
+    assert summary.total == 2 and summary.by_status == {"failed": 1, "passed": 1}

@@ -187,3 +187,86 @@ def test_default_state_dir_from_conveyor_home(
     monkeypatch.setenv("CONVEYOR_HOME", str(home))
     code, out, _ = run_cli(capsys, "runs", "--format", "json")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def _record_slashed_steps(store: SqlRunStore) -> int:
+    from conveyor.engine.events import JobFinished, RunFinished, StepFinished, StepStarted
+    from conveyor.engine.status import Conclusion
+
+    run_id, _ = store.begin_run(new_run())
+    names = ["Run actions/checkout@v4", "Run actions/setup-python@v5", "build/test"]
+    store.emit(JobStarted(run_id, "ci/lint", "ci/lint", "Lint"))
+    for index, name in enumerate(names):
+        store.emit(StepStarted(run_id, "ci/lint", index, name))
+        store.emit(LogLine(run_id, "ci/lint", index, f"output of step {index}"))
+        store.emit(
+            StepFinished(
+                run_id, "ci/lint", index, name, Conclusion.SUCCESS, Conclusion.SUCCESS, 0, 1.0, 2.0
+            )
+        )
+    store.emit(JobFinished(run_id, "ci/lint", Conclusion.SUCCESS, 1.0, 3.0))
+    store.emit(RunFinished(run_id, Conclusion.SUCCESS, 3.0))
+    return run_id
+
+
+def test_logs_steps_by_number_or_by_names_holding_slashes(
+    make_store: Callable[..., SqlRunStore],
+    state_dir: Path,
+    db_url: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if db_url:
+        monkeypatch.setenv("CONVEYOR_DATABASE_URL", db_url)
+    run_id = _record_slashed_steps(make_store())
+    sd = ("--state-dir", str(state_dir))
+    cases = {
+        ("ci/lint/0",): 0,
+        ("ci/lint/Run actions/checkout@v4",): 0,
+        ("ci/lint/run actions/setup",): 1,  # a unique prefix, any case
+        ("ci/lint/build/test",): 2,
+        ("ci", "--step", "Run actions/setup-python@v5"): 1,
+        ("ci/lint", "--step", "2"): 2,
+        ("ci/lint", "-s", "build/test"): 2,
+    }
+    for args, index in cases.items():
+        code, out, err = run_cli(capsys, "logs", str(run_id), *args, *sd)
+        assert (code, out) == (0, f"output of step {index}\n"), (args, err)
+    code, _, err = run_cli(capsys, "logs", str(run_id), "ci/lint/Run actions/nope", *sd)
+    assert code == 2 and "step 'Run actions/nope' of job 'ci/lint'" in err
+    assert "0 'Run actions/checkout@v4'" in err
+    code, out, _ = run_cli(capsys, "logs", "--help")
+    assert code == 0 and "--step" in out and "Run actions/checkout@v4" in out
+
+
+def test_logs_after_gc_say_they_were_removed(
+    recorded: tuple[int, int], state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    finished, _ = recorded
+    sd = ("--state-dir", str(state_dir))
+    time.sleep(1.1)
+    assert run_cli(capsys, "gc", "--older-than", "1s", *sd)[0] == 0
+    for args in ((), ("test",), ("test/1",)):
+        code, out, err = run_cli(capsys, "logs", str(finished), *args, *sd)
+        assert code == 2, args
+        assert f"the logs of run {finished} were removed by `conveyor gc` on" in err
+        assert "collected" not in out
+    assert run_cli(capsys, "show", str(finished), *sd)[0] == 0
+
+
+def test_logs_of_a_run_without_jobs_says_where_its_results_are(
+    make_store: Callable[..., SqlRunStore],
+    state_dir: Path,
+    db_url: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if db_url:
+        monkeypatch.setenv("CONVEYOR_DATABASE_URL", db_url)
+    store = make_store()
+    run_id, _ = store.begin_run(new_run("conveyor test", "conveyor test"))
+    code, out, err = run_cli(capsys, "logs", str(run_id), "--state-dir", str(state_dir))
+    assert code == 2 and out == ""
+    assert "recorded no jobs" in err and f"conveyor report {run_id}" in err

@@ -251,3 +251,61 @@ def test_builtin_action_runs_tiers_linked_to_the_step_run(project: Project) -> N
     assert "integration" in failed.summary
     bad = action(_context(project, {"shard": "0/2"}, run_id=43))
     assert not bad.ok and "shard" in bad.message
+
+
+def test_report_gives_the_tiers_wall_time_with_the_test_time_beside_it(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "tests/test_slow_import.py",
+        "import time\nimport pytest\n\ntime.sleep(1.0)  # slow collection, fast tests\n\n"
+        "@pytest.mark.unit\ndef test_quick():\n    pass\n",
+    )
+    assert project.conveyor("test", "-t", "unit") == 0
+    capsys.readouterr()
+    assert project.conveyor("report", "latest", "--format", "json") == 0
+    (tier,) = json.loads(capsys.readouterr().out)["tiers"]
+    assert tier["duration"] >= 1.0 and tier["test_time"] < 0.5
+    assert project.conveyor("report", "latest") == 0
+    md = capsys.readouterr().out
+    assert "| Duration | Test time |" in md
+    row = next(line for line in md.splitlines() if line.startswith("| unit |"))
+    wall, tests = (cell.strip() for cell in row.strip("|").split("|")[-2:])
+    assert wall.startswith(("1.", "2.", "3.")) and wall.endswith("s") and tests == "0.0s"
+
+
+def test_no_tests_collected_reports_no_tests_ran_and_exits_5(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert project.conveyor("test") == 5  # a repository without tests, every tier
+    captured = capsys.readouterr()
+    lines = {line.split()[0]: line for line in captured.out.splitlines() if line.strip()}
+    assert "NO TESTS" in lines["unit"] and "no tests ran" in lines["unit"]
+    assert "no tests ran in tier(s) unit, mocked, integration, smoke, e2e" in captured.err
+    assert project.conveyor("report", "latest") == 0
+    report = capsys.readouterr().out
+    assert "FAILED" in report and "**Tests**: no tests ran" in report
+    assert "| unit | no tests ran |" in report
+    assert project.conveyor("runs", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["conclusion"] == "failure"
+
+    project.write(
+        "tests/test_integration.py",
+        "import pytest\n\n@pytest.mark.integration\ndef test_ok():\n    pass\n",
+    )
+    assert project.conveyor("test", "--tier", "unit") == 5  # asked for by name, empty
+    assert project.conveyor("test") == 0  # other tiers ran tests: the empty ones are noted
+    assert "no tests ran" in capsys.readouterr().out
+
+
+def test_allow_empty_is_configured_per_tier(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("tests/test_unit.py", GREEN)
+    project.write("conveyor.toml", "[tiers.smoke]\nallow_empty = true\n")
+    assert project.conveyor("test", "--tier", "smoke") == 0
+    project.write("conveyor.toml", "[tiers.e2e]\nallow_empty = false\n")
+    assert project.conveyor("test") == 5  # unit passed, but e2e must run tests
+    assert "no tests ran in tier(s) e2e;" in capsys.readouterr().err
+    project.write("tests/test_integration.py", FAILING)
+    assert project.conveyor("test") == 1  # a failure wins over an empty tier

@@ -6,7 +6,8 @@ Modes (``$CONVEYOR_CHECKOUT_MODE``, set by the engine from ``--checkout``):
   changes and untracked files that are not ignored, plus a shared ``.git``. With a
   ``ref`` that is not HEAD, a clean checkout of that commit instead.
 * ``worktree``: ``git worktree add --detach <workspace> <ref or HEAD>`` (committed
-  files only).
+  files only). When the job ends a post step releases it (the repository's worktree
+  list forgets it; the files stay until ``conveyor gc``).
 
 ``repository`` naming another repository clones it from the actions source
 (``$CONVEYOR_ACTIONS_URL`` template, default GitHub).
@@ -38,6 +39,7 @@ from conveyor.actions.tree_copy import (
 from conveyor.engine.ports import ActionContext, ActionResult
 from conveyor.errors import ConveyorError
 from conveyor.git import git, git_out, repo_info, resolve_commit
+from conveyor.git.worktrees import release_worktree
 
 MODE_ENV = "CONVEYOR_CHECKOUT_MODE"
 MODES = ("copy", "worktree")
@@ -129,7 +131,13 @@ def _worktree(
     if repo_info(root).dirty:
         log(context, "Note: worktree checkout contains committed files only")
     log(context, f"Checked out {ref or 'HEAD'} ({sha[:12]}) as a worktree at {dest}")
-    return ActionResult(outputs={"ref": ref, "commit": sha})
+
+    def release(post_context: ActionContext) -> ActionResult:
+        if release_worktree(dest):
+            log(post_context, f"Released the worktree at {dest} from {root}")
+        return ActionResult()
+
+    return ActionResult(outputs={"ref": ref, "commit": sha}, post=release)
 
 
 def _clone_other(

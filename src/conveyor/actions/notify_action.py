@@ -41,7 +41,13 @@ def run(context: ActionContext) -> ActionResult:
             run_id = resolve_run(connection, spec, run_repository(connection, context.run_id))
             env = {**context.env}
             outcome = notify_run(
-                connection, settings, run_id, policy=policy, channels=channels or None, env=env
+                connection,
+                settings,
+                run_id,
+                policy=policy,
+                channels=channels or None,
+                env=env,
+                state_dir=context.state_dir,
             )
     except (InputError, ValueError, ConveyorError) as exc:
         message = f"notification skipped: {exc}"
@@ -51,6 +57,8 @@ def run(context: ActionContext) -> ActionResult:
     record(context.state_dir, outcome)
     if not outcome.decision.send:
         log(context, f"no notification for run {run_id} (policy {policy or settings.policy})")
+    elif outcome.unconfigured:
+        log(context, f"no notification for run {run_id}: no notify channel is configured")
     else:
         log(context, f"notifying: {', '.join(outcome.decision.reasons)}")
     for delivery in outcome.deliveries:
@@ -62,5 +70,5 @@ def run(context: ActionContext) -> ActionResult:
     delivered = sum(d.ok for d in outcome.deliveries)
     return ActionResult(
         ok=True,
-        outputs={"sent": str(outcome.decision.send).lower(), "delivered": str(delivered)},
+        outputs={"sent": str(outcome.sent).lower(), "delivered": str(delivered)},
     )

@@ -5,6 +5,8 @@ Inputs: ``tier`` (names separated by commas, spaces or lines; default: all tiers
 arguments, shell-split), ``config`` (path to conveyor.toml, relative to the workspace).
 Outputs: ``passed``, ``failed``, ``skipped``, ``flaky``, ``report`` (the markdown
 report's path). Results are linked to the step's run id. The step fails when a tier fails.
+Everything the tiers store (results, JUnit files, the report) goes through the run's
+masker (``context.masker``) first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from conveyor.actions.common import InputError, fail, get_input, log
 from conveyor.engine.ports import ActionContext, ActionResult
+from conveyor.engine.secrets import without_secrets
 from conveyor.errors import ConveyorError
 
 
@@ -66,10 +69,11 @@ def run(context: ActionContext) -> ActionResult:
             retries=retries,
             shard=shard,
             on_line=lambda line: log(context, line),
-            env={**os.environ, **context.env},
+            env={**without_secrets(os.environ), **context.env},
             cancel=context.cancel,
+            masker=context.masker,
         )
-        result = run_session(chosen, options)
+        result = run_session(chosen, options, named=bool(names))
     except (InputError, ValueError, ConveyorError) as exc:
         return fail(context, str(exc))
     log(context, "")
@@ -85,7 +89,11 @@ def run(context: ActionContext) -> ActionResult:
     if result.ok:
         return ActionResult(ok=True, outputs=outputs, summary=summary)
     broken = ", ".join(t.name for t in result.tiers if not t.ok)
-    failed = fail(context, f"test tier(s) failed: {broken} ({outputs['failed']} failed tests)")
+    if result.no_tests:
+        message = f"no tests ran in tier(s) {broken}"
+    else:
+        message = f"test tier(s) failed: {broken} ({outputs['failed']} failed tests)"
+    failed = fail(context, message)
     failed.outputs = outputs
     failed.summary = summary
     return failed

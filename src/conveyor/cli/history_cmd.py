@@ -141,7 +141,19 @@ def logs(
     run: RunArgument,
     target: Annotated[
         str | None,
-        typer.Argument(metavar="[JOB[/STEP]]", help="Job key or id prefix; step index or name."),
+        typer.Argument(
+            metavar="[JOB[/STEP]]",
+            help="Job key, job id or a prefix; then /STEP: the step's number or name "
+            "(names may hold '/', e.g. 'build/Run actions/checkout@v4').",
+        ),
+    ] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            "-s",
+            help="The step's number or name, given on its own (no '/' splitting).",
+        ),
     ] = None,
     follow: Annotated[
         bool,
@@ -154,7 +166,16 @@ def logs(
     ] = False,
     state_dir: StateDirOption = None,
 ) -> None:
-    """Print the logs of a run, a job, or one step."""
+    """Print the logs of a run, a job, or one step.
+
+    \b
+    conveyor logs 12                                  every job of run 12
+    conveyor logs 12 build                            job 'build' (or a matrix job's key)
+    conveyor logs 12 build/2                          step 2 of job 'build'
+    conveyor logs 12 "build/Run actions/checkout@v4"  a step by name
+    conveyor logs 12 build --step "Run tests"         the same, without '/'
+    conveyor logs 12 --follow                         as they are written, until it ends
+    """
     from conveyor.store.selection import select_logs
 
     store = _open(state_dir)
@@ -162,22 +183,34 @@ def logs(
         raise UserError(f"no run {run!r}: no runs recorded yet")
     with store:
         detail = _detail(store, run)
+        run_id = detail.run.id
+        if detail.run.logs_removed_at is not None:
+            raise UserError(
+                f"the logs of run {run_id} were removed by `conveyor gc` on "
+                f"{_when(detail.run.logs_removed_at)}; `conveyor show {run_id}` still has its "
+                "jobs, steps and outputs"
+            )
         if follow:
-            _follow(store, detail.run.id, target)
+            _follow(store, run_id, target, step)
             return
-        selections = select_logs(detail, target)
+        if not detail.jobs:
+            raise UserError(
+                f"run {run_id} ({detail.run.workflow_name}) recorded no jobs, so it has no "
+                f"logs; see its test results with `conveyor report {run_id}`"
+            )
+        selections = select_logs(detail, target, step)
         single = len(selections) == 1 and not selections[0].whole_job
         for selection in selections:
             job = selection.job
             if selection.whole_job or not single:
                 typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
             if selection.whole_job:
-                _print(store.lines(detail.run.id, job_key=job.job_key, job_only=True))
-            for step in selection.steps:
+                _print(store.lines(run_id, job_key=job.job_key, job_only=True))
+            for chosen in selection.steps:
                 if not single:
-                    state = step.conclusion or step.status
-                    typer.echo(f"--- step {step.index}: {step.name} ({state})")
-                _print(store.lines(detail.run.id, job_key=job.job_key, step_index=step.index))
+                    state = chosen.conclusion or chosen.status
+                    typer.echo(f"--- step {chosen.index}: {chosen.name} ({state})")
+                _print(store.lines(run_id, job_key=job.job_key, step_index=chosen.index))
 
 
 def _print(lines: Sequence[LogLine]) -> None:
@@ -188,7 +221,7 @@ def _print(lines: Sequence[LogLine]) -> None:
 FOLLOW_POLL_SECONDS = 0.2
 
 
-def _follow(store: SqlRunStore, run_id: int, target: str | None) -> None:
+def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | None) -> None:
     """Print the run's lines (of the job or step ``target`` names) in order as they are
     stored, with a header when the job or step changes, until the run has ended."""
     from conveyor.store.selection import select_logs
@@ -199,9 +232,9 @@ def _follow(store: SqlRunStore, run_id: int, target: str | None) -> None:
         detail = store.get_run(run_id)
         ended = detail is None or detail.run.status == "completed"
         wanted: set[tuple[str, int | None]] | None = None
-        if target and detail is not None and detail.jobs:
+        if (target or step) and detail is not None and detail.jobs:
             wanted = set()
-            for selection in select_logs(detail, target):
+            for selection in select_logs(detail, target, step):
                 if selection.whole_job:
                     wanted.add((selection.job.job_key, None))
                 wanted.update((selection.job.job_key, step.index) for step in selection.steps)

@@ -36,14 +36,18 @@ class OutputFormat(StrEnum):
 def read_payload(path: str) -> dict[str, Any]:
     """The event payload from a JSON file; a :class:`UserError` naming the file if bad."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise UserError(f"cannot read payload file {path}: {exc.strerror or exc}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(raw)  # UTF-8, or UTF-16/32 as JSON allows
     except json.JSONDecodeError as exc:
         raise UserError(
             f"payload file {path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"payload file {path}:1:1: not UTF-8 text (byte {exc.start}: {exc.reason})"
         ) from exc
     if not isinstance(data, dict):
         raise UserError(f"payload file {path}: must hold a JSON object, not {type(data).__name__}")

@@ -110,13 +110,22 @@ def notify(
         scope = read_scope(db)
         with db.read() as connection:
             run_id = resolve_run(connection, run, scope.filter)
-            outcome = notify_run(connection, settings, run_id, policy=policy, channels=channel)
+            outcome = notify_run(
+                connection, settings, run_id, policy=policy, channels=channel, state_dir=state
+            )
     record(state, outcome)
     if not outcome.decision.send:
         detail = f" ({outcome.decision.change})" if outcome.decision.change else ""
         typer.echo(f"run {run_id}: no notification (policy {policy or settings.policy}){detail}")
         return
-    typer.echo(f"run {run_id}: notifying because {', '.join(outcome.decision.reasons)}")
+    reasons = ", ".join(outcome.decision.reasons)
+    if outcome.unconfigured:
+        typer.echo(
+            f"run {run_id}: would notify because {reasons}, but no notify channel is "
+            "configured: add [notify.slack], [notify.webhook] or [notify.email] to conveyor.toml"
+        )
+        return
+    typer.echo(f"run {run_id}: notifying because {reasons}")
     for delivery in outcome.deliveries:
         if delivery.ok:
             typer.echo(f"  {delivery.channel}: delivered to {delivery.target}")
@@ -147,6 +156,7 @@ def gc(
     for path, size in done.removed:
         typer.echo(f"{verb} {path} ({format_bytes(size)})")
     typer.echo(
-        f"{verb} {len(done.removed)} paths and {done.result_rows} test result rows; "
+        f"{verb} {len(done.removed)} paths, {done.log_lines} log lines and "
+        f"{done.result_rows} test result rows; "
         f"{'would free' if dry_run else 'freed'} {format_bytes(done.bytes_freed)}"
     )

@@ -49,7 +49,9 @@ StateDir = Annotated[
     ),
 ]
 
-quarantine_app = typer.Typer(help="Quarantined tests: still run, but don't fail their tier.")
+quarantine_app = typer.Typer(
+    help="Quarantined tests: still run, but don't fail their tier.", rich_markup_mode=None
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -104,13 +106,17 @@ def flaky(
     state_dir: StateDir = None,
 ) -> None:
     """List this repository's flaky tests (pass and fail on one commit, or a high flip
-    rate)."""
+    rate), following each tier's flaky policy in conveyor.toml (flaky = "off",
+    min_commits, min_days)."""
     from conveyor.results import quarantine as q
     from conveyor.results import render
     from conveyor.results.flaky import find_flaky
+    from conveyor.tiers.configfile import load_config
+    from conveyor.tiers.flakypolicy import detected, to_quarantine
 
     if every and auto_quarantine is not None:
         raise UserError("--auto-quarantine works on one repository: leave out --all")
+    config = load_config().config
     with _db(state_dir) as db:
         scope = read_scope(db, every)
         with db.read() as connection:
@@ -122,13 +128,12 @@ def flaky(
                 branch=branch,
                 repository_id=scope.filter,
             )
+        found = detected(found, config)
         added = []
         if auto_quarantine is not None and scope.repository_id is not None:
-            for f in found:
-                reason = f"auto: flaky on {f.flaky_commits} commits"
-                if f.flaky_commits >= auto_quarantine and q.add(
-                    db, scope.repository_id, f.test_id, reason, automatic=True
-                ):
+            for f in to_quarantine(found, config, auto_quarantine):
+                reason = f"auto: flaky on {f.flaky_commits} commits, {f.flaky_days} days"
+                if q.add(db, scope.repository_id, f.test_id, reason, automatic=True):
                     added.append(f.test_id)
     if output is TextJson.JSON:
         typer.echo(json.dumps({"flaky": render.flaky_json(found), "quarantined": added}, indent=2))

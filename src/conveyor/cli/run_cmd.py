@@ -66,7 +66,7 @@ def _load_payload(path: Path | None) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, or not UTF-8
         raise UsageError(f"--payload {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise UsageError(f"--payload {path}: expected a JSON object")

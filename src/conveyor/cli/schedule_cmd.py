@@ -35,7 +35,10 @@ from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file
 from conveyor.workflow.cron import check_cron, next_fire_times, zone
 
 schedule_app = typer.Typer(
-    name="schedule", help="List and run scheduled workflows.", no_args_is_help=True
+    name="schedule",
+    help="List and run scheduled workflows.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 WorkflowsOpt = Annotated[Path, typer.Option("-W", "--workflows", help="Workflow file or folder.")]
 DEFAULT_WORKFLOWS = Path(".github/workflows")

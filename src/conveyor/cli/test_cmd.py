@@ -1,7 +1,8 @@
 """``conveyor test``: run the test tiers of ``conveyor.toml`` with pytest, ingest the results.
 
 Exit codes: 0 every tier green (quarantined failures and flaky tests allowed), 1 a tier
-failed, 2 bad arguments or configuration, 130 interrupted (Ctrl-C or SIGTERM: pytest is
+failed, 2 bad arguments or configuration, 5 no tests ran (as pytest; see the tiers'
+``allow_empty``), 130 interrupted (Ctrl-C or SIGTERM: pytest is
 stopped, its process group swept, and the run recorded as cancelled; if conveyor itself is
 killed with ``kill -9`` an orphan guard kills pytest and the run shows as interrupted).
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.errors import EXIT_FAILED, Interrupted, UsageError
+from conveyor.errors import EXIT_FAILED, Interrupted, NoTestsRan, UsageError
 
 if TYPE_CHECKING:
     from conveyor.tiers.session import SessionResult
@@ -80,6 +81,12 @@ def test_command(
         state_dir=state_dir,
         extra=list(ctx.args),
     )
+    if result.no_tests:
+        empty = ", ".join(t.name for t in result.tiers if t.empty_fails)
+        raise NoTestsRan(
+            f"no tests ran in tier(s) {empty}; check their marker and paths, or set "
+            "allow_empty = true in [tiers.<name>] of conveyor.toml if that is expected"
+        )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -124,7 +131,7 @@ def run_tests(
             on_line=typer.echo,
             cancel=interrupt,
         )
-        result = run_session(chosen, options)
+        result = run_session(chosen, options, named=bool(tiers))
     typer.echo("")
     typer.echo(table(result.tiers))
     if result.cancelled:

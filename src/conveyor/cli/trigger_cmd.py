@@ -42,6 +42,7 @@ trigger_app = typer.Typer(
     name="trigger",
     help="Simulate a GitHub event (push, pull_request, tag, workflow_dispatch) and run it.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 WorkflowsOpt = Annotated[Path, typer.Option("-W", "--workflows", help="Workflow file or folder.")]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from conveyor.engine.secrets import without_secrets
+
 # Steps see the repository's history key here, so `conveyor runs` (or `report latest`)
 # called from a step lists the repository being run, wherever its workspace is.
 REPOSITORY_ENV = "CONVEYOR_REPOSITORY"
@@ -80,4 +82,4 @@ def default_env(github: Mapping[str, Any], runner: Mapping[str, Any]) -> dict[st
 
 def base_process_env() -> dict[str, str]:
     """The environment steps inherit from conveyor itself (minus conveyor's own secrets)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_SECRET_")}
+    return without_secrets(os.environ)

@@ -1,39 +1,94 @@
 """Secret masking: every value registered here is replaced by ``***`` in any text.
 
 One :class:`Masker` per run. Secrets and values added with ``::add-mask::`` are
-registered; console output, log files, step summaries, outputs and database rows
-all pass through :meth:`Masker.mask`. Thread-safe.
+registered; console output, log files, step summaries, outputs, database rows, test
+results, reports and notifications all pass through :meth:`Masker.mask`. Thread-safe.
+
+Like GitHub's runner, a registered value is also masked in the forms a step commonly
+derives from it (:func:`encoded_forms`): base64 at each of the three byte offsets the
+value can start at inside a longer encoded text, URL-encoded (``%20`` and ``+`` for a
+space, either hex case), JSON-escaped (ASCII-only and not) and XML-escaped.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import threading
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 MASK = "***"
+_PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
+
+
+def _base64_forms(value: str) -> set[str]:
+    """The base64 text that encodes ``value`` wherever it sits in a longer input.
+
+    Base64 encodes 3-byte groups, so a value starting at byte offset ``k`` of the input
+    shows up as the encoding of its bytes from the next group boundary on: from byte 0,
+    1 or 2 of the value. Only whole groups are kept: the last partial group also depends
+    on the bytes that follow the value.
+    """
+    data = value.encode("utf-8", "surrogatepass")
+    found: set[str] = set()
+    for shift in range(3):
+        tail = data[shift:]
+        whole = tail[: len(tail) - len(tail) % 3]
+        if whole:
+            found.add(base64.b64encode(whole).decode("ascii"))
+            found.add(base64.urlsafe_b64encode(whole).decode("ascii"))
+    return found
+
+
+def _url_forms(value: str) -> set[str]:
+    found = {
+        quote(value, safe="", errors="surrogatepass"),
+        quote_plus(value, safe="", errors="surrogatepass"),
+    }
+    found |= {_PERCENT_HEX.sub(lambda m: m.group(0).lower(), form) for form in found}
+    return found
+
+
+def _json_forms(value: str) -> set[str]:
+    return {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+
+
+def _xml_forms(value: str) -> set[str]:
+    return {xml_escape(value), xml_escape(value, {'"': "&quot;", "'": "&apos;"})}
+
+
+def encoded_forms(value: str) -> set[str]:
+    """Forms of ``value`` other than itself that are masked with it (see the module doc)."""
+    forms = _base64_forms(value) | _url_forms(value) | _json_forms(value) | _xml_forms(value)
+    return {f for f in forms if f and f != value}
 
 
 class Masker:
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        self._patterns: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         for value in values:
             self.add(value)
 
     def add(self, value: str) -> None:
-        """Register a secret. Multi-line secrets are also masked line by line, as on GitHub."""
+        """Register a secret. Multi-line secrets are also masked line by line, as on GitHub,
+        and every registered value also in its encoded forms."""
         candidates = {value, *(line.strip("\r") for line in value.splitlines())}
         with self._lock:
-            changed = False
-            for item in candidates:
-                if item.strip() and item not in self._values:
-                    self._values.add(item)
-                    changed = True
-            if changed:
-                ordered = sorted(self._values, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            new = [c for c in candidates if c.strip() and c not in self._values]
+            if not new:
+                return
+            for item in new:
+                self._values.add(item)
+                self._patterns.add(item)
+                self._patterns.update(encoded_forms(item))
+            ordered = sorted(self._patterns, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
 
     def mask(self, text: str) -> str:
         pattern = self._pattern
@@ -42,6 +97,12 @@ class Masker:
         return pattern.sub(MASK, text)
 
     @property
+    def active(self) -> bool:
+        """True once anything is registered (no need to mask otherwise)."""
+        return self._pattern is not None
+
+    @property
     def values(self) -> frozenset[str]:
+        """The registered values (not their encoded forms)."""
         with self._lock:
             return frozenset(self._values)

@@ -7,11 +7,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from conveyor.errors import UsageError
 
 ENV_PREFIX = "CONVEYOR_SECRET_"
 TOKEN_PLACEHOLDER = "conveyor-local-token"
+
+
+def without_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` less the ``CONVEYOR_SECRET_*`` variables: what a step may inherit."""
+    return {k: v for k, v in env.items() if not k.startswith(ENV_PREFIX)}
 
 
 def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
@@ -23,6 +29,30 @@ def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
             raise UsageError(f"{option} expects KEY=VALUE, got {pair!r}")
         result[key.strip()] = value
     return result
+
+
+def check_dotenv(path: Path) -> None:
+    """Stop at the first line of the dotenv file that python-dotenv cannot parse (it would
+    only log a warning without the file's name and drop the line) or that has no value."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            bindings = list(parse_stream(handle))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}:1: --secret-file is not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise UsageError(f"--secret-file {path}: cannot read: {exc.strerror or exc}") from exc
+    for binding in bindings:
+        text = binding.original.string
+        # a binding starts with the blank lines before it: count from its first character
+        line = binding.original.line + text[: len(text) - len(text.lstrip())].count("\n")
+        if binding.error:  # the line is not shown: it may hold a secret
+            raise UsageError(
+                f"{path}:{line}: cannot parse this line; write NAME=value, quoting a value "
+                "that holds spaces, quotes or # and closing every quote"
+            )
+        if binding.key is not None and binding.value is None:
+            key = binding.key
+            raise UsageError(f"{path}:{line}: {key} has no value; write {key}=value")
 
 
 def collect_secrets(
@@ -42,7 +72,8 @@ def collect_secrets(
     if secret_file is not None:
         if not secret_file.is_file():
             raise UsageError(f"--secret-file {secret_file}: no such file")
-        for name, found in dotenv_values(secret_file).items():
+        check_dotenv(secret_file)
+        for name, found in dotenv_values(secret_file, encoding="utf-8").items():
             if found is not None:
                 secrets[name] = found
     secrets.update(parse_pairs(pairs, "--secret"))

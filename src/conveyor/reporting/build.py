@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import platform
+import shlex
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.errors import UserError
 from conveyor.reporting import aggregates
@@ -16,6 +18,8 @@ from conveyor.reporting.categories import ACTIONS, CATEGORIES, TITLES, classify
 from conveyor.reporting.model import (
     FAILED_VERDICT,
     PASSED_VERDICT,
+    FailedJob,
+    FailedStep,
     FailureItem,
     FlakyItem,
     Recommendation,
@@ -24,7 +28,9 @@ from conveyor.reporting.model import (
 )
 from conveyor.results.model import FAILING, FLAKY
 from conveyor.results.quarantine import quarantined_among
+from conveyor.store.loglines import read_lines
 from conveyor.store.models import RunRow
+from conveyor.store.queries import JobInfo, RunDetail, get_run
 from conveyor.store.results_models import INGESTS, RESULTS
 
 _BAD_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "interrupted"})
@@ -74,6 +80,77 @@ def _environment(run: Any, results: list[Any]) -> dict[str, str]:
     }
 
 
+TAIL_LINES = 20
+"""Lines of a failed step's log a report shows."""
+
+
+def _tail(
+    sessions: sessionmaker[Session], run_id: int, job_key: str, step: int | None
+) -> list[str]:
+    """The last lines of a step's log (of the job's own lines, with None)."""
+    lines = read_lines(
+        sessions, run_id, job_key=job_key, step_index=step, job_only=step is None, last=TAIL_LINES
+    )
+    return [line.text for line in lines]
+
+
+def _failed_job(detail: RunDetail, job: JobInfo, sessions: sessionmaker[Session]) -> FailedJob:
+    run_id = detail.run.id
+    failed = FailedJob(job.job_key, str(job.conclusion or job.status), job.note)
+    for step in job.steps:
+        if step.conclusion in _BAD_CONCLUSIONS:
+            failed.steps.append(
+                FailedStep(
+                    index=step.index,
+                    name=step.name,
+                    conclusion=str(step.conclusion),
+                    exit_code=step.exit_code,
+                    note=step.note,
+                    log_tail=_tail(sessions, run_id, job.job_key, step.index),
+                    logs_command=(
+                        f"conveyor logs {run_id} {shlex.quote(job.job_key)} --step {step.index}"
+                    ),
+                )
+            )
+    if not failed.steps:
+        failed.log_tail = _tail(sessions, run_id, job.job_key, None)
+    return failed
+
+
+def _jobs(
+    connection: Connection, run_id: int, state_dir: Path | None
+) -> tuple[list[FailedJob], bool]:
+    """The run's failed jobs, and whether it has any log ``conveyor logs`` would print."""
+    sessions = sessionmaker(bind=connection)
+    detail = get_run(sessions, state_dir or Path(), run_id)
+    if detail is None:
+        return [], False
+    failed = [
+        _failed_job(detail, job, sessions)
+        for job in detail.jobs
+        if job.conclusion in _BAD_CONCLUSIONS
+    ]
+    has_logs = any(
+        job.log_lines or any(step.log_lines for step in job.steps) for job in detail.jobs
+    )
+    return failed, has_logs
+
+
+def _wall_times(connection: Connection, run_id: int) -> dict[str, float]:
+    """tier -> seconds its ingests of ``run_id`` took (only tiers where all were timed)."""
+    c = INGESTS.c
+    query = select(c.tier, c.wall_time).where(c.run_id == run_id)
+    found: dict[str, float] = {}
+    untimed: set[str] = set()
+    for tier, seconds in connection.execute(query):
+        name = str(tier or "default")
+        if seconds is None:
+            untimed.add(name)
+        else:
+            found[name] = found.get(name, 0.0) + float(seconds)
+    return {name: seconds for name, seconds in found.items() if name not in untimed}
+
+
 def _recommendations(failures: list[FailureItem]) -> list[Recommendation]:
     counts = Counter(f.category for f in failures if not f.quarantined)
     return [
@@ -91,17 +168,16 @@ def build_report(
     """The report of ``run_id``; :class:`UserError` when neither the run nor results exist.
 
     With ``state_dir``, tiers whose rows ``conveyor gc`` removed come from the kept
-    per-tier summaries."""
+    per-tier summaries, and failed jobs and steps come with the last lines of their logs.
+    ``conveyor logs`` is pointed at only when the run has logs it would print."""
     run = connection.execute(select(RunRow).where(RunRow.id == run_id)).first()
     c = RESULTS.c
     rows = list(connection.execute(select(RESULTS).where(c.run_id == run_id).order_by(c.id)).all())
     kept_tiers = aggregates.load(state_dir, run_id) if state_dir is not None else []
     if run is None and not rows and not kept_tiers:
         raise UserError(f"run {run_id} not found and no test results recorded for it")
-    sources = {
-        int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "")
-        for r in connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id))
-    }
+    ingests = list(connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id)))
+    sources = {int(r.id): (str(r.sources).split("\n", 1)[0] if r.sources else "") for r in ingests}
     failing_ids = [str(r.test_id) for r in rows if r.status in FAILING]
     repository_id = int(run.repository_id) if run is not None else None
     if repository_id is None and rows:
@@ -147,8 +223,17 @@ def build_report(
             )
     for kept in kept_tiers:
         tiers.setdefault(kept.name, kept)
+    for ingest_row in ingests:  # a tier that ran no tests: shown as such
+        name = str(ingest_row.tier or "default")
+        tiers.setdefault(name, TierTotals(name))
+    for name, seconds in _wall_times(connection, run_id).items():
+        if name in tiers:
+            tiers[name].wall_time = seconds
+    failed_jobs, has_logs = _jobs(connection, run_id, state_dir) if run is not None else ([], False)
     conclusion = str(run.conclusion) if run is not None and run.conclusion else None
-    broken = any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS
+    broken = (
+        any(not t.ok for t in tiers.values()) or conclusion in _BAD_CONCLUSIONS or bool(failed_jobs)
+    )
     started = float(run.started_at) if run is not None and run.started_at else None
     duration: float | None = None
     if run is not None and run.duration is not None:
@@ -171,5 +256,6 @@ def build_report(
         failures=failures,
         flaky=flaky,
         recommendations=_recommendations(failures),
-        logs_command=f"conveyor logs {run_id}" if run is not None else "",
+        logs_command=f"conveyor logs {run_id}" if has_logs else "",
+        failed_jobs=failed_jobs,
     )

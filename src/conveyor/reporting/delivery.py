@@ -63,23 +63,28 @@ def post_json(
     *,
     headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    shown: str | None = None,
 ) -> Delivery:
-    """POST ``payload``; retries transport errors, 408/425/429 and 5xx."""
-    shown = url.split("?", 1)[0]
+    """POST ``payload``; retries transport errors, 408/425/429 and 5xx. ``shown`` is how the
+    URL appears in the result (default: without its query); errors never hold the URL."""
+    target = shown if shown is not None else url.split("?", 1)[0]
+
+    def hide(text: str) -> str:
+        return text.replace(url, target) if url else text
 
     def once() -> tuple[bool, bool, str]:
         try:
             with httpx.Client(timeout=retry.timeout) as client:
                 response = client.post(url, json=dict(payload), headers=dict(headers or {}))
-        except httpx.HTTPError as exc:
-            return False, True, f"{type(exc).__name__}: {exc}"
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return False, True, hide(f"{type(exc).__name__}: {exc}")
         if 200 <= response.status_code < 300:
             return True, False, ""
         text = response.text.strip()[:200]
         error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
-        return False, response.status_code in _RETRY_STATUS, error
+        return False, response.status_code in _RETRY_STATUS, hide(error)
 
-    return _attempt_loop(channel, shown, retry, once, sleep)
+    return _attempt_loop(channel, target, retry, once, sleep)
 
 
 def build_email(settings: EmailSettings, subject: str, body: str) -> EmailMessage:

@@ -1,27 +1,36 @@
 """``conveyor gc --older-than 30d``: free disk and database space, keep the history.
 
-Removed for runs created before the cutoff (finished runs only): ``logs/<run>``,
-``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
-``results/<run>`` (JUnit files); then artifact blobs no remaining manifest uses;
-then test-result rows recorded before the cutoff, and the JUnit files their ingests
-name. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
-(``results/summaries``). Directories of unknown runs go when their files are all older
-than the cutoff.
+Removed for runs created before the cutoff (finished runs only): their log lines (the
+run records when: ``conveyor logs`` then says so), ``logs/<run>`` (log files of older
+conveyors), ``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
+``results/<run>`` (JUnit files), pruning the git worktrees a removed workspace held from
+their repository; then artifact blobs no remaining manifest uses;
+then test-result rows recorded before the cutoff, and the report copies their ingests
+kept. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
+(``results/summaries``). Directories named like a run id of no known run go when their
+files are all older than the cutoff.
+
+gc only ever removes what conveyor wrote inside its state directory: a path outside it
+(an ingest row of an older conveyor naming the user's own file, a symlink leading out)
+is left alone.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from conveyor.engine.status import RunState
+from conveyor.git.worktrees import common_git_dir, linked_worktrees, prune
 from conveyor.reporting import aggregates
-from conveyor.store.models import RunRow
+from conveyor.results.keep import RESULTS_DIR, RUNLESS_DIR, inside
+from conveyor.store.models import LogLineRow, RunRow
 from conveyor.store.results_models import INGESTS, RESULTS
 
 RUN_DIRS = ("logs", "work", "artifacts/runs", "results")
@@ -32,6 +41,7 @@ _DONE = RunState.COMPLETED.value
 class GcReport:
     removed: list[tuple[str, int]] = field(default_factory=list)  # (path, bytes)
     result_rows: int = 0
+    log_lines: int = 0
     runs_kept: int = 0
 
     @property
@@ -52,9 +62,11 @@ def _newest(path: Path) -> float:
     return max(times)
 
 
-def _remove(path: Path, report: GcReport, dry_run: bool) -> None:
+def _remove(path: Path, report: GcReport, dry_run: bool, state_dir: Path) -> None:
     if not (path.exists() or path.is_symlink()):
         return
+    if not inside(path.parent, state_dir):
+        return  # only what conveyor wrote inside its state directory
     report.removed.append((str(path), _size(path)))
     if dry_run:
         return
@@ -79,13 +91,42 @@ def _run_dirs(
         for child in sorted(root.iterdir()):
             if child.name == aggregates.SUMMARIES.name and name == "results":
                 continue
-            known = runs.get(int(child.name)) if child.name.isdigit() else None
+            if not child.name.isdigit():
+                continue  # not a run's directory (results/ingests is gc'd by its rows)
+            known = runs.get(int(child.name))
             if known is not None:
                 created, status = known
-                if created < cutoff and status == _DONE:
-                    _remove(child, report, dry_run)
-            elif child.is_dir() and _newest(child) < cutoff:
-                _remove(child, report, dry_run)
+                old = created < cutoff and status == _DONE
+            else:
+                old = child.is_dir() and _newest(child) < cutoff
+            if old:
+                held = linked_worktrees(child) if name == "work" else []
+                repositories = {common_git_dir(w) for w in held}
+                _remove(child, report, dry_run, state_dir)
+                for common in sorted(r for r in repositories if r is not None):
+                    if not dry_run:
+                        prune(common)
+
+
+def _log_lines(writer: Engine, cutoff: float, report: GcReport, dry_run: bool) -> None:
+    """Delete the log lines of finished runs created before ``cutoff``; note when."""
+    old = select(RunRow.id).where(
+        RunRow.created_at < cutoff, RunRow.status == _DONE, RunRow.logs_removed_at.is_(None)
+    )
+    with writer.begin() as connection:
+        runs = [int(r) for r in connection.execute(old).scalars()]
+        if not runs:
+            return
+        lines = connection.execute(
+            select(func.count()).select_from(LogLineRow).where(LogLineRow.run_id.in_(runs))
+        ).scalar_one()
+        report.log_lines = int(lines)
+        if dry_run:
+            return
+        connection.execute(delete(LogLineRow).where(LogLineRow.run_id.in_(runs)))
+        connection.execute(
+            update(RunRow).where(RunRow.id.in_(runs)).values(logs_removed_at=time.time())
+        )
 
 
 def _hashes(value: Any, found: set[str]) -> None:
@@ -115,7 +156,7 @@ def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: boo
             return  # an unreadable manifest: keep every blob rather than guess
     for blob in sorted(blobs.rglob("*")):
         if blob.is_file() and blob.name not in used and blob.stat().st_mtime < cutoff:
-            _remove(blob, report, dry_run)
+            _remove(blob, report, dry_run, state_dir)
 
 
 def _result_rows(
@@ -135,8 +176,11 @@ def _result_rows(
     for text in sources:
         for line in str(text or "").splitlines():
             path = Path(line)
-            if path.is_absolute() and path.suffix == ".xml" and path.is_file():
-                _remove(path, report, dry_run)
+            if path.is_absolute() and inside(path, state_dir) and path.is_file():
+                _remove(path, report, dry_run, state_dir)
+    for empty in sorted((state_dir / RESULTS_DIR / RUNLESS_DIR).glob("*"), reverse=True):
+        if not dry_run and empty.is_dir() and not any(empty.iterdir()):
+            empty.rmdir()
     if dry_run or not rows:
         return
     for run_id, tiers in aggregates.count_rows(rows).items():
@@ -153,5 +197,6 @@ def collect_garbage(
     with engine.connect() as connection:
         _run_dirs(state_dir, connection, cutoff, report, dry_run)
     _orphan_blobs(state_dir, cutoff, report, dry_run)
+    _log_lines(writer, cutoff, report, dry_run)
     _result_rows(state_dir, writer, cutoff, report, dry_run)
     return report

@@ -19,7 +19,13 @@ class TierTotals:
     skipped: int = 0
     flaky: int = 0
     quarantined: int = 0  # failures of quarantined tests (reported, not counted)
-    duration: float = 0.0
+    duration: float = 0.0  # the test cases' times, summed
+    wall_time: float | None = None  # how long the tier took, when recorded
+
+    @property
+    def elapsed(self) -> float:
+        """The tier's wall time when recorded, else its summed test time."""
+        return self.wall_time if self.wall_time is not None else self.duration
 
     def count(self, status: str, duration: float | None, *, quarantined: bool = False) -> None:
         """Add one result row: its duration and its status (a failure of a quarantined test
@@ -76,6 +82,29 @@ class FlakyItem:
 
 
 @dataclass(slots=True)
+class FailedStep:
+    index: int
+    name: str
+    conclusion: str
+    exit_code: int | None
+    note: str
+    log_tail: list[str]  # the last lines of its log (masked when it was written)
+    logs_command: str  # prints the whole log
+
+
+@dataclass(slots=True)
+class FailedJob:
+    """A job that did not succeed, its failed steps, and (when no step failed, e.g. the
+    job could not start) the last lines of its job-level log."""
+
+    job_key: str
+    conclusion: str
+    note: str
+    steps: list[FailedStep] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Recommendation:
     category: str
     title: str
@@ -96,7 +125,8 @@ class Report:
     failures: list[FailureItem] = field(default_factory=list)
     flaky: list[FlakyItem] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
-    logs_command: str = ""
+    logs_command: str = ""  # empty when the run has no logs to print
+    failed_jobs: list[FailedJob] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -111,6 +141,8 @@ class Report:
             overall.flaky += tier.flaky
             overall.quarantined += tier.quarantined
             overall.duration += tier.duration
+        if self.tiers and all(t.wall_time is not None for t in self.tiers):
+            overall.wall_time = sum(t.elapsed for t in self.tiers)
         return overall
 
     def tier(self, name: str) -> TierTotals | None:

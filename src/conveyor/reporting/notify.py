@@ -32,6 +32,12 @@ class NotifyOutcome:
     decision: Decision
     deliveries: list[Delivery] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # channels that could not be tried
+    unconfigured: bool = False  # the policy said send, but no channel is configured
+
+    @property
+    def sent(self) -> bool:
+        """The policy said send and a delivery was attempted."""
+        return self.decision.send and bool(self.deliveries)
 
     @property
     def warnings(self) -> list[str]:
@@ -51,6 +57,9 @@ def slack_text(report: Report, reasons: Sequence[str], report_url: str = "") -> 
     for tier in report.tiers:
         mark = "✅" if tier.ok else "❌"
         lines.append(f"  - {tier.name}: {mark} {tier.passed} passed, {tier.failed} failed")
+    for job in report.failed_jobs:
+        steps = ", ".join(f"step {s.index} '{s.name}'" for s in job.steps)
+        lines.append(f"  - job {job.job_key}: {job.conclusion}" + (f" at {steps}" if steps else ""))
     real = [f for f in report.failures if not f.quarantined]
     for index, failure in enumerate(real[:_SLACK_FAILURES], start=1):
         where = f" ({failure.location})" if failure.location else ""
@@ -81,6 +90,7 @@ def deliver(
 ) -> NotifyOutcome:
     outcome = NotifyOutcome(report.run_id, decision)
     wanted = list(channels) if channels else settings.configured()
+    outcome.unconfigured = not wanted
     url = _report_url(settings, report.run_id)
     env_map = dict(env) if env is not None else None
     for name in wanted:
@@ -122,7 +132,15 @@ def deliver(
                 "report": report_dict(report),
             }
         outcome.deliveries.append(
-            post_json(name, target, payload, settings.retry, headers=hook.headers, sleep=sleep)
+            post_json(
+                name,
+                target,
+                payload,
+                settings.retry,
+                headers=hook.headers,
+                sleep=sleep,
+                shown=hook.shown_url(target),
+            )
         )
     return outcome
 
@@ -136,9 +154,11 @@ def notify_run(
     channels: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    state_dir: Path | None = None,
 ) -> NotifyOutcome:
-    """Build the report of ``run_id``, apply the policy and alert rules, deliver."""
-    report = build_report(connection, run_id)
+    """Build the report of ``run_id`` (with ``state_dir``: failed steps' log tails too),
+    apply the policy and alert rules, deliver."""
+    report = build_report(connection, run_id, state_dir=state_dir)
     chosen = policy or settings.policy
     previous = previous_verdict(connection, run_id) if chosen == "change" else None
     decision = decide(chosen, report, previous, settings.rules())
@@ -152,7 +172,8 @@ def record(state_dir: Path, outcome: NotifyOutcome) -> None:
     entry = {
         "at": time.time(),
         "run_id": outcome.run_id,
-        "sent": outcome.decision.send,
+        "sent": outcome.sent,
+        "decided": outcome.decision.send,
         "reasons": outcome.decision.reasons,
         "deliveries": [asdict(d) for d in outcome.deliveries],
         "problems": outcome.problems,

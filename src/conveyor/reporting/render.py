@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import jinja2
 
 from conveyor.reporting.durations import format_duration
-from conveyor.reporting.model import Report
+from conveyor.reporting.model import Report, TierTotals
 
 FORMATS = ("md", "json", "html")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -24,6 +25,14 @@ _ICONS = {"passed": "✅", "failed": "❌"}
 
 def _md_cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _code_block(lines: list[str], indent: str = "") -> str:
+    """``lines`` as a fenced block, the fence longer than any backtick run inside."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = [fence + "text", *lines, fence]
+    return "\n".join(indent + line for line in body)
 
 
 def _when(stamp: float | None) -> str:
@@ -44,20 +53,31 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
     env.filters["duration"] = format_duration
     env.filters["md_cell"] = _md_cell
+    env.filters["code_block"] = _code_block
     env.filters["when"] = _when
     env.globals["icons"] = _ICONS
     return env
 
 
+def _tier_dict(tier: TierTotals) -> dict[str, Any]:
+    """A tier's counts; ``duration`` is its wall time, with the summed ``test_time`` beside
+    it when the wall time was recorded (else ``duration`` is the summed test time)."""
+    data = dataclasses.asdict(tier)
+    del data["wall_time"]
+    if tier.wall_time is not None:
+        data["duration"] = tier.wall_time
+        data["test_time"] = tier.duration
+    data["total"] = tier.total
+    return data
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     """JSON-ready data: the report plus totals and each failure's location."""
     data = dataclasses.asdict(report)
-    data["totals"] = dataclasses.asdict(report.totals())
+    data["totals"] = _tier_dict(report.totals())
     for item, failure in zip(data["failures"], report.failures, strict=True):
         item["location"] = failure.location
-    for item, tier in zip(data["tiers"], report.tiers, strict=True):
-        item["total"] = tier.total
-    data["totals"]["total"] = report.totals().total
+    data["tiers"] = [_tier_dict(tier) for tier in report.tiers]
     return data
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -38,6 +39,28 @@ class WebhookSettings(StrictModel):
         if self.url_env:
             return source.get(self.url_env) or None
         return None
+
+    def shown_url(self, url: str) -> str:
+        """How ``url`` is printed and recorded. From ``url_env`` the URL is the credential
+        (a Slack hook's path is its secret): only its scheme and host are shown, with the
+        variable's name. From the file: without its query string."""
+        if self.url or not self.url_env:
+            return url.split("?", 1)[0]
+        return f"{redact_url(url)} (from ${self.url_env})"
+
+
+def redact_url(url: str) -> str:
+    """``https://hooks.slack.com/services/T0/B0/XYZ?x=1`` -> ``https://hooks.slack.com/…``;
+    user, password, path and query are dropped."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "…"
+    if not parts.scheme or not host:
+        return "…"
+    return f"{parts.scheme}://{host}{port}/…"
 
 
 class EmailSettings(StrictModel):

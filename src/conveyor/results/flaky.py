@@ -7,6 +7,11 @@ A test is flaky when, within the window of ``days``:
 (b) on the default branch its outcome flips often: over its last ``runs`` runs (one run
     per ingest, or per ``--run`` id when given), ``flips / (runs - 1) > threshold``.
     A run counts as failing when any result of the test in it failed.
+
+``flaky_days`` counts the distinct (UTC) days of the commits of (a): a test that failed
+against drifted infrastructure and passed once it was fixed is flaky on one day only, so
+a tier's policy (``min_days``, see :mod:`conveyor.tiers.config`) can ask for more.
+:func:`failed_every_run` tells when a quarantined test is simply broken.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ DEFAULT_RUNS = 30
 class FlakyTest:
     test_id: str
     flaky_commits: int = 0
+    flaky_days: int = 0
+    tier: str = ""  # the tier of its latest result
     flips: int = 0
     runs: int = 0
     passed: int = 0
@@ -186,20 +193,59 @@ def _history(
     ]
 
 
-def _same_commit(groups: Iterable[_Group]) -> dict[str, int]:
-    """test id -> number of commits where it both passed and failed (or was flaky)."""
-    per_commit: dict[tuple[str, str], list[int]] = {}
+def _same_commit(groups: Iterable[_Group]) -> dict[str, tuple[int, int]]:
+    """test id -> (commits, distinct days of them) where it both passed and failed (or was
+    flaky); a commit's day is the day of its first result."""
+    per_commit: dict[tuple[str, str], list[float]] = {}
     for g in groups:
         if g.commit:
-            counts = per_commit.setdefault((g.test_id, g.commit), [0, 0, 0])
+            counts = per_commit.setdefault((g.test_id, g.commit), [0, 0, 0, g.first])
             counts[0] += g.passed
             counts[1] += g.failed
             counts[2] += g.flaky
-    found: dict[str, int] = {}
-    for (test_id, _commit), (passed, failed, flaky) in per_commit.items():
+            counts[3] = min(counts[3], g.first)
+    commits: dict[str, int] = {}
+    days: dict[str, set[int]] = {}
+    for (test_id, _commit), (passed, failed, flaky, first) in per_commit.items():
         if (passed and failed) or flaky:
-            found[test_id] = found.get(test_id, 0) + 1
-    return found
+            commits[test_id] = commits.get(test_id, 0) + 1
+            days.setdefault(test_id, set()).add(int(first // DAY))
+    return {test_id: (count, len(days[test_id])) for test_id, count in commits.items()}
+
+
+def _latest_tiers(summary: Iterable[TierTestCounts]) -> dict[str, str]:
+    """test id -> the tier of its newest result in the window."""
+    newest: dict[str, tuple[float, str]] = {}
+    for row in summary:
+        if row.test_id not in newest or row.last > newest[row.test_id][0]:
+            newest[row.test_id] = (row.last, row.tier)
+    return {test_id: tier for test_id, (_at, tier) in newest.items()}
+
+
+def failed_every_run(
+    connection: Connection,
+    test_id: str,
+    tier: str,
+    runs: int,
+    repository_id: int | None = None,
+) -> bool:
+    """True when ``test_id`` failed (on every attempt: retries that pass make it flaky, not
+    failed) in each of its last ``runs`` runs of ``tier``, and has that many."""
+    if runs < 1:
+        return False
+    c = RESULTS.c
+    run_key = func.coalesce(c.run_id, -c.ingest_id)
+    not_failed = func.sum(case((c.status.in_(sorted(FAILING)), 0), else_=1))
+    query = select(not_failed).where(c.test_id == test_id, c.tier == tier)
+    if repository_id is not None:
+        query = query.where(c.repository_id == repository_id)
+    query = (
+        query.group_by(run_key)
+        .order_by(func.max(c.recorded_at).desc(), func.max(c.id).desc())
+        .limit(runs)
+    )
+    counts = [int(n or 0) for (n,) in connection.execute(query)]
+    return len(counts) == runs and not any(counts)
 
 
 def _runs(groups: Iterable[_Group], branch: str) -> dict[str, list[bool]]:
@@ -263,8 +309,10 @@ def find_flaky(
     tests = None if threshold < 0 else sorted(t for t, n in counts.items() if n[1] or n[2])
     groups = _history(connection, since, repository_id, tests) if tests != [] else []
     found: dict[str, FlakyTest] = {}
-    for test_id, commits in _same_commit(groups).items():
-        found[test_id] = FlakyTest(test_id, flaky_commits=commits, reasons=["same-commit"])
+    for test_id, (commits, days_seen) in _same_commit(groups).items():
+        found[test_id] = FlakyTest(
+            test_id, flaky_commits=commits, flaky_days=days_seen, reasons=["same-commit"]
+        )
     for test_id, outcomes in _runs(groups, branch).items():
         last = outcomes[-max(2, runs) :]
         if len(last) < 2:
@@ -277,7 +325,9 @@ def find_flaky(
             entry.flips, entry.runs = flips, len(last)
             if rate > threshold:
                 entry.reasons.append("flip-rate")
+    tiers = _latest_tiers(summary)
     for entry in found.values():
+        entry.tier = tiers.get(entry.test_id, "")
         if entry.test_id in counts:
             entry.passed, entry.failed, entry.flaky, first, last_seen = counts[entry.test_id]
             entry.first_seen, entry.last_seen = first, last_seen

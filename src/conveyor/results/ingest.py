@@ -3,10 +3,16 @@
 Rows are inserted in chunks (Core ``insert`` executemany) while the files are parsed
 inside one write transaction, so memory stays flat and an unreadable file rolls back
 everything: nothing is ever half-ingested.
+
+Each report is kept inside the state directory (:mod:`conveyor.results.keep`): a file
+from elsewhere is copied, and the ingest row names the copy, never the user's file.
+With a masker (an ingest during a run with secrets) every stored text field and every
+kept file is masked first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,10 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from conveyor.engine.masking import Masker
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
+from conveyor.results.keep import keep_dir, keep_reports, mask_case, remove_copies
 from conveyor.results.model import TestCaseResult
 from conveyor.store.repositories import run_repository
 from conveyor.store.results_models import INGESTS, RESULTS
@@ -39,6 +47,7 @@ class IngestContext:
     branch: str = DEFAULT_BRANCH
     recorded_at: float | None = None
     repository_id: int | None = None
+    wall_time: float | None = None  # how long producing the reports took (a tier's session)
 
 
 @dataclass(slots=True)
@@ -73,36 +82,80 @@ def read_report(path: Path) -> Iterator[TestCaseResult]:
     return parse_junit(path)
 
 
+def _limits() -> dict[str, int]:
+    """The length limit of each bounded text column of the results table."""
+    found: dict[str, int] = {}
+    for column in RESULTS.columns:
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int):
+            found[column.name] = length
+    return found
+
+
+_LIMITS = _limits()
+
+
+def fit(value: str, limit: int) -> str:
+    """``value`` cut to ``limit`` characters; a cut value ends in a digest of the whole, so
+    two long ids that differ only at the end stay distinct (PostgreSQL rejects longer)."""
+    if len(value) <= limit:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{value[: limit - len(digest) - 1]}~{digest}"
+
+
+def _fitted(row: dict[str, Any]) -> dict[str, Any]:
+    for key, limit in _LIMITS.items():
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            row[key] = fit(value, limit)
+    return row
+
+
 def _rows(
-    cases: Iterable[TestCaseResult], ids: tuple[int, int], ctx: IngestContext, at: float
+    cases: Iterable[TestCaseResult],
+    ids: tuple[int, int],
+    ctx: IngestContext,
+    at: float,
+    masker: Masker | None,
 ) -> Iterator[dict[str, Any]]:
-    """Result rows; ``ids``: (ingest id, repository id)."""
+    """Result rows, masked; ``ids``: (ingest id, repository id)."""
     ingest_id, repository_id = ids
-    for case in cases:
-        yield {
-            "ingest_id": ingest_id,
-            "repository_id": repository_id,
-            "recorded_at": at,
-            "tier": ctx.tier,
-            "run_id": ctx.run_id,
-            "commit": ctx.commit,
-            "branch": ctx.branch,
-            "test_id": case.test_id,
-            "name": case.name,
-            "classname": case.classname,
-            "suite": case.suite,
-            "file": case.file,
-            "line": case.line,
-            "duration": case.duration,
-            "status": case.status,
-            "retries": case.retries,
-            "message": case.message,
-            "output": case.output,
-        }
+    for raw in cases:
+        case = mask_case(raw, masker)
+        yield _fitted(
+            {
+                "ingest_id": ingest_id,
+                "repository_id": repository_id,
+                "recorded_at": at,
+                "tier": ctx.tier,
+                "run_id": ctx.run_id,
+                "commit": ctx.commit,
+                "branch": ctx.branch,
+                "test_id": case.test_id,
+                "name": case.name,
+                "classname": case.classname,
+                "suite": case.suite,
+                "file": case.file,
+                "line": case.line,
+                "duration": case.duration,
+                "status": case.status,
+                "retries": case.retries,
+                "message": case.message,
+                "output": case.output,
+            }
+        )
 
 
-def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSummary:
-    """Store every test case of ``paths``; all or nothing."""
+def ingest(
+    db: ResultsDb,
+    paths: Sequence[Path],
+    ctx: IngestContext,
+    *,
+    masker: Masker | None = None,
+) -> IngestSummary:
+    """Store every test case of ``paths`` and keep the files (masked by ``masker``); all or
+    nothing."""
     for path in paths:
         if not path.is_file():
             raise UserError(f"{path}: no such report file")
@@ -115,18 +168,19 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
             insert(INGESTS).values(
                 repository_id=repository_id,
                 created_at=at,
-                tier=ctx.tier,
+                tier=fit(ctx.tier, _LIMITS["tier"]),
                 run_id=ctx.run_id,
-                commit=ctx.commit,
-                branch=ctx.branch,
-                sources="\n".join(str(p) for p in paths),
+                commit=fit(ctx.commit, _LIMITS["commit"]),
+                branch=fit(ctx.branch, _LIMITS["branch"]),
+                sources="",
                 total=0,
+                wall_time=ctx.wall_time,
             )
         ).inserted_primary_key
         ingest_id = int(inserted[0]) if inserted else 0
         chunk: list[dict[str, Any]] = []
         for path in paths:
-            for row in _rows(read_report(path), (ingest_id, repository_id), ctx, at):
+            for row in _rows(read_report(path), (ingest_id, repository_id), ctx, at, masker):
                 counts[row["status"]] += 1
                 chunk.append(row)
                 if len(chunk) >= CHUNK:
@@ -135,7 +189,17 @@ def ingest(db: ResultsDb, paths: Sequence[Path], ctx: IngestContext) -> IngestSu
         if chunk:
             connection.execute(statement, chunk)
         total = sum(counts.values())
-        connection.execute(INGESTS.update().where(INGESTS.c.id == ingest_id).values(total=total))
+        directory = keep_dir(db.state_dir, ctx.run_id, ingest_id)
+        kept = keep_reports(list(paths), db.state_dir, directory, f"ingest{ingest_id}", masker)
+        try:
+            connection.execute(
+                INGESTS.update()
+                .where(INGESTS.c.id == ingest_id)
+                .values(total=total, sources="\n".join(str(p) for p in kept))
+            )
+        except BaseException:
+            remove_copies(kept, list(paths))
+            raise
     return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())), repository_id)
 
 

@@ -8,6 +8,7 @@ xfailed, xpassed, error) and per-phase ``setup``/``call``/``teardown`` dicts wit
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ _OUTCOMES = {
 _PHASES = ("setup", "call", "teardown")
 
 
+def _seconds(value: object) -> float:
+    """A phase's ``duration``; anything but a finite number counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) else 0.0
+
+
 def _phase_text(phase: dict[str, Any]) -> str:
     crash = phase.get("crash")
     message = crash.get("message", "") if isinstance(crash, dict) else ""
@@ -45,7 +54,7 @@ def _case(entry: dict[str, Any]) -> TestCaseResult:
     nodeid = str(entry.get("nodeid", ""))
     classname, _, name = junit_id_for_nodeid(nodeid).rpartition("::")
     phases = [entry[p] for p in _PHASES if isinstance(entry.get(p), dict)]
-    duration = round(sum(float(p.get("duration") or 0.0) for p in phases), 6) if phases else None
+    duration = round(sum(_seconds(p.get("duration")) for p in phases), 6) if phases else None
     failing = [p for p in phases if p.get("outcome") not in (None, "passed")]
     message = "\n".join(t for t in map(_phase_text, failing) if t)
     output = "\n".join(str(p[key]) for p in phases for key in ("stdout", "stderr") if p.get(key))

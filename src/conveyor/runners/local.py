@@ -25,6 +25,7 @@ from pathlib import Path
 
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import StepOutput, StepRequest, StepResult
+from conveyor.engine.secrets import without_secrets
 from conveyor.runners.filecommands import FileCommandError, FileCommands
 from conveyor.runners.process import Limits, ProcessOutcome, run_process
 from conveyor.runners.shells import ShellError, resolve_shell
@@ -51,7 +52,8 @@ class LocalStepRunner:
     ``orphan_grace``: seconds to wait, after the step's main process exits, for
     leftover processes to release its output before stopping them.
     ``base_env``: the environment that ``request.env`` is layered on (default: this
-    process's environment, read at each step).
+    process's environment, read at each step), less the ``CONVEYOR_SECRET_*`` variables:
+    a step sees a secret only through ``${{ secrets.NAME }}``.
     """
 
     def __init__(
@@ -124,7 +126,7 @@ class LocalStepRunner:
     # ------------------------------------------------------------ helpers
 
     def _environment(self, request: StepRequest, files: FileCommands) -> dict[str, str]:
-        env = dict(os.environ if self.base_env is None else self.base_env)
+        env = without_secrets(os.environ if self.base_env is None else self.base_env)
         env.update(request.env)
         for name, value in request.state.items():
             env[f"STATE_{name}"] = value

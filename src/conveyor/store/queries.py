@@ -44,6 +44,10 @@ class RunInfo:
     pid: int
     host: str
     note: str
+    attempt: int = 1
+    uid: str = ""
+    lease_expires_at: float | None = None
+    logs_removed_at: float | None = None  # by `conveyor gc`
 
     @property
     def display_status(self) -> str:

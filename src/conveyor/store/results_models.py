@@ -30,6 +30,7 @@ class TestIngestRow(Base):
     branch: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     sources: Mapped[str] = mapped_column(Text, nullable=False, default="")
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    wall_time: Mapped[float | None] = mapped_column(Double)  # seconds; revision 0006
 
 
 class TestResultRow(Base):

@@ -2,8 +2,10 @@
 
 JOB: the job key (``test (3.12)``), the job id (``test``: every matrix instance) or a
 prefix of either that names one job id. STEP: the step index or its name (or a unique
-prefix of it, case-insensitive). Job keys may themselves hold ``/`` (``caller/callee``),
-so the whole target is tried as a job before splitting off a step.
+prefix of it, case-insensitive). Job keys (``caller/callee``) and step names
+(``Run actions/checkout@v4``) may themselves hold ``/``: the whole target is tried as a
+job first, then every ``/`` in it (the last first) as the place where the step begins.
+``--step`` names the step on its own, so no splitting is needed at all.
 """
 
 from __future__ import annotations
@@ -21,21 +23,36 @@ class LogSelection:
     whole_job: bool  # also show the job-level log and headers
 
 
-def select_logs(detail: RunDetail, target: str | None) -> list[LogSelection]:
+def select_logs(
+    detail: RunDetail, target: str | None, step: str | None = None
+) -> list[LogSelection]:
+    if step is not None:
+        jobs = _match_jobs(detail, target) if target else list(detail.jobs)
+        if not jobs:
+            raise UserError(f"run {detail.run.id} has no job {target!r}; {_job_names(detail)}")
+        return [LogSelection(job, (_match_step(detail, job, step),), False) for job in jobs]
     if not target:
         return [LogSelection(job, job.steps, True) for job in detail.jobs]
     jobs = _match_jobs(detail, target)
     if jobs:
         return [LogSelection(job, job.steps, True) for job in jobs]
-    if "/" in target:
-        job_spec, step_spec = target.rsplit("/", 1)
-        jobs = _match_jobs(detail, job_spec)
-        if jobs:
+    first_error: UserError | None = None
+    splits = [i for i, char in enumerate(target) if char == "/"]
+    for cut in reversed(splits):
+        job_spec, step_spec = target[:cut], target[cut + 1 :]
+        jobs = _match_jobs(detail, job_spec) if job_spec else []
+        if not jobs:
+            continue
+        try:
             return [
                 LogSelection(job, (_match_step(detail, job, step_spec),), False) for job in jobs
             ]
-        target = job_spec
-    raise UserError(f"run {detail.run.id} has no job {target!r}; {_job_names(detail)}")
+        except UserError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    job_spec = target[: splits[0]] if splits else target
+    raise UserError(f"run {detail.run.id} has no job {job_spec!r}; {_job_names(detail)}")
 
 
 def _job_names(detail: RunDetail) -> str:

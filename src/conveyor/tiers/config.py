@@ -31,12 +31,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _flaky_policy(value: object) -> object:
+    """``"off"``/``false`` and ``"on"``/``true`` as short forms of the table."""
+    if value in ("off", False):
+        return {"detect": False}
+    if value in ("on", True):
+        return {}
+    return value
+
+
+class FlakyPolicy(_Strict):
+    """How a tier's flaky tests are found and quarantined (``[tiers.<name>.flaky]``, or
+    ``flaky = "off"`` for tiers that test live infrastructure, where a failure that goes
+    away once the infrastructure is fixed is drift, not flakiness)."""
+
+    detect: bool = True  # false: `conveyor flaky` neither lists nor quarantines them
+    min_commits: int = Field(default=1, ge=1)  # flaky on this many commits before
+    min_days: int = Field(default=1, ge=1)  # ... and on this many distinct days, before
+    # `conveyor flaky --auto-quarantine` quarantines a test of this tier
+    release_after: int = Field(default=3, ge=0)  # an auto-quarantined test failing every
+    # attempt of this many consecutive runs leaves quarantine and fails the tier (0: never)
+
+
 class TierConfig(_Strict):
     marker: str | None = None  # pytest -m expression
     paths: list[str] = Field(default_factory=list)
     order: int = 100
     timeout: Seconds | None = None
     description: str = ""
+    # a tier that runs no tests: true: fine; false: it fails (exit 5, as pytest);
+    # unset: it fails when asked for by name, or when no tier ran any test
+    allow_empty: bool | None = None
+    flaky: Annotated[FlakyPolicy, BeforeValidator(_flaky_policy)] = Field(
+        default_factory=FlakyPolicy
+    )
 
     @model_validator(mode="after")
     def _selects_something(self) -> TierConfig:

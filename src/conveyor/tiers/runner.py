@@ -1,10 +1,16 @@
 """Run one tier: pytest with the tier's marker/paths, retries of the failed node ids,
-quarantine, the merged JUnit file, and the ingest into the results tables."""
+quarantine, the merged JUnit file, and the ingest into the results tables.
+
+pytest writes its JUnit files to a temporary directory; what is kept under
+``<state>/results/<run>/`` (pytest's files, the merged file, the ingested rows) has gone
+through the run's masker first, so a secret in a failure message is never stored."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -12,15 +18,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from conveyor.engine.masking import Masker
 from conveyor.errors import Interrupted, UserError
 from conveyor.results import collect, sharding
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.results.junit import parse_junit
+from conveyor.results.keep import copy_masked, mask_case
 from conveyor.results.model import ERROR, FAILING, FLAKY, PASSED, SKIPPED, TestCaseResult
 from conveyor.results.quarantine import quarantined_among
 from conveyor.runners.process import Limits, run_process
 from conveyor.tiers.config import TestSettings, TierConfig
+from conveyor.tiers.flakypolicy import release_broken
 from conveyor.tiers.junit_write import CaseRecord, write_junit
 
 _NO_TESTS = 5
@@ -48,6 +57,8 @@ class RunOptions:
     env: Mapping[str, str] | None = None
     on_line: Callable[[str], None] | None = None
     cancel: threading.Event | None = None
+    masker: Masker | None = None  # the run's: applied to everything kept
+    scratch: Path | None = None  # where pytest writes its JUnit files (set by run_tier)
 
 
 def options_for(
@@ -64,6 +75,7 @@ def options_for(
     on_line: Callable[[str], None],
     env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
+    masker: Masker | None = None,
 ) -> RunOptions:
     """Options from ``[test]``: ``maxfail``/``retries`` given here win, ``extra`` pytest
     arguments follow ``[test].args``; results go to ``<state_dir>/results``."""
@@ -81,6 +93,7 @@ def options_for(
         env=env,
         on_line=on_line,
         cancel=cancel,
+        masker=masker,
     )
 
 
@@ -97,10 +110,13 @@ class TierOutcome:
     failed_ids: list[str] = field(default_factory=list)
     note: str = ""
     cancelled: bool = False
+    empty: bool = False  # no tests ran (pytest's exit 5)
+    empty_fails: bool = False  # ... and that fails the tier (see TierConfig.allow_empty)
+    released: list[str] = field(default_factory=list)  # left quarantine: broken, not flaky
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and not self.cancelled
+        return self.failed == 0 and not self.cancelled and not self.empty_fails
 
 
 def _selection(tier: TierConfig, ids: list[str] | None = None) -> list[str]:
@@ -182,11 +198,18 @@ def _synthetic(tier: str, kind: str, message: str) -> TestCaseResult:
     )
 
 
-def _parse(path: Path) -> list[TestCaseResult] | None:
+def _junit_path(options: RunOptions, name: str) -> Path:
+    """Where pytest writes ``name``: the scratch directory, kept masked by :func:`_parse`."""
+    return (options.scratch or options.results_dir) / name
+
+
+def _parse(path: Path, options: RunOptions) -> list[TestCaseResult] | None:
+    """pytest's JUnit file: kept (masked) under the results directory, its cases masked."""
     if not path.is_file():
         return None
+    copy_masked(path, options.results_dir / path.name, options.masker)
     try:
-        cases = list(parse_junit(path))
+        cases = [mask_case(case, options.masker) for case in parse_junit(path)]
     except UserError:
         return None
     # pytest's xunit1 ``line`` counts from 0; people (and editors) count from 1
@@ -209,7 +232,7 @@ def _initial(
     if options.maxfail:
         argv.append(f"--maxfail={options.maxfail}")
     result = _attempt(argv, options, tier.timeout)
-    cases = _parse(raw) or []
+    cases = _parse(raw, options) or []
     records = [CaseRecord(case, case.status) for case in cases]
     failing = any(r.status in FAILING for r in records)
     if result.timed_out:
@@ -239,13 +262,13 @@ def _retry(name: str, tier: TierConfig, options: RunOptions, records: list[CaseR
         ]
         if not again or (options.cancel is not None and options.cancel.is_set()):
             return
-        raw = options.results_dir / f"{name}.retry{attempt}.xml"
+        raw = _junit_path(options, f"{name}.retry{attempt}.xml")
         _attempt(
             [*_base(options), *again, f"--junitxml={raw}", *options.extra_args],
             options,
             tier.timeout,
         )
-        for case in _parse(raw) or []:
+        for case in _parse(raw, options) or []:
             record = by_id.get(case.test_id)
             if record is None or record.status not in FAILING:
                 continue
@@ -266,10 +289,15 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         ids = shard_ids(tier, options, db)
         if not ids:
             return TierOutcome(name, note=f"shard {options.shard[0]}/{options.shard[1]} is empty")
-    raw = options.results_dir / f"{name}.pytest.xml"
-    records, result = _initial(name, tier, options, raw, ids)
-    if options.retries and not result.cancelled:
-        _retry(name, tier, options, records)
+    options.scratch = Path(tempfile.mkdtemp(prefix="conveyor-junit-"))
+    try:
+        raw = _junit_path(options, f"{name}.pytest.xml")
+        records, result = _initial(name, tier, options, raw, ids)
+        if options.retries and not result.cancelled:
+            _retry(name, tier, options, records)
+    finally:
+        shutil.rmtree(options.scratch, ignore_errors=True)
+        options.scratch = None
     duration = time.monotonic() - started
     final = options.results_dir / f"{name}.xml"
     write_junit(final, name, records, duration)
@@ -279,14 +307,18 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         commit=options.commit,
         branch=options.branch or "main",
         repository_id=options.repository_id,
+        wall_time=duration,
     )
-    summary = ingest(db, [final], context)
+    summary = ingest(db, [final], context, masker=options.masker)
     failing = [r.test_id for r in records if r.status in FAILING]
     quarantined: set[str] = set()
     if failing:
         with db.read() as connection:
             quarantined = quarantined_among(connection, summary.repository_id, failing)
+    released = release_broken(db, summary.repository_id, name, tier, sorted(quarantined))
+    quarantined -= set(released)
     outcome = TierOutcome(name, duration=duration, junit=final, cancelled=result.cancelled)
+    outcome.released = released
     for record in records:
         if record.status == PASSED:
             outcome.passed += 1
@@ -299,10 +331,15 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         else:
             outcome.failed += 1
             outcome.failed_ids.append(record.test_id)
-    if result.returncode == _NO_TESTS and not records:
-        outcome.note = "no tests selected"
+    if not records and not (result.timed_out or result.cancelled or result.error):
+        outcome.empty = True
+        outcome.note = "no tests ran: no tests selected by the tier's marker and paths"
     elif result.timed_out:
         outcome.note = f"timed out after {tier.timeout:g}s"
     elif result.cancelled:
         outcome.note = "cancelled"
+    if released:
+        runs = tier.flaky.release_after
+        left = f"{len(released)} left quarantine after failing {runs} runs in a row"
+        outcome.note = f"{outcome.note}; {left}" if outcome.note else left
     return outcome

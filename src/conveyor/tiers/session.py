@@ -46,6 +46,11 @@ class SessionResult:
     def ok(self) -> bool:
         return not self.cancelled and all(t.ok for t in self.tiers)
 
+    @property
+    def no_tests(self) -> bool:
+        """Not ok only because tiers ran no tests (``conveyor test`` exits 5, as pytest)."""
+        return not self.ok and all(t.ok or t.empty_fails for t in self.tiers)
+
     def count(self, name: str) -> int:
         return sum(int(getattr(t, name)) for t in self.tiers)
 
@@ -92,6 +97,8 @@ def table(outcomes: list[TierOutcome]) -> str:
     rows = [head]
     for t in outcomes:
         result = "ok" if t.ok else ("cancelled" if t.cancelled else "FAILED")
+        if t.empty_fails:
+            result = "NO TESTS"
         if t.note:
             result += f" ({t.note})"
         rows.append(
@@ -117,14 +124,31 @@ def table(outcomes: list[TierOutcome]) -> str:
     return "\n".join(lines)
 
 
+def judge_empty(
+    outcomes: list[TierOutcome], tiers: Mapping[str, TierConfig], *, named: bool
+) -> None:
+    """Mark the tiers whose running no tests fails them: ``allow_empty = false``, or unset
+    and either asked for by name or part of a session that ran no test at all."""
+    nothing_ran = all(t.empty for t in outcomes)
+    for outcome in outcomes:
+        if not outcome.empty:
+            continue
+        allowed = tiers[outcome.name].allow_empty
+        outcome.empty_fails = not allowed if allowed is not None else (named or nothing_ran)
+
+
 def run_session(
     tiers: list[tuple[str, TierConfig]],
     options: RunOptions,
     *,
     db_url: str | None = None,
     stop_on_failure: bool = False,
+    named: bool = False,
 ) -> SessionResult:
-    """Run ``tiers`` in order; records a run of its own when ``options.run_id`` is None."""
+    """Run ``tiers`` in order; records a run of its own when ``options.run_id`` is None.
+
+    ``named``: the tiers were asked for by name, so one that runs no tests fails unless
+    its ``allow_empty`` says otherwise (see :func:`judge_empty`)."""
     env = options.env if options.env is not None else os.environ
     if not options.commit or not options.branch:
         commit, branch = git_facts(options.root, env)
@@ -173,6 +197,7 @@ def run_session(
             session.cancelled = session.cancelled or bool(
                 options.cancel and options.cancel.is_set()
             )
+            judge_empty(session.tiers, dict(tiers), named=named)
             with db.read() as connection:
                 report = build_report(connection, session.run_id, state_dir=options.state_dir)
         session.report = options.results_dir / "report.md"

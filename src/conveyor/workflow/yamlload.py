@@ -18,6 +18,7 @@ index of positions keyed by the *path* to each node, e.g.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from conveyor.diagnostics import Diagnostic
+from conveyor.errors import WorkflowInvalid
 
 PathKey = str | int
 Path = tuple[PathKey, ...]
@@ -366,10 +368,48 @@ def load_text(text: str, path: str = "<string>") -> Document:
     return doc
 
 
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def read_text(path: str) -> str:
-    """A YAML file's text (UTF-8, BOM tolerated)."""
-    with open(path, encoding="utf-8-sig") as fh:  # noqa: PTH123
-        return fh.read()
+    """A YAML file's text, decoded as GitHub does: UTF-8, or UTF-8/16/32 by their BOM.
+
+    Raises :class:`WorkflowInvalid` at ``path:1:1`` (exit 2) for a file that cannot be
+    read or is in no such encoding.
+    """
+
+    def invalid(message: str) -> WorkflowInvalid:
+        return WorkflowInvalid([Diagnostic(path, 1, 1, message, "encoding")])
+
+    try:
+        with open(path, "rb") as fh:  # noqa: PTH123
+            data = fh.read()
+    except OSError as exc:
+        raise invalid(f"cannot read the file: {exc.strerror or exc}") from exc
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], name
+            break
+    else:
+        if b"\x00" in data:
+            raise invalid(
+                "the file holds NUL bytes (UTF-16 or UTF-32 without a byte order mark?); "
+                "save it as UTF-8"
+            )
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise invalid(
+            f"the file is not valid {encoding.upper()} text (byte {exc.start}: {exc.reason}); "
+            "save it as UTF-8"
+        ) from exc
 
 
 def load_file(path: str) -> Document:
