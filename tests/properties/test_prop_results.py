@@ -38,6 +38,11 @@ def _write(directory: Path, data: bytes, suffix: str) -> Path:
     return path
 
 
+def _repo(db: ResultsDb) -> int:
+    """The repository the fuzzed results belong to."""
+    return db.repository_id("fuzz/repository", "fuzz")
+
+
 def _rows(db: ResultsDb) -> int:
     with db.read() as connection:
         return int(connection.execute(select(func.count()).select_from(RESULTS)).scalar() or 0)
@@ -67,7 +72,7 @@ def test_ingesting_any_report_is_all_or_nothing(
     except ConveyorError:
         expected = None
     try:
-        summary = ingest(db, [path], IngestContext(tier="fuzz", run_id=1))
+        summary = ingest(db, [path], IngestContext(tier="fuzz", repository_id=_repo(db)))
     except ConveyorError:
         assert expected is None
         assert _rows(db) == before  # nothing half-ingested
@@ -82,7 +87,10 @@ def test_long_names_fit_their_columns(tmp_path: Path, db: ResultsDb) -> None:
     cases = "".join(f'<testcase classname="c" name="{n}"/>' for n in names)
     report = tmp_path / "long.xml"
     report.write_text(f"<testsuite name='s'>{cases}</testsuite>")
-    summary = ingest(db, [report], IngestContext(tier="t" * 300, branch="b" * 300, commit="c" * 99))
+    context = IngestContext(
+        tier="t" * 300, branch="b" * 300, commit="c" * 99, repository_id=_repo(db)
+    )
+    summary = ingest(db, [report], context)
     assert summary.total == 2
     with db.read() as connection:
         ids = (

@@ -41,7 +41,12 @@ jobs:
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     isolate_git(monkeypatch, tmp_path)
-    for name in ("CONVEYOR_HOME", "CONVEYOR_DATABASE_URL", "GITHUB_STEP_SUMMARY"):
+    for name in (
+        "CONVEYOR_HOME",
+        "CONVEYOR_DATABASE_URL",
+        "CONVEYOR_REPOSITORY",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(name, raising=False)
     root = init_repo(tmp_path / "repo")
     monkeypatch.chdir(root)

@@ -73,7 +73,12 @@ def test_secret_in_test_results_is_masked_everywhere(
     capsys: pytest.CaptureFixture[str],
     receiver: Receiver,
 ) -> None:
-    for name in ("CONVEYOR_HOME", "CONVEYOR_DATABASE_URL", "GITHUB_STEP_SUMMARY"):
+    for name in (
+        "CONVEYOR_HOME",
+        "CONVEYOR_DATABASE_URL",
+        "CONVEYOR_REPOSITORY",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(name, raising=False)
     repo = tmp_path / "repo"
     files = {

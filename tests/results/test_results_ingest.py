@@ -200,5 +200,6 @@ def test_pytest_json_with_odd_durations_ingests(
         ' "teardown": {"duration": 1e999}},'
         ' {"nodeid": "t.py::b", "outcome": "failed", "call": {"duration": 0.5}}]}'
     )
-    summary = ingest(make_db(), [report], IngestContext(tier="unit"))
+    db = make_db()
+    summary = ingest(db, [report], in_repo(db, tier="unit"))
     assert summary.total == 2 and summary.by_status == {"failed": 1, "passed": 1}

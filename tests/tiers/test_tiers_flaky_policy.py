@@ -10,6 +10,7 @@ import time
 import pytest
 from tiers_helpers import Project
 
+from conveyor.git import repository_identity
 from conveyor.results import quarantine
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
@@ -25,7 +26,16 @@ def _ingest(project: Project, tier: str, commit: str, failed: bool, at: float) -
         "</testcase></testsuite>"
     )
     with ResultsDb(project.state) as db:
-        ingest(db, [report], IngestContext(tier=tier, commit=commit, recorded_at=at))
+        context = IngestContext(
+            tier=tier, commit=commit, recorded_at=at, repository_id=_repository(project, db)
+        )
+        ingest(db, [report], context)
+
+
+def _repository(project: Project, db: ResultsDb) -> int:
+    """The project's repository, as `conveyor flaky` and `conveyor test` there see it."""
+    identity = repository_identity(project.root)
+    return db.repository_id(identity.key, identity.name, identity.url)
 
 
 def _flaky(project: Project, capsys: pytest.CaptureFixture[str], *args: str) -> dict:
@@ -91,15 +101,16 @@ def test_quarantined_test_failing_every_run_leaves_quarantine_and_fails_the_tier
     project.write("conveyor.toml", "[tiers.smoke.flaky]\nrelease_after = 2\n")
     test_id = "tests/test_smoke.py::test_always_broken"
     with ResultsDb(project.state) as db:
-        quarantine.add(db, test_id, "auto: flaky on 1 commits", automatic=True)
-        quarantine.add(db, "tests/test_smoke.py::test_manual", "known bug")
+        repository_id = _repository(project, db)
+        quarantine.add(db, repository_id, test_id, "auto: flaky on 1 commits", automatic=True)
+        quarantine.add(db, repository_id, "tests/test_smoke.py::test_manual", "known bug")
     assert project.conveyor("test", "-t", "smoke", "--retries", "1") == 0  # 1 run: still held
     capsys.readouterr()
     assert project.conveyor("test", "-t", "smoke", "--retries", "1") == 1  # 2 in a row
     out = capsys.readouterr().out
     assert "1 left quarantine after failing 2 runs in a row" in out
     with ResultsDb(project.state) as db, db.read() as connection:
-        left = {e.test_id for e in quarantine.entries(connection)}
+        left = {e.test_id for e in quarantine.entries(connection, _repository(project, db))}
     assert left == {"tests/test_smoke.py::test_manual"}  # manual quarantines stay
     assert project.conveyor("test", "-t", "smoke") == 1  # and it keeps failing the tier
 

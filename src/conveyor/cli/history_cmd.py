@@ -245,8 +245,8 @@ def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | Non
             if wanted is not None and where not in wanted and (line.job_key, None) not in wanted:
                 continue
             if where != shown:
-                step = "" if line.step_index is None else f" / step {line.step_index}"
-                typer.echo(f"=== {line.job_key}{step}")
+                at = "" if line.step_index is None else f" / step {line.step_index}"
+                typer.echo(f"=== {line.job_key}{at}")
                 shown = where
             typer.echo(line.text)
         if not batch and ended:

@@ -126,7 +126,7 @@ def _body(call: JobCall, placement_on: RunsOn, log: StepLog) -> JobOutcome:
         return _refused(Conclusion.SKIPPED, placement.note)
     if job.container or job.services:
         what = "container" if job.container else "services"
-        message = f"{job.where(what)}: job '{key}' uses '{what}:' and {DOCKER_MESSAGE}"
+        message = f"job '{key}' uses '{what}:' and {DOCKER_MESSAGE} ({job.where(what)})"
         log.error(message)
         return _refused(Conclusion.FAILURE, message)
     try:

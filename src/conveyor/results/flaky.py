@@ -92,6 +92,7 @@ class TierTestCounts:
     last: float
     duration_sum: float  # over the results that have a duration
     timed: int  # how many have one
+    last_id: int = 0  # the newest result's row id (orders results recorded at one time)
 
 
 def window_summary(
@@ -109,6 +110,7 @@ def window_summary(
             func.max(c.recorded_at),
             func.sum(c.duration),
             func.count(c.duration),
+            func.max(c.id),
         )
         .where(*in_window(since, repository_id))
         .group_by(c.tier, c.test_id)
@@ -124,9 +126,10 @@ def window_summary(
             float(last),
             float(total or 0.0),
             int(timed or 0),
+            int(last_id or 0),
         )
-        for tier, test_id, passed, failed, flaky, first, last, total, timed in connection.execute(
-            query
+        for tier, test_id, passed, failed, flaky, first, last, total, timed, last_id in (
+            connection.execute(query)
         )
     ]
 
@@ -215,11 +218,12 @@ def _same_commit(groups: Iterable[_Group]) -> dict[str, tuple[int, int]]:
 
 def _latest_tiers(summary: Iterable[TierTestCounts]) -> dict[str, str]:
     """test id -> the tier of its newest result in the window."""
-    newest: dict[str, tuple[float, str]] = {}
+    newest: dict[str, tuple[float, int, str]] = {}
     for row in summary:
-        if row.test_id not in newest or row.last > newest[row.test_id][0]:
-            newest[row.test_id] = (row.last, row.tier)
-    return {test_id: tier for test_id, (_at, tier) in newest.items()}
+        key = (row.last, row.last_id)
+        if row.test_id not in newest or key > newest[row.test_id][:2]:
+            newest[row.test_id] = (row.last, row.last_id, row.tier)
+    return {test_id: tier for test_id, (_at, _id, tier) in newest.items()}
 
 
 def failed_every_run(
