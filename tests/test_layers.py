@@ -25,6 +25,8 @@ ORDER = [
     "store",  # run history: SQLite / PostgreSQL
     "results",  # test results: ingest, flaky, stats, shards
     "reporting",  # reports, notifications, gc
+    "delivery",  # environments, approvals, artifacts, deployments (the domain and its ports)
+    "providers",  # where deployments go: local processes behind a router, AWS Lambda
     "tiers",  # conveyor.toml tiers and the tier runner
     "actions",  # built-in and remote actions
     "executors",  # job processes

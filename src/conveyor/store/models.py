@@ -6,7 +6,8 @@ INTEGER primary keys are 64-bit already); JSON columns are ``jsonb`` there.
 
 Schema changes go through an Alembic revision in ``store/migrations/versions`` too;
 ``tests/store/test_store_migrations.py`` checks the two agree. The test-result tables
-are in :mod:`conveyor.store.results_models`.
+are in :mod:`conveyor.store.results_models`, the delivery tables in
+:mod:`conveyor.store.delivery_models`.
 """
 
 from __future__ import annotations

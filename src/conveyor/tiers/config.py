@@ -1,16 +1,18 @@
 """The models of ``conveyor.toml`` (or ``[tool.conveyor]`` in pyproject.toml).
 
 ``[tiers.<name>]`` (defaults: the five tiers of the test-tiers spec), ``[test]`` (how
-pytest runs), ``[targets]`` (the stats targets) and ``[notify]``
-(:mod:`conveyor.reporting.settings`). Unknown keys are errors.
+pytest runs), ``[targets]`` (the stats targets), ``[notify]``
+(:mod:`conveyor.reporting.settings`), and ``[environments.<name>]`` and
+``[apps.<name>]`` (:mod:`conveyor.delivery.settings`). Unknown keys are errors.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from conveyor.delivery.settings import AppSettings, EnvironmentSettings, check_names
 from conveyor.reporting.settings import NotifySettings, Seconds
 from conveyor.results.targets import DurationTarget, Targets
 
@@ -128,6 +130,13 @@ class ConveyorConfig(_Strict):
     test: TestSettings = Field(default_factory=TestSettings)
     targets: TargetsConfig = Field(default_factory=TargetsConfig)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
+    apps: dict[str, AppSettings] = Field(default_factory=dict)
+
+    @field_validator("environments", "apps")
+    @classmethod
+    def _delivery_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_names(value)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,111 @@
+"""The port every deployment provider implements, and the values that cross it.
+
+A deploy follows the seeds' pattern, whatever the provider: **stage** the new version
+beside the live one (Lambda: ``update-function-code`` to ``$LATEST``; process: start it on
+a port of its own), **probe** the staged version directly (smoke checks), **publish** it
+as an immutable version, **switch** the live alias to it. A failed smoke **discards** the
+staged version and leaves the alias where it was; a rollback is a switch back to an
+earlier published version; **retire** stops a version nobody routes to any more.
+Providers are in :mod:`conveyor.providers`; :func:`conveyor.providers.provider_for`
+builds one from an app's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What is deployed where: an app (its provider's settings) in an environment."""
+
+    app: str
+    environment: str
+    options: Mapping[str, object]  # the app's provider settings from conveyor.toml
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRef:
+    """The build to deploy: ``kind`` ``files`` (``location`` is a directory holding the
+    unpacked files) or ``image`` (``location`` is an image reference, pinned by digest)."""
+
+    app: str
+    version: str  # the version name, e.g. sha-1a2b3c4-20261204-101500
+    digest: str  # sha256 of the content
+    kind: Literal["files", "image"]
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A version that was staged and can be probed, not yet published or live.
+    ``handle`` is the provider's own name for it (a Lambda's ``$LATEST``, a process's
+    version directory)."""
+
+    handle: str
+    endpoint: str = ""  # where HTTP probes reach it directly, when it has one
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One smoke/verify request: an HTTP request, or a Lambda invocation payload."""
+
+    method: str = "GET"
+    path: str = "/"
+    body: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    status: int  # HTTP status; for an invocation 200, or 500 when the function failed
+    body: str
+
+
+class ProviderError(Exception):
+    """A provider could not do what was asked; the message says what and what to do.
+    (The deploy step turns it into a failed step; settings problems are ConfigErrors.)"""
+
+
+class Provider(Protocol):
+    """One deployment target technology. Every method names the :class:`Target`."""
+
+    def check(self, target: Target) -> None:
+        """Refuse (``conveyor.errors.ConfigError``) settings the provider cannot use,
+        naming the missing or bad key; called before anything is deployed."""
+        ...
+
+    def stage(self, target: Target, artifact: ArtifactRef) -> Staged: ...
+
+    def probe(self, target: Target, version: Staged | str, probe: Probe) -> ProbeResult:
+        """Send ``probe`` to a staged version, or to a published version by its id."""
+        ...
+
+    def publish(self, target: Target, staged: Staged) -> str:
+        """Make the staged version immutable; returns its version id."""
+        ...
+
+    def switch(self, target: Target, version: str) -> None:
+        """Point the live alias at ``version``: new requests go there, requests in flight
+        finish where they started."""
+        ...
+
+    def discard(self, target: Target, staged: Staged) -> None:
+        """Drop a staged version that will not be published (a failed smoke)."""
+        ...
+
+    def retire(self, target: Target, version: str) -> None:
+        """Stop a published version that is no longer live (kept for rollback where the
+        provider keeps versions for free, e.g. Lambda)."""
+        ...
+
+    def live(self, target: Target) -> str | None:
+        """The version the live alias points at, if any."""
+        ...
+
+    def versions(self, target: Target) -> list[str]:
+        """Published versions, oldest first."""
+        ...

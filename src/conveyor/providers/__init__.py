@@ -1,0 +1,1 @@
+"""Deployment providers behind :class:`conveyor.delivery.ports.Provider`."""
