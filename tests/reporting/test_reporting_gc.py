@@ -152,3 +152,30 @@ def test_gc_leaves_directories_that_are_not_runs_and_symlinks_out(tmp_path: Path
     assert main(["gc", "--older-than", "1s", "--state-dir", str(state)]) == 0
     assert (state / "work" / "notes" / "a.txt").read_text() == "user notes"
     assert (outside / "keep.txt").read_text() == "mine"
+
+
+def test_gc_keeps_blobs_of_kept_artifacts_and_published_builds(tmp_path: Path) -> None:
+    """Manifests written by the artifact store itself (``[sha256, size, mode]`` entries):
+    blobs of a kept run's artifact and of a published build survive, a removed run's go."""
+    from conveyor.actions.artifact_store import ArtifactStore
+
+    old, new = _make(tmp_path)
+    store = ArtifactStore(tmp_path / "artifacts")
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name in ("kept.txt", "build.txt", "gone.txt"):
+        (sources / name).write_text(f"content of {name}")
+    kept = store.upload(new, "kept", [(sources / "kept.txt", "kept.txt")])
+    version = "sha-abc1234-20260101-000000"
+    build = store.put_build("web", version, [(sources / "build.txt", "b")], new)
+    gone = store.upload(old, "old", [(sources / "gone.txt", "gone.txt")])
+    for manifest in (kept, build, gone):
+        for stored in manifest.files.values():
+            _age(tmp_path / "artifacts" / "blobs" / stored.sha256[:2] / stored.sha256, 40)
+    _age(tmp_path / "artifacts" / "runs" / str(old), 40)
+    assert main(["gc", "--older-than", "30d", "--state-dir", str(tmp_path)]) == 0
+    blobs = {p.name for p in (tmp_path / "artifacts" / "blobs").rglob("*") if p.is_file()}
+    assert kept.files["kept.txt"].sha256 in blobs
+    assert build.files["b"].sha256 in blobs
+    assert gone.files["gone.txt"].sha256 not in blobs
+    store.verify(build, build.digest)  # the build is still whole

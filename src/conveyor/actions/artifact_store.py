@@ -3,6 +3,9 @@
 * ``blobs/<aa>/<sha256>``: file contents, stored once however many artifacts hold them;
 * ``runs/<run_id>/<name>.json``: one manifest per artifact of a run, mapping relative
   paths to blob hashes (plus id, digest, size, retention);
+* ``builds/<app>/<version>.json``: one manifest per build ``conveyor/publish@v1``
+  registered (same format; kept, whatever the retention, as long as the build is
+  recorded); promote and deploy hand it out only after checking every blob against it;
 * ``next-id``: the counter behind artifact ids.
 
 Blobs and manifests are written to temp files and renamed into place. Manifest
@@ -92,11 +95,7 @@ class ArtifactStore:
         return self.root / "blobs" / sha[:2] / sha
 
     def _put_blob(self, source: Path) -> StoredFile:
-        hasher = hashlib.sha256()
-        with source.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(chunk)
-        sha = hasher.hexdigest()
+        sha = _sha256(source)
         blob = self._blob(sha)
         if not blob.is_file():
             blob.parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +111,9 @@ class ArtifactStore:
         return StoredFile(sha, stat.st_size, stat.st_mode & 0o777)
 
     def get(self, run_id: int, name: str) -> Manifest | None:
-        path = self._manifest_path(run_id, name)
+        return self._read(self._manifest_path(run_id, name))
+
+    def _read(self, path: Path) -> Manifest | None:
         if not path.is_file():
             return None
         return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), path)
@@ -121,6 +122,13 @@ class ArtifactStore:
         folder = self.root / "runs" / str(run_id)
         found = [self.get(run_id, p.stem) for p in sorted(folder.glob("*.json"))]
         return [m for m in found if m is not None]
+
+    def _next_id(self) -> int:
+        """The next artifact id (the caller holds the store lock)."""
+        counter = self.root / "next-id"
+        next_id = int(counter.read_text()) if counter.is_file() else 1
+        atomic_write_text(counter, str(next_id + 1))
+        return next_id
 
     def upload(
         self,
@@ -140,17 +148,74 @@ class ArtifactStore:
         with file_lock(self.root / ".lock"):
             if not overwrite and path.is_file():
                 raise _duplicate(name, run_id)
-            counter = self.root / "next-id"
-            next_id = int(counter.read_text()) if counter.is_file() else 1
-            atomic_write_text(counter, str(next_id + 1))
             manifest = Manifest(
-                next_id, name, run_id, _digest(stored), time.time(), retention_days, stored, path
+                self._next_id(), name, run_id, _digest(stored), time.time(), retention_days,
+                stored, path,
+            )  # fmt: skip
+            atomic_write_text(path, json.dumps(manifest.to_json(), indent=1))
+        return manifest
+
+    # ------------------------------------------------------------------ builds
+
+    @staticmethod
+    def build_key(app: str, version: str) -> str:
+        """Where a build's manifest is, relative to the store's root."""
+        return f"builds/{app}/{version}.json"
+
+    def put_build(
+        self, app: str, version: str, files: Sequence[tuple[Path, str]], run_id: int
+    ) -> Manifest:
+        """Store the build ``version`` of ``app`` (``(source, relative path)`` pairs).
+        A version is immutable: storing it again with other content is refused."""
+        check_name(app)
+        check_name(version)
+        stored = {rel: self._put_blob(source) for source, rel in files}
+        path = self.root / self.build_key(app, version)
+        with file_lock(self.root / ".lock"):
+            existing = self._read(path)
+            if existing is not None:
+                if existing.digest != _digest(stored):
+                    raise ArtifactError(
+                        f"build {version!r} of app {app!r} exists already with other content "
+                        f"(digest {existing.digest}); versions are immutable: use another name"
+                    )
+                return existing
+            manifest = Manifest(
+                self._next_id(), version, run_id, _digest(stored), time.time(), 0, stored, path
             )
             atomic_write_text(path, json.dumps(manifest.to_json(), indent=1))
         return manifest
 
-    def materialize(self, manifest: Manifest, dest: Path) -> int:
-        """Write the artifact's files under ``dest``; returns how many."""
+    def get_build(self, key: str) -> Manifest | None:
+        """The build manifest at ``key`` (see :meth:`build_key`)."""
+        path = self.root / key
+        if self.root.resolve() not in path.resolve().parents:
+            raise ArtifactError(f"build key {key!r} is outside the artifact store")
+        return self._read(path)
+
+    def verify(self, manifest: Manifest, digest: str) -> None:
+        """Check every blob's content against the manifest, and the manifest against
+        ``digest`` (the one recorded when it was published); raises :class:`ArtifactError`
+        naming the first difference. ``digest`` may carry the ``sha256:`` prefix."""
+        expected = digest.removeprefix("sha256:")
+        if manifest.digest != expected or _digest(manifest.files) != expected:
+            raise ArtifactError(
+                f"artifact {manifest.name!r}: its file list does not match the recorded digest "
+                f"{digest} (the manifest {manifest.path} was changed); refusing it"
+            )
+        for rel, stored in sorted(manifest.files.items()):
+            blob = self._blob(stored.sha256)
+            if not blob.is_file():
+                raise ArtifactError(f"artifact {manifest.name!r}: the content of {rel!r} is gone")
+            if _sha256(blob) != stored.sha256:
+                raise ArtifactError(
+                    f"artifact {manifest.name!r}: the content of {rel!r} does not match its "
+                    f"sha256 {stored.sha256} (the stored blob {blob} was changed); refusing it"
+                )
+
+    def materialize(self, manifest: Manifest, dest: Path, *, verify: bool = False) -> int:
+        """Write the artifact's files under ``dest``; returns how many. With ``verify``,
+        each written file is checked against its sha256 (:class:`ArtifactError` if not)."""
         root = dest.resolve()
         for rel, stored in manifest.files.items():
             target = dest / rel
@@ -161,7 +226,20 @@ class ArtifactStore:
                 target.unlink()
             shutil.copyfile(self._blob(stored.sha256), target)
             target.chmod(stored.mode or 0o644)
+            if verify and _sha256(target) != stored.sha256:
+                raise ArtifactError(
+                    f"artifact {manifest.name!r}: the content of {rel!r} does not match its "
+                    f"sha256 {stored.sha256} (the stored blob was changed); refusing it"
+                )
         return len(manifest.files)
+
+
+def _sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def _duplicate(name: str, run_id: int) -> ArtifactError:

@@ -4,7 +4,8 @@ Removed for runs created before the cutoff (finished runs only): their log lines
 run records when: ``conveyor logs`` then says so), ``logs/<run>`` (log files of older
 conveyors), ``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
 ``results/<run>`` (JUnit files), pruning the git worktrees a removed workspace held from
-their repository; then artifact blobs no remaining manifest uses;
+their repository; then artifact blobs no remaining manifest uses (the manifests of runs
+and of published builds, ``artifacts/builds``, which gc keeps);
 then test-result rows recorded before the cutoff, and the report copies their ingests
 kept. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
 (``results/summaries``). Directories named like a run id of no known run go when their
@@ -130,10 +131,18 @@ def _log_lines(writer: Engine, cutoff: float, report: GcReport, dry_run: bool) -
 
 
 def _hashes(value: Any, found: set[str]) -> None:
+    """The blob hashes a manifest names: ``files`` maps a path to ``[sha256, size, mode]``
+    (the artifact store's format) or to ``{"sha256": ...}``."""
     if isinstance(value, dict):
         for key, inner in value.items():
             if key == "sha256" and isinstance(inner, str):
                 found.add(inner)
+            elif key == "files" and isinstance(inner, dict):
+                for entry in inner.values():
+                    if isinstance(entry, list) and entry and isinstance(entry[0], str):
+                        found.add(entry[0])
+                    else:
+                        _hashes(entry, found)
             else:
                 _hashes(inner, found)
     elif isinstance(value, list):
@@ -147,7 +156,9 @@ def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: boo
         return
     removed = {Path(p) for p, _ in report.removed}
     used: set[str] = set()
-    for manifest in (state_dir / "artifacts" / "runs").rglob("*.json"):
+    artifacts = state_dir / "artifacts"
+    manifests = [*(artifacts / "runs").rglob("*.json"), *(artifacts / "builds").rglob("*.json")]
+    for manifest in manifests:
         if any(parent in removed for parent in manifest.parents):
             continue
         try:

@@ -6,14 +6,15 @@ digest, commit, run). ``deployments``: every deploy of an app to an environment 
 digest, provider version, previous version, status, reason, timings, approvals, schema
 revision). ``deploy_locks``: at most one deployment in progress per environment and app.
 ``schema_migrations``: the schema revisions ``conveyor/migrate@v1`` applied per
-environment.
+environment. ``gate_verdicts`` (revision 0008): what a blocking gate decided for a run and
+an environment.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Double, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Double, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conveyor.store.models import Base, BigId, Json, repository_fk, run_fk
@@ -88,6 +89,8 @@ class DeploymentRow(Base):
     job_key: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
     # staging / smoke_failed / live / superseded / rolled_back / failed
     status: Mapped[str] = mapped_column(String(32), nullable=False)
+    # deploy (a new version) / rollback (the alias moved back to an earlier one); rev. 0008
+    action: Mapped[str] = mapped_column(String(16), nullable=False, default="deploy")
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     schema_revision: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     approvals: Mapped[list[dict[str, Any]]] = mapped_column(Json, nullable=False, default=list)
@@ -122,3 +125,21 @@ class SchemaMigrationRow(Base):
     previous_revision: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
     applied_at: Mapped[float] = mapped_column(Double, nullable=False)
+
+
+class GateVerdictRow(Base):
+    """What a blocking gate (``conveyor/schema-gate@v1``) decided for a run and an
+    environment: ``conveyor/deploy@v1`` refuses while the newest verdict of a gate of the
+    run for its environment is a failure, even when the gate's step was continued past."""
+
+    __tablename__ = "gate_verdicts"
+    __table_args__ = (Index("ix_gate_verdicts_run_env", "run_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigId, run_fk(), nullable=False)
+    job_key: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    environment: Mapped[str] = mapped_column(String(255), nullable=False)
+    gate: Mapped[str] = mapped_column(String(64), nullable=False)  # e.g. schema
+    passed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    checked_at: Mapped[float] = mapped_column(Double, nullable=False)
