@@ -11,6 +11,9 @@ from conveyor.actions import (
     checkout,
     download_artifact,
     notify_action,
+    promote_action,
+    publish_action,
+    schema_actions,
     setup_go,
     setup_node,
     setup_python,
@@ -33,6 +36,10 @@ BUILTINS: dict[str, BuiltinAction] = {
     "dorny/paths-filter": changes.run,
     "conveyor/test": test_action.run,
     "conveyor/notify": notify_action.run,
+    "conveyor/publish": publish_action.run,
+    "conveyor/promote": promote_action.run,
+    "conveyor/schema-gate": schema_actions.gate,
+    "conveyor/migrate": schema_actions.migrate,
 }
 
 

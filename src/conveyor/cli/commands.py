@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     from conveyor.cli import (
         db_cmd,
+        delivery_cmd,
         eval_cmd,
         history_cmd,
         plan_cmd,
@@ -32,5 +33,6 @@ def register(app: typer.Typer) -> None:
         test_cmd,
         report_cmd,
         db_cmd,
+        delivery_cmd,
     ):
         module.register(app)

@@ -8,7 +8,6 @@ rich when stdout is a terminal and plain aligned text otherwise.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Sequence
 from enum import StrEnum
@@ -18,15 +17,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from conveyor.cli.scope import AllOption, Scope, read_scope
+from conveyor.cli.tables import elapsed, table, when
 from conveyor.errors import UserError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
     from conveyor.engine.events import LogLine
     from conveyor.store import SqlRunStore
     from conveyor.store.queries import JobInfo, RunDetail, RunInfo, StepInfo
-
-
-_SHRINKABLE = frozenset({"workflow", "ref", "step", "note"})
 
 
 class OutputFormat(StrEnum):
@@ -94,7 +91,7 @@ def runs(
             typer.echo("no runs match")
         return
     repository = ("repository",) if every else ()
-    _table(
+    table(
         ("id", *repository, "#", "workflow", "event", "ref", "status", "started", "duration"),
         [
             (
@@ -105,8 +102,8 @@ def runs(
                 run.event,
                 run.ref,
                 run.display_status,
-                _when(run.started_at or run.created_at),
-                _elapsed(run.duration),
+                when(run.started_at or run.created_at),
+                elapsed(run.duration),
             )
             for run in found
         ],
@@ -187,7 +184,7 @@ def logs(
         if detail.run.logs_removed_at is not None:
             raise UserError(
                 f"the logs of run {run_id} were removed by `conveyor gc` on "
-                f"{_when(detail.run.logs_removed_at)}; `conveyor show {run_id}` still has its "
+                f"{when(detail.run.logs_removed_at)}; `conveyor show {run_id}` still has its "
                 "jobs, steps and outputs"
             )
         if follow:
@@ -302,22 +299,22 @@ def _show_run(run: RunInfo) -> None:
     typer.echo(f"run {run.id}  #{run.run_number}  {run.workflow_name}  ({run.workflow_path})")
     typer.echo(f"  event {run.event}  ref {run.ref or '-'}  sha {run.sha[:12] or '-'}")
     typer.echo(f"  status {run.status}  conclusion {run.conclusion or '-'}")
-    started = _when(run.started_at or run.created_at)
-    typer.echo(f"  started {started}  duration {_elapsed(run.duration)}  pid {run.pid}@{run.host}")
+    started = when(run.started_at or run.created_at)
+    typer.echo(f"  started {started}  duration {elapsed(run.duration)}  pid {run.pid}@{run.host}")
     if run.note:
         typer.echo(f"  note: {run.note}")
 
 
 def _show_job(job: JobInfo) -> None:
     state = job.conclusion or job.status
-    typer.echo(f"\njob {job.job_key}: {state}  {_elapsed(job.duration)}")
+    typer.echo(f"\njob {job.job_key}: {state}  {elapsed(job.duration)}")
     if job.name and job.name != job.job_key:
         typer.echo(f"  name: {job.name}")
     if job.note:
         typer.echo(f"  note: {job.note}")
     _outputs("  outputs", job.outputs)
     if job.steps:
-        _table(("#", "step", "conclusion", "duration", "exit", "note"), _step_rows(job.steps))
+        table(("#", "step", "conclusion", "duration", "exit", "note"), _step_rows(job.steps))
     for step in job.steps:
         _outputs(f"  step {step.index} outputs", step.outputs)
         if step.summary.strip():
@@ -332,7 +329,7 @@ def _step_rows(steps: Sequence[StepInfo]) -> list[tuple[str, ...]]:
             str(step.index),
             step.name,
             step.conclusion or step.status,
-            _elapsed(step.duration),
+            elapsed(step.duration),
             "-" if step.exit_code is None else str(step.exit_code),
             step.note,
         )
@@ -343,42 +340,3 @@ def _step_rows(steps: Sequence[StepInfo]) -> list[tuple[str, ...]]:
 def _outputs(label: str, outputs: dict[str, str]) -> None:
     if outputs:
         typer.echo(f"{label}: " + ", ".join(f"{k}={v}" for k, v in sorted(outputs.items())))
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    if sys.stdout.isatty():
-        from rich import box
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-        for column, header in enumerate(headers):
-            natural = max(len(str(row[column])) for row in (headers, *rows))
-            shrink = header in _SHRINKABLE  # long free text gives way to the short columns
-            table.add_column(header, no_wrap=True, min_width=None if shrink else natural)
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        Console().print(table)
-        return
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
-    for line in (headers, *rows):
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip())
-
-
-def _when(timestamp: float | None) -> str:
-    if not timestamp:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
-
-
-def _elapsed(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"

@@ -79,6 +79,16 @@ def _report_url(settings: NotifySettings, run_id: int) -> str:
     return f"{settings.report_url.rstrip('/')}/{run_id}" if settings.report_url else ""
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One notification in the form each channel takes."""
+
+    subject: str  # email subject
+    text: str  # Slack text; the email body
+    payload: dict[str, Any]  # the webhook's JSON body
+    email_body: str = ""  # when it differs from ``text`` (e.g. the report in Markdown)
+
+
 def deliver(
     settings: NotifySettings,
     report: Report,
@@ -88,10 +98,39 @@ def deliver(
     env: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> NotifyOutcome:
-    outcome = NotifyOutcome(report.run_id, decision)
+    url = _report_url(settings, report.run_id)
+    message = Message(
+        subject=headline(report),
+        text=slack_text(report, decision.reasons, url),
+        payload={
+            "source": "conveyor",
+            "run_id": report.run_id,
+            "verdict": report.verdict,
+            "reasons": decision.reasons,
+            "change": decision.change,
+            "report_url": url,
+            "report": report_dict(report),
+        },
+        email_body=render(report, "md", report_url=url),
+    )
+    return send_message(settings, message, report.run_id, decision, channels, env=env, sleep=sleep)
+
+
+def send_message(
+    settings: NotifySettings,
+    message: Message,
+    run_id: int,
+    decision: Decision,
+    channels: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NotifyOutcome:
+    """Send ``message`` to ``channels`` (default: every configured one), with the retry
+    settings; problems come back in the outcome, never raised."""
+    outcome = NotifyOutcome(run_id, decision)
     wanted = list(channels) if channels else settings.configured()
     outcome.unconfigured = not wanted
-    url = _report_url(settings, report.run_id)
     env_map = dict(env) if env is not None else None
     for name in wanted:
         if name not in CHANNELS:
@@ -104,8 +143,8 @@ def deliver(
             outcome.deliveries.append(
                 send_email(
                     settings.email,
-                    headline(report),
-                    render(report, "md", report_url=url),
+                    message.subject,
+                    message.email_body or message.text,
                     settings.retry,
                     env=env_map,
                     sleep=sleep,
@@ -118,19 +157,7 @@ def deliver(
             where = f"[notify.{name}] url (or the variable named by url_env)"
             outcome.problems.append(f"{name} is not configured: set {where}")
             continue
-        payload: dict[str, Any]
-        if name == "slack":
-            payload = {"text": slack_text(report, decision.reasons, url)}
-        else:
-            payload = {
-                "source": "conveyor",
-                "run_id": report.run_id,
-                "verdict": report.verdict,
-                "reasons": decision.reasons,
-                "change": decision.change,
-                "report_url": url,
-                "report": report_dict(report),
-            }
+        payload = {"text": message.text} if name == "slack" else message.payload
         outcome.deliveries.append(
             post_json(
                 name,

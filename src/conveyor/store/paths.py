@@ -62,10 +62,16 @@ def database_url(state_dir: Path, url: str | None = None) -> str:
     ``postgresql://`` URLs get the psycopg (v3) driver, the one conveyor installs.
     """
     chosen = url or os.environ.get(DATABASE_URL_ENV, "").strip() or sqlite_url(state_dir)
+    return driver_url(chosen)
+
+
+def driver_url(url: str) -> str:
+    """``url`` with the psycopg (v3) driver for ``postgresql://`` and ``postgres://``,
+    the PostgreSQL driver conveyor installs; other URLs as they are."""
     for prefix in ("postgresql://", "postgres://"):
-        if chosen.startswith(prefix):
-            return "postgresql+psycopg://" + chosen.removeprefix(prefix)
-    return chosen
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def sanitize(name: str, fallback: str = "_") -> str:

@@ -1,0 +1,115 @@
+"""What the delivery actions share: ``conveyor.toml``'s apps and environments (errors name
+the file and line), the delivery store, the run's repository, the job's environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from conveyor.actions.common import InputError, get_input
+from conveyor.delivery.settings import NAME, AppSettings, EnvironmentSettings
+from conveyor.engine.ports import ActionContext
+from conveyor.errors import ConfigError
+from conveyor.store.deliveries import DeliveryStore
+from conveyor.tiers.configfile import LoadedConfig, find_config, find_line, load_config
+
+ENVIRONMENT_ENV = "CONVEYOR_ENVIRONMENT"  # set by the engine in jobs of an environment
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """``[apps.*]`` and ``[environments.*]`` of the ``conveyor.toml`` a job sees."""
+
+    loaded: LoadedConfig
+
+    def _where(self, table: str) -> str:
+        path = self.loaded.path
+        if path is None:
+            return "no conveyor.toml"
+        try:
+            line = find_line(path.read_text(encoding="utf-8"), [table])
+        except OSError:
+            line = None
+        return f"{path}:{line}" if line else str(path)
+
+    def app(self, name: str) -> AppSettings:
+        found = self.loaded.config.apps.get(name)
+        if found is not None:
+            return found
+        known = ", ".join(sorted(self.loaded.config.apps)) or "none"
+        raise ConfigError(
+            f"{self._where('apps')}: unknown app {name!r} (known apps: {known}); declare it "
+            f'in conveyor.toml as [apps.{name}] with its provider (e.g. provider = "process")'
+        )
+
+    def environment(self, name: str) -> EnvironmentSettings:
+        found = self.loaded.config.environments.get(name)
+        if found is not None:
+            return found
+        known = ", ".join(sorted(self.loaded.config.environments)) or "none"
+        raise ConfigError(
+            f"{self._where('environments')}: unknown environment {name!r} (known "
+            f"environments: {known}); declare it in conveyor.toml as [environments.{name}]"
+        )
+
+    def app_line(self, name: str) -> str:
+        """``file:line`` of ``[apps.<name>]``, for messages about its settings."""
+        path = self.loaded.path
+        if path is None:
+            return "conveyor.toml"
+        try:
+            line = find_line(path.read_text(encoding="utf-8"), ["apps", name])
+        except OSError:
+            line = None
+        return f"{path}:{line}" if line else str(path)
+
+
+def delivery_config(context: ActionContext) -> DeliveryConfig:
+    """The ``config`` input's file, else the conveyor.toml found from the job's workspace,
+    else from the repository."""
+    given = get_input(context, "config")
+    if given:
+        return DeliveryConfig(load_config(Path(context.workspace) / given))
+    for start in (Path(context.workspace), Path(context.repository_root)):
+        if find_config(start) is not None:
+            return DeliveryConfig(load_config(start=start))
+    return DeliveryConfig(load_config(start=Path(context.workspace)))
+
+
+def name_input(context: ActionContext, key: str, *, default: str = "") -> str:
+    """A required app or environment name input, checked."""
+    value = get_input(context, key) or default
+    if not value:
+        raise InputError(f"input '{key}' is required")
+    if not NAME.match(value):
+        raise InputError(f"input '{key}': {value!r} is not a name (letters, digits, . _ -)")
+    return value
+
+
+def job_environment(context: ActionContext, key: str = "environment") -> str:
+    """The ``environment`` input, else the job's environment (``$CONVEYOR_ENVIRONMENT``)."""
+    given = get_input(context, key) or context.env.get(ENVIRONMENT_ENV, "").strip()
+    if not given:
+        raise InputError(
+            f"input '{key}' is required when the job has no environment "
+            "(set jobs.<job_id>.environment, or give the input)"
+        )
+    return name_input(context, key, default=given)
+
+
+def open_store(context: ActionContext) -> DeliveryStore:
+    return DeliveryStore(context.state_dir)
+
+
+def run_repository(store: DeliveryStore, context: ActionContext) -> int:
+    """The repository of the step's run in the history database."""
+    found = store.run_repository(context.run_id)
+    if found is None:
+        raise InputError(f"run {context.run_id} is not in the history database {store.shown_url}")
+    return found
+
+
+def split_words(text: str) -> list[str]:
+    """A list input: items separated by commas, spaces or lines."""
+    return [word for word in re.split(r"[\s,]+", text) if word]

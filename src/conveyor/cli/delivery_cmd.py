@@ -1,0 +1,156 @@
+"""`conveyor artifacts`, `conveyor deployments` and `conveyor rollback`: what was built,
+where it is deployed, and moving an environment's live alias back.
+
+The listings are of the current repository (as `conveyor runs`). `rollback` switches the
+live alias of an app in an environment back to a version that was live before, with no
+rebuild, and records it; it refuses to go behind a database migration without `--force`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from conveyor.cli.scope import read_scope
+from conveyor.cli.tables import elapsed, table, when
+
+if TYPE_CHECKING:
+    from conveyor.store.deliveries import DeliveryStore
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
+        file_okay=False,
+    ),
+]
+AppOption = Annotated[str | None, typer.Option("--app", help="Only this app.")]
+EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
+LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many rows.")]
+
+
+def register(app: typer.Typer) -> None:
+    if any(info.name == "artifacts" for info in app.registered_commands):
+        return
+    app.command("artifacts")(artifacts)
+    app.command("deployments")(deployments)
+
+
+def _open(state_dir: Path | None) -> DeliveryStore | None:
+    """The store, or None when nothing was ever recorded (don't create files to read)."""
+    from conveyor.store.deliveries import DeliveryStore
+    from conveyor.store.paths import DB_FILE_NAME, database_url, resolve_state_dir, sqlite_url
+
+    directory = resolve_state_dir(state_dir)
+    if database_url(directory) == sqlite_url(directory) and not (directory / DB_FILE_NAME).exists():
+        return None
+    return DeliveryStore(directory)
+
+
+def _short(digest: str) -> str:
+    return digest[:19] if digest.startswith("sha256:") else digest[:12]
+
+
+def artifacts(
+    *,
+    app: AppOption = None,
+    env: EnvOption = None,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Builds published with conveyor/publish@v1: version, digest, commit, where live."""
+    from dataclasses import asdict
+
+    store = _open(state_dir)
+    found = []
+    scope = None
+    if store is not None:
+        with store:
+            scope = read_scope(store)
+            if not scope.unknown:
+                found = store.artifacts(scope.filter, app=app, environment=env, limit=limit)
+    if as_json:
+        rows = [{**asdict(a), "live_in": list(a.deployed)} for a in found]
+        for row in rows:
+            row.pop("deployed")
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not found:
+        typer.echo(scope.nothing_yet("artifacts") if scope and scope.unknown else "no artifacts")
+        return
+    table(
+        ("app", "version", "kind", "digest", "commit", "run", "published", "live in"),
+        [
+            (
+                a.app, a.version, a.kind, _short(a.digest), a.commit[:7] or "-",
+                str(a.run_id or "-"), when(a.created_at), ", ".join(a.deployed) or "-",
+            )
+            for a in found
+        ],
+    )  # fmt: skip
+
+
+def deployments(
+    *,
+    app: AppOption = None,
+    env: EnvOption = None,
+    limit: LimitOption = 30,
+    as_json: JsonOption = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """What is live per environment and app, then the deployment history, newest first."""
+    from dataclasses import asdict
+
+    from conveyor.store.deliveries import LIVE
+
+    store = _open(state_dir)
+    found = []
+    scope = None
+    if store is not None:
+        with store:
+            scope = read_scope(store)
+            if not scope.unknown:
+                found = store.deployments(scope.filter, environment=env, app=app)
+    live = [d for d in found if d.status == LIVE]
+    if as_json:
+        data: dict[str, Any] = {
+            "live": [asdict(d) for d in live],
+            "history": [asdict(d) for d in found[:limit]],
+        }
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if not found:
+        typer.echo(scope.nothing_yet("deployments") if scope and scope.unknown else "none")
+        return
+    typer.echo("live:")
+    table(
+        ("environment", "app", "version", "digest", "commit", "since", "deployment"),
+        [
+            (
+                d.environment, d.app, d.version, _short(d.digest), d.commit[:7] or "-",
+                when(d.switched_at), f"#{d.id}",
+            )
+            for d in sorted(live, key=lambda d: (d.environment, d.app))
+        ],
+    )  # fmt: skip
+    typer.echo("\nhistory:")
+    table(
+        ("#", "environment", "app", "version", "action", "status", "previous", "run", "job",
+         "started", "took", "schema", "reason"),
+        [
+            (
+                str(d.id), d.environment, d.app, d.version, d.action, d.status,
+                d.previous_version or "-", str(d.run_id or "-"), d.job_key or "-",
+                when(d.started_at),
+                elapsed(d.ended_at - d.started_at if d.ended_at else None),
+                d.schema_revision or "-", d.reason or "",
+            )
+            for d in found[:limit]
+        ],
+    )  # fmt: skip
