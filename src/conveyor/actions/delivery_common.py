@@ -23,15 +23,21 @@ class DeliveryConfig:
 
     loaded: LoadedConfig
 
-    def _where(self, table: str) -> str:
+    def _where(self, *key: str) -> str:
+        """``file:line`` of the table ``key`` (or of the first of its sub-tables, e.g.
+        the first ``[apps.<name>]`` for ``apps``)."""
         path = self.loaded.path
         if path is None:
-            return "no conveyor.toml"
+            return f"no conveyor.toml (looked from {self.loaded.root})"
         try:
-            line = find_line(path.read_text(encoding="utf-8"), [table])
+            text = path.read_text(encoding="utf-8")
         except OSError:
-            line = None
-        return f"{path}:{line}" if line else str(path)
+            return str(path)
+        config = self.loaded.config
+        known = config.apps if key[0] == "apps" else config.environments
+        candidates = [[*key]] if len(key) > 1 else [[key[0], name] for name in known]
+        lines = [line for c in candidates if (line := find_line(text, c)) is not None]
+        return f"{path}:{min(lines)}" if lines else str(path)
 
     def app(self, name: str) -> AppSettings:
         found = self.loaded.config.apps.get(name)
@@ -55,14 +61,7 @@ class DeliveryConfig:
 
     def app_line(self, name: str) -> str:
         """``file:line`` of ``[apps.<name>]``, for messages about its settings."""
-        path = self.loaded.path
-        if path is None:
-            return "conveyor.toml"
-        try:
-            line = find_line(path.read_text(encoding="utf-8"), ["apps", name])
-        except OSError:
-            line = None
-        return f"{path}:{line}" if line else str(path)
+        return self._where("apps", name)
 
 
 def delivery_config(context: ActionContext) -> DeliveryConfig:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conveyor.actions.metadata import METADATA_FILES, find_metadata, read_metadata
-from conveyor.actions.registry import find_builtin
+from conveyor.actions.registry import find_builtin, find_check
 from conveyor.actions.remote_cache import ActionCache, source_template, source_url
 from conveyor.actions.uses import DockerRef, LocalRef, RemoteRef, is_workflow_path, parse_uses
 from conveyor.engine.ports import ResolvedAction
@@ -37,7 +37,8 @@ class DefaultActionProvider:
             return ResolvedAction(uses=uses, kind="docker")
         builtin = None if ref.is_workflow else find_builtin(ref.name)
         if builtin is not None:
-            return ResolvedAction(uses=uses, kind="builtin", builtin=builtin)
+            check = find_check(ref.name)
+            return ResolvedAction(uses=uses, kind="builtin", builtin=builtin, check=check)
         return self._remote(uses, ref)
 
     def _local(

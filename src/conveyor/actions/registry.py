@@ -9,6 +9,7 @@ from conveyor.actions import (
     cache,
     changes,
     checkout,
+    delivery_checks,
     download_artifact,
     notify_action,
     promote_action,
@@ -20,7 +21,7 @@ from conveyor.actions import (
     test_action,
     upload_artifact,
 )
-from conveyor.engine.ports import BuiltinAction
+from conveyor.engine.ports import BuiltinAction, BuiltinCheck
 
 BUILTINS: dict[str, BuiltinAction] = {
     "actions/checkout": checkout.run,
@@ -43,6 +44,14 @@ BUILTINS: dict[str, BuiltinAction] = {
 }
 
 
+# Checks of a built-in's inputs before anything runs (an unknown app or environment).
+CHECKS: dict[str, BuiltinCheck] = {
+    "conveyor/publish": delivery_checks.check_publish,
+    "conveyor/promote": delivery_checks.check_promote,
+    "conveyor/deploy": delivery_checks.check_deploy,
+}
+
+
 def register_builtin(name: str, action: BuiltinAction) -> None:
     """Make ``uses: <name>@<any ref>`` run ``action`` (``name`` is ``owner/repo[/path]``)."""
     BUILTINS[name.lower()] = action
@@ -51,3 +60,8 @@ def register_builtin(name: str, action: BuiltinAction) -> None:
 def find_builtin(name: str) -> BuiltinAction | None:
     """The built-in for ``owner/repo[/path]`` (case-insensitive), if any."""
     return BUILTINS.get(name.lower())
+
+
+def find_check(name: str) -> BuiltinCheck | None:
+    """The compile-time check of the built-in ``owner/repo[/path]``, if it has one."""
+    return CHECKS.get(name.lower())

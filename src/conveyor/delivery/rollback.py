@@ -171,12 +171,23 @@ def rollback(
     restored = store.deployment(row.id)
     replaced = store.deployment(current.id)
     assert restored is not None and replaced is not None
+    if replaced.provider_version not in ("", restored.provider_version):
+        retire(provider, target, replaced.provider_version, log)
     outcome = None
     if notify is not None:
         outcome = announce(notify, replaced, restored, request.reason, env=notify_env)
         for warning in outcome.warnings:
             log(f"Warning: {warning}")
     return RolledBack(restored, replaced, outcome)
+
+
+def retire(provider: Provider, target: Target, version: str, log: Callable[[str], None]) -> None:
+    """Stop a version nobody routes to any more (requests in flight finish first); a
+    rollback can start it again. A failure is only a warning: the alias has moved."""
+    try:
+        provider.retire(target, version)
+    except (ProviderError, ConveyorError, OSError) as exc:
+        log(f"Warning: version {version} of {target.app} could not be retired: {exc}")
 
 
 def announce(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from conveyor.diagnostics import Diagnostic
-from conveyor.engine.ports import ActionProvider, ResolvedAction
+from conveyor.engine.ports import ActionProvider, BuiltinCheck, ResolvedAction
 from conveyor.errors import ConveyorError, WorkflowInvalid
 from conveyor.planner.plan import ActionPlan, CallPlan, JobPlan, Source, StepPlan, WorkflowPlan
 
@@ -60,6 +60,7 @@ class Compiler:
         self._actions = actions
         self._root = Path(repository_root)
         self._loaded: dict[str, ActionPlan | str] = {}
+        self._checks: dict[str, BuiltinCheck] = {}
         self._documents: dict[str, Document | None] = {}
         self.problems: list[Diagnostic] = []
 
@@ -111,6 +112,8 @@ class Compiler:
             )
         if resolved.kind in ("builtin", "docker") or resolved.directory is None:
             action = ActionPlan(uses=uses, kind=resolved.kind)
+            if resolved.check is not None:
+                self._checks[uses] = resolved.check
         else:
             found = self._load_action(uses, resolved, where, depth)
             if found is None:
@@ -124,16 +127,36 @@ class Compiler:
     def _job(self, job: JobPlan, payload: Mapping[str, Any], depth: int) -> JobPlan:
         if job.call is not None:
             return msgspec.structs.replace(job, call=self._call(job, job.call, payload, depth))
-        return msgspec.structs.replace(job, steps=self._steps(job.steps, 0))
+        name = job.environment.name if job.environment is not None else None
+        environment = name if isinstance(name, str) and "${{" not in name else None
+        return msgspec.structs.replace(job, steps=self._steps(job.steps, 0, environment))
 
-    def _steps(self, steps: tuple[StepPlan, ...], depth: int) -> tuple[StepPlan, ...]:
+    def _steps(
+        self, steps: tuple[StepPlan, ...], depth: int, environment: str | None = None
+    ) -> tuple[StepPlan, ...]:
         result: list[StepPlan] = []
         for step in steps:
             if step.uses is not None and step.action is None:
                 result.append(msgspec.structs.replace(step, action=self.action(step, depth)))
+                self._check_builtin(step, environment)
             else:
                 result.append(step)
         return tuple(result)
+
+    def _check_builtin(self, step: StepPlan, environment: str | None) -> None:
+        """A built-in's own check of the step's inputs written without expressions."""
+        check = self._checks.get(step.uses or "")
+        if check is None:
+            return
+        given = step.with_ if isinstance(step.with_, Mapping) else {}
+        static = {
+            str(key): str(value)
+            for key, value in given.items()
+            if isinstance(value, str | int | float) and "${{" not in str(value)
+        }
+        where = step.where("with") if "with" in step.keys else step.where("uses")
+        for message in check(static, environment, self._root):
+            self.problems.append(_diag(where, f"{step.uses}: {message}", "action"))
 
     def _refuse(self, uses: str, where: Source, message: str) -> ActionPlan | None:
         self._loaded[uses] = message

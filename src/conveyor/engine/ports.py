@@ -245,6 +245,16 @@ class BuiltinAction(Protocol):
     def __call__(self, context: ActionContext) -> ActionResult: ...
 
 
+class BuiltinCheck(Protocol):
+    """A built-in's check of a step before anything runs: its ``with:`` values that are
+    written without expressions, the job's environment name (when it is written without
+    one), the repository root. Returns what is wrong (the compiler names the step)."""
+
+    def __call__(
+        self, inputs: Mapping[str, str], environment: str | None, repository_root: Path
+    ) -> list[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedAction:
     """Where ``uses:`` points.
@@ -256,6 +266,7 @@ class ResolvedAction:
     uses: str
     kind: str
     builtin: BuiltinAction | None = None
+    check: BuiltinCheck | None = None  # a built-in's check of its inputs, at compile time
     directory: Path | None = None
     workflow_file: Path | None = None
     metadata: LoadedAction | None = None  # its action.yml, loaded and validated once
