@@ -30,6 +30,7 @@ from conveyor.delivery.rollback import (
     DeliveryError,
     RollbackRefused,
     RollbackRequest,
+    retire,
     rollback,
 )
 from conveyor.errors import ConveyorError
@@ -68,6 +69,7 @@ class DeployRequest:
 @dataclass(frozen=True, slots=True)
 class Deployed:
     deployment: Deployment
+    url: str = ""  # where the live alias answers, when the provider has an address
 
 
 def deploy(
@@ -195,14 +197,19 @@ class _Deploy:
                 f"deploy of {where} failed: {exc}; the alias stays on {previous}"
             ) from exc
         store.went_live(row.id, version)
-        self.log(f"live: {target.app} in {target.environment} is {artifact.version}")
-        failure = self._checks(version, request.live_url, request.verify)
+        url = request.live_url or _endpoint(provider, target)
+        self.log(f"live: {target.app} in {target.environment} is {artifact.version} {url}")
+        failure = self._checks(version, url, request.verify)
         if failure is not None:
             self._roll_back(row, f"verify failed: {failure}")
         store.complete(row.id)
         done = store.deployment(row.id)
         assert done is not None
-        return Deployed(done)
+        if row.previous_id is not None:
+            before = store.deployment(row.previous_id)
+            if before is not None and before.provider_version not in ("", version):
+                retire(provider, target, before.provider_version, self.log)
+        return Deployed(done, url)
 
     def _roll_back(self, row: Deployment, reason: str) -> NoReturn:
         request, target = self.request, self.request.target
@@ -259,3 +266,10 @@ class _Deploy:
             self.provider.discard(self.request.target, staged)
         except (ProviderError, ConveyorError, OSError) as exc:
             self.log(f"Warning: could not discard the staged version {staged.handle}: {exc}")
+
+
+def _endpoint(provider: Provider, target: Target) -> str:
+    try:
+        return provider.endpoint(target) or ""
+    except (ProviderError, ConveyorError, OSError):
+        return ""
