@@ -7,6 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     from conveyor.cli import (
+        approvals_cmd,
         db_cmd,
         eval_cmd,
         history_cmd,
@@ -32,5 +33,6 @@ def register(app: typer.Typer) -> None:
         test_cmd,
         report_cmd,
         db_cmd,
+        approvals_cmd,
     ):
         module.register(app)

@@ -100,6 +100,14 @@ def run(
             "process per job). Default: $CONVEYOR_EXECUTOR, else local.",
         ),
     ] = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="A job that must wait for an approval or a wait timer parks the run "
+            "instead: exit 0; continue it later with conveyor resume RUN.",
+        ),
+    ] = False,
 ) -> None:
     """Run the workflows an event triggers, locally."""
     executor_name(executor)
@@ -122,6 +130,7 @@ def run(
         job_filter=tuple(job or ()),
         max_jobs=jobs or os.cpu_count() or 2,
         checkout_mode=checkout,
+        wait=not no_wait,
     )
     # the payload `conveyor trigger EVENT` builds (one builder: conveyor.planner.payloads)
     built = event_from_repo(
@@ -184,8 +193,12 @@ def resume(
         str | None,
         typer.Option("--executor", help="local or process (default: $CONVEYOR_EXECUTOR)."),
     ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Park again instead of waiting for a decision.")
+    ] = False,
 ) -> None:
-    """Continue a run whose conveyor process died (crash, kill -9, a lost machine).
+    """Continue a run whose conveyor process died (crash, kill -9, a lost machine), or a
+    run parked waiting for approvals (run --no-wait) once they are decided.
 
     Jobs it finished are kept as they ended; jobs that were running run again; the rest
     run as they would have. Secrets are not recorded: give them again as for `run`.
@@ -194,14 +207,23 @@ def resume(
     secrets = collect_secrets(secret or [], secret_file)
     directory = (state_dir or default_state_dir(_repo_facts(Path.cwd()).root)).resolve()
     with interruptible() as interrupt:
-        report = resume_run(run_id, secrets, directory, interrupt, executor=executor)
+        report = resume_run(
+            run_id, secrets, directory, interrupt, executor=executor, wait=not no_wait
+        )
     _verdict([report], interrupt.is_set())
 
 
 def _verdict(reports: list[RunReport], interrupted: bool) -> None:
-    """Exit as the runs ended: 130 interrupted, 1 a run failed or was cancelled."""
+    """Exit as the runs ended: 130 interrupted, 1 a run failed or was cancelled; 0 for a
+    run parked waiting for a decision (it says how to continue)."""
     if interrupted:
         raise Interrupted("interrupted: the run was cancelled")
+    for report in reports:
+        if report.conclusion is Conclusion.WAITING:
+            typer.echo(
+                f"run {report.run_id} ({report.workflow}) waits for a decision: see conveyor "
+                f"pending; once decided, conveyor resume {report.run_id}"
+            )
     failed = [r for r in reports if r.conclusion is Conclusion.FAILURE]
     if failed:
         names = ", ".join(f"{r.workflow} (run {r.run_id})" for r in failed)

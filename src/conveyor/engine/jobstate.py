@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine.bus import Publish, StepLog
-from conveyor.engine.contexts import REPOSITORY_ENV, base_process_env, default_env
+from conveyor.engine.contexts import (
+    ENVIRONMENT_ENV,
+    REPOSITORY_ENV,
+    base_process_env,
+    default_env,
+)
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import ActionProvider, ResolvedAction, StepRunner
 from conveyor.engine.wire import JobRequest
@@ -104,6 +109,8 @@ class JobState:
         env = dict(self._base_env)
         env.update(default_env(github, self.contexts["runner"]))
         env[REPOSITORY_ENV] = self.request.repo.history_key
+        if self.request.environment:
+            env[ENVIRONMENT_ENV] = self.request.environment
         env.update(scope_env)
         if self.added_path:
             current = env.get("PATH", os.defpath)

@@ -131,6 +131,39 @@ class JobExecutor(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class GateQuery:
+    """A job of ``environment`` about to start in run ``run_id``."""
+
+    run_id: int
+    job_key: str
+    environment: str
+    ref: str  # github.ref the run runs on
+    sha: str
+    actor: str  # who started the run (github.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """``proceed`` (with the environment's ``vars`` and ``secrets``: secret name -> the
+    name of the run's secret holding it), ``wait`` (``message`` says for what and how to
+    decide; ask again after ``retry_after`` seconds) or ``refuse`` (``message`` says
+    which rule or who refused)."""
+
+    verdict: str
+    message: str = ""
+    vars: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    retry_after: float = 2.0
+
+
+class EnvironmentGate(Protocol):
+    """Decides whether a job of an environment may start: protection rules, approvals,
+    wait timers; and gives the environment's variables and secrets."""
+
+    def admit(self, query: GateQuery) -> GateDecision: ...
+
+
 class SecretSource(Protocol):
     """Where the executing process finds the run's secrets by name."""
 

@@ -66,6 +66,8 @@ def make_run_called_workflow(run_job: UnitRunner) -> UnitRunner:
             log.error(note)
             outcome = outcome_of(Conclusion.FAILURE)
             outcome.note = note
+        if outcome.conclusion is Conclusion.WAITING:
+            return outcome  # parked with the callee's waiting job
         wf.publish(
             JobFinished(
                 wf.run_id,

@@ -72,9 +72,16 @@ def collect_secrets(
     if secret_file is not None:
         if not secret_file.is_file():
             raise UsageError(f"--secret-file {secret_file}: no such file")
-        check_dotenv(secret_file)
-        for name, found in dotenv_values(secret_file, encoding="utf-8").items():
-            if found is not None:
-                secrets[name] = found
+        secrets.update(read_secret_file(secret_file))
     secrets.update(parse_pairs(pairs, "--secret"))
     return secrets
+
+
+def read_secret_file(path: Path) -> dict[str, str]:
+    """The secrets of a dotenv file; a line that cannot be parsed stops with file:line."""
+    check_dotenv(path)
+    return {
+        name: found
+        for name, found in dotenv_values(path, encoding="utf-8").items()
+        if found is not None
+    }

@@ -77,6 +77,7 @@ class JobRequest(msgspec.Struct, frozen=True):
     timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
     checkout_mode: str = "copy"
     debug: bool = False
+    environment: str = ""  # jobs.<id>.environment's name; steps see CONVEYOR_ENVIRONMENT
     schema: int = WIRE_SCHEMA_VERSION
 
 

@@ -39,11 +39,12 @@ def combine(results: list[JobOutcome]) -> JobOutcome:
     outputs: dict[str, str] = {}
     for result in results:
         outputs.update(result.outputs)
-    order = ("failure", "cancelled", "success", "skipped")
+    order = ("failure", "cancelled", "waiting", "success", "skipped")
     worst = next(r for r in order if any(o.result == r for o in results))
     conclusion = {
         "failure": Conclusion.FAILURE,
         "cancelled": Conclusion.CANCELLED,
+        "waiting": Conclusion.WAITING,
         "success": Conclusion.SUCCESS,
     }.get(worst, Conclusion.SKIPPED)
     failing = any(o.counts_as_failure for o in results)
@@ -93,6 +94,8 @@ class WorkflowJobs:
         scheduler: DagScheduler[JobOutcome] = DagScheduler(needs, self.wf.options.max_jobs)
         scheduler.run(self._expand, self._finish)
         outcomes = [self.wf.outcomes[j] for j in self.jobs if j in self.wf.outcomes]
+        if any(o.result == "waiting" for o in outcomes):
+            return Conclusion.WAITING  # parked: not finished, whatever else happened
         if any(o.counts_as_failure for o in outcomes):
             return Conclusion.FAILURE
         if self.wf.control.cancelled or any(o.result == "cancelled" for o in outcomes):
@@ -142,6 +145,9 @@ class WorkflowJobs:
     def _expand(self, job_id: str) -> Expansion[JobOutcome]:
         wf = self.wf
         job = self.jobs[job_id]
+        if any(wf.outcomes[n].result == "waiting" for n in job.needs if n in wf.outcomes):
+            wf.outcomes[job_id] = outcome_of(Conclusion.WAITING)  # decided after a resume
+            return Expansion([])
         failed = any(
             wf.outcomes[n].result == "failure" or self.failed_ancestors.get(n, False)
             for n in job.needs

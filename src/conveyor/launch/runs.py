@@ -17,6 +17,8 @@ from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
 from conveyor.console import make_console
+from conveyor.delivery.environments import environment_secrets
+from conveyor.delivery.gate import EnvironmentRules
 from conveyor.engine.durable import decode_record
 from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
@@ -29,6 +31,7 @@ from conveyor.errors import UsageError
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
 from conveyor.store import SqlRunStore
+from conveyor.tiers.configfile import load_config
 
 EXECUTORS = ("local", "process")
 EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
@@ -70,15 +73,30 @@ def run_plans(
     masker = Masker()
     actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
+    gate, environment_secrets = _environments(options.repo.root, store, masker)
     console = make_console(plain=plain)
-    jobs = make_executor(name, options.secrets, masker, actions)
-    services = Services(executor=jobs, actions=actions, masker=masker, sinks=[console], store=store)
+    jobs = make_executor(name, {**options.secrets, **environment_secrets}, masker, actions)
+    services = Services(
+        executor=jobs, actions=actions, masker=masker, sinks=[console], store=store, gate=gate
+    )
     try:
         return run_workflows(plans, options, services, cancel)
     finally:
         jobs.close()
         console.close()
         store.close()
+
+
+def _environments(
+    root: Path, store: SqlRunStore, masker: Masker
+) -> tuple[EnvironmentRules, dict[str, str]]:
+    """The gate of conveyor.toml's environments, and their secrets (masked from now on)."""
+    config = load_config(start=root).config
+    values, names = environment_secrets(root, config.environments)
+    for value in values.values():
+        masker.add(value)
+    gate = EnvironmentRules(config.environments, config.teams, store.writer, root, names)
+    return gate, values
 
 
 def resume_run(
@@ -89,9 +107,11 @@ def resume_run(
     *,
     plain: bool | None = None,
     executor: str | None = None,
+    wait: bool = True,
 ) -> RunReport:
-    """Continue run ``run_id`` of a process that died: finished jobs are kept, jobs that
-    were running run again, the rest run as they would have."""
+    """Continue run ``run_id`` of a process that died (or that was parked waiting for a
+    decision): finished jobs are kept, jobs that were running or waiting run again, the
+    rest run as they would have."""
     name = executor_name(executor)
     masker = Masker()
     store = SqlRunStore(state_dir, masker=masker)
@@ -100,13 +120,14 @@ def resume_run(
         record = decode_record(resumed.record)
         expose_conveyor(record.options.state_dir)
         actions = DefaultActionProvider(record.options.state_dir)
+        gate, environment_secrets = _environments(record.options.repo.root, store, masker)
         console = make_console(plain=plain)
-        jobs = make_executor(name, secrets, masker, actions)
+        jobs = make_executor(name, {**secrets, **environment_secrets}, masker, actions)
         services = Services(
-            executor=jobs, actions=actions, masker=masker, sinks=[console], store=store
+            executor=jobs, actions=actions, masker=masker, sinks=[console], store=store, gate=gate
         )
         try:
-            return resume_workflow(resumed, secrets, services, cancel)
+            return resume_workflow(resumed, secrets, services, cancel, wait=wait)
         finally:
             jobs.close()
             console.close()
