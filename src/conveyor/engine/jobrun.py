@@ -11,7 +11,7 @@ from conveyor.engine import exprs
 from conveyor.engine.bus import StepLog
 from conveyor.engine.compile import DOCKER_MESSAGE
 from conveyor.engine.concurrency import concurrency_spec
-from conveyor.engine.events import JobFinished, JobStarted, JobWaiting
+from conveyor.engine.events import JobStarted, JobWaiting
 from conveyor.engine.platforms import place
 from conveyor.engine.ports import GateDecision, GateQuery
 from conveyor.engine.status import Conclusion
@@ -23,7 +23,7 @@ from conveyor.engine.wire import (
     SecretRef,
     outcome_of,
 )
-from conveyor.engine.workflowrun import JobCall
+from conveyor.engine.workflowrun import JobCall, finish_job
 from conveyor.errors import ConveyorError
 from conveyor.planner.plan import JobPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on
@@ -102,22 +102,7 @@ def run_job(call: JobCall) -> JobOutcome:
             log.error(f"{key}: {exc}")
             outcome = outcome_of(Conclusion.FAILURE)
             outcome.note = str(exc)
-    if outcome.conclusion is Conclusion.WAITING:
-        return outcome  # parked: it starts again when the run is resumed
-    wf.publish(
-        JobFinished(
-            wf.run_id,
-            key,
-            outcome.conclusion,
-            started,
-            time.time(),
-            outcome.outputs,
-            outcome.note,
-            outcome.result,
-            outcome.environment_url,
-        )
-    )
-    return outcome
+    return finish_job(wf, key, started, outcome)
 
 
 def _refused(conclusion: Conclusion, note: str) -> JobOutcome:

@@ -54,6 +54,26 @@ def combine(results: list[JobOutcome]) -> JobOutcome:
 UnitRunner = Callable[["JobCall"], JobOutcome]
 
 
+def finish_job(wf: WorkflowRun, key: str, started: float, outcome: JobOutcome) -> JobOutcome:
+    """Record how a job instance ended (nothing for a parked one: it starts again when the
+    run is resumed); returns ``outcome``."""
+    if outcome.conclusion is not Conclusion.WAITING:
+        wf.publish(
+            JobFinished(
+                wf.run_id,
+                key,
+                outcome.conclusion,
+                started,
+                time.time(),
+                outcome.outputs,
+                outcome.note,
+                outcome.result,
+                outcome.environment_url,
+            )
+        )
+    return outcome
+
+
 class JobCall:
     """One job instance to run: its plan, key, the contexts known before it starts (github,
     needs, strategy, matrix, vars, inputs) and its cancellation scope."""
