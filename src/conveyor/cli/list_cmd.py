@@ -15,7 +15,9 @@ import typer
 def list_workflows(
     workflows: Annotated[
         str | None,
-        typer.Option("-W", "--workflows", help="Workflow file or folder (default: the repository's)."),
+        typer.Option(
+            "-W", "--workflows", help="Workflow file or folder (default: the repository's)."
+        ),
     ] = None,
     event: Annotated[
         str | None, typer.Option("--event", help="Only the workflows this event fires.")

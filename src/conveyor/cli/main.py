@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import traceback
-
 from typing import Annotated
 
 import typer

@@ -73,7 +73,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "flaky",
         _CLI + "results_cmd",
         "List this repository's flaky tests (pass and fail on one commit, or a high flip "
-        "rate), following each tier's flaky policy in conveyor.toml (flaky = \"off\", "
+        'rate), following each tier\'s flaky policy in conveyor.toml (flaky = "off", '
         "min_commits, min_days).",
     ),
     CommandSpec(

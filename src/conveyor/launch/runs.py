@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.console import make_console
+from conveyor.console.factory import make_console
 from conveyor.engine.durable import decode_record
 from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
@@ -25,21 +25,10 @@ from conveyor.engine.ports import JobExecutor
 from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
-from conveyor.errors import UsageError
+from conveyor.launch.names import executor_name
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
-from conveyor.store import SqlRunStore
-
-EXECUTORS = ("local", "process")
-EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
-
-
-def executor_name(given: str | None) -> str:
-    """``--executor``, else ``$CONVEYOR_EXECUTOR``, else ``local``; refuses other names."""
-    name = given or os.environ.get(EXECUTOR_ENV) or "local"
-    if name not in EXECUTORS:
-        raise UsageError(f"--executor {name}: expected one of {', '.join(EXECUTORS)}")
-    return name
+from conveyor.store.recorder import SqlRunStore
 
 
 def make_executor(
