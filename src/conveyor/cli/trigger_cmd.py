@@ -70,14 +70,14 @@ def _load(target: Path | None) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _report(event: TriggerEvent, plan: Plan, root: Path) -> None:
+def _report(event: TriggerEvent, plan: Plan) -> None:
     typer.echo(f"event: {event.name} {event.ref} ({event.sha[:12]})")
     if event.changed_files is not None:
         files = event.changed_files
         more = f", ... (+{len(files) - _SHOW_FILES})" if len(files) > _SHOW_FILES else ""
         typer.echo(f"changed files ({len(files)}): {', '.join(files[:_SHOW_FILES])}{more}")
     for wf in plan.workflows:
-        where = relative(wf.path, root)
+        where = wf.path  # repository-relative
         if wf.fires:
             note = f" ({wf.reason})" if wf.reason else ""
             typer.echo(f"  fires  {where}{note}")
@@ -103,7 +103,7 @@ def _fire(
         inputs=inputs,
         changed_files=event.changed_files,
     )
-    _report(event, plan, info.root)
+    _report(event, plan)
     firing = plan.firing()
     if dry_run:
         return
