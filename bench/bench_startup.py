@@ -151,10 +151,8 @@ def _conveyor_run(root: Path) -> list[str]:
 
 def _act_run(root: Path) -> list[str]:
     del root
-    return [ACT, "push", "-W", ".github/workflows/w.yml", "-P", "ubuntu-latest=-self-hosted"] + [
-        "--concurrent-jobs",
-        "4",
-    ]
+    platform = ["-P", "ubuntu-latest=-self-hosted"]
+    return [ACT, "push", "-W", ".github/workflows/w.yml", *platform, "--concurrent-jobs", "4"]
 
 
 def _paired(name: str, workflow: dict[str, Any], pairs: int, tmp: Path) -> dict[str, Any]:
@@ -173,7 +171,9 @@ def _paired(name: str, workflow: dict[str, Any], pairs: int, tmp: Path) -> dict[
         "conveyor_s": round(ours_m, 3),
         "act_s": round(theirs_m, 3),
         "ratio": round(ours_m / theirs_m, 2),
-        "median_pair_ratio": round(statistics.median(o / t for o, t in zip(ours, theirs)), 2),
+        "median_pair_ratio": round(
+            statistics.median(o / t for o, t in zip(ours, theirs, strict=True)), 2
+        ),
         "target_ratio": RATIO_TARGETS[name],
         "ok": ours_m / theirs_m <= RATIO_TARGETS[name],
     }
