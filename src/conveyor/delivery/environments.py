@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conveyor.delivery.gate import secret_key
 from conveyor.delivery.settings import EnvironmentSettings
-from conveyor.engine.secrets import read_secret_file
+from conveyor.engine.secrets import read_dotenv
 from conveyor.errors import ConfigError
 
 
@@ -35,7 +35,7 @@ def environment_secrets(
                     "remove the key"
                 )
             continue
-        found = read_secret_file(path)
+        found = read_dotenv(path, f"environment '{name}' secrets-file")
         names[name] = sorted(found)
         values.update({secret_key(name, key): value for key, value in found.items()})
     return values, names

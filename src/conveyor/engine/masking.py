@@ -18,7 +18,6 @@ import re
 import threading
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
-from xml.sax.saxutils import escape as xml_escape
 
 MASK = "***"
 _PERCENT_HEX = re.compile(r"%[0-9A-F]{2}")
@@ -57,6 +56,8 @@ def _json_forms(value: str) -> set[str]:
 
 
 def _xml_forms(value: str) -> set[str]:
+    from xml.sax.saxutils import escape as xml_escape  # urllib.request: only with secrets
+
     return {xml_escape(value), xml_escape(value, {'"': "&quot;", "'": "&apos;"})}
 
 

@@ -19,18 +19,9 @@ from conveyor.engine.scheduler import DagScheduler, Expansion
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, outcome_of
 from conveyor.errors import ConveyorError
-from conveyor.planner.graph import job_id_of
 from conveyor.planner.matrix import expand_static
 from conveyor.planner.plan import JobPlan
-
-
-def matrix_key(job_id: str, combo: dict[str, Any]) -> str:
-    if not combo:
-        return job_id
-    shown = ", ".join(
-        exprs.to_str(v) if not isinstance(v, dict | list) else str(v) for v in combo.values()
-    )
-    return f"{job_id} ({shown})"
+from conveyor.planner.selection import chosen_combinations, matrix_key
 
 
 def combine(results: list[JobOutcome]) -> JobOutcome:
@@ -222,18 +213,7 @@ class WorkflowJobs:
         if self.wf.depth:
             return combos
         options = self.wf.options
-        for key, values in options.matrix_filter.items():
-            lowered = key.lower()
-            if any(lowered in (k.lower() for k in combo) for combo in combos):
-                combos = [
-                    c
-                    for c in combos
-                    if any(k.lower() == lowered and exprs.to_str(v) in values for k, v in c.items())
-                ]
-        names = [w for w in options.job_filter if w != job_id and job_id_of(w, [job_id])]
-        if names:
-            combos = [c for c in combos if matrix_key(job_id, c) in names]
-        return combos
+        return chosen_combinations(job_id, combos, options.matrix_filter, options.job_filter)
 
     def _unit(
         self,

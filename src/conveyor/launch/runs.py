@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.console import make_console
+from conveyor.console.factory import make_console
 from conveyor.delivery.environments import environment_secrets
 from conveyor.delivery.gate import EnvironmentRules
 from conveyor.engine.durable import decode_record
@@ -27,22 +27,11 @@ from conveyor.engine.ports import JobExecutor
 from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
-from conveyor.errors import UsageError
+from conveyor.launch.names import executor_name
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
-from conveyor.store import SqlRunStore
+from conveyor.store.recorder import SqlRunStore
 from conveyor.tiers.configfile import load_config
-
-EXECUTORS = ("local", "process")
-EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
-
-
-def executor_name(given: str | None) -> str:
-    """``--executor``, else ``$CONVEYOR_EXECUTOR``, else ``local``; refuses other names."""
-    name = given or os.environ.get(EXECUTOR_ENV) or "local"
-    if name not in EXECUTORS:
-        raise UsageError(f"--executor {name}: expected one of {', '.join(EXECUTORS)}")
-    return name
 
 
 def make_executor(
