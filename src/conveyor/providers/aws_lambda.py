@@ -165,6 +165,13 @@ class LambdaProvider:
             params["CodeSha256"] = staged.revision
         with self._aws(target, f"publish-version of {function}"):
             answer = self._client(settings).publish_version(**params)
+        published = str(answer.get("CodeSha256", ""))
+        if staged.revision and published and published != staged.revision:
+            raise ProviderError(
+                f"{target.app} in {target.environment}: version {answer['Version']} of "
+                f"{function} holds code {published}, not the code that was staged and probed "
+                f"({staged.revision}): another deploy changed $LATEST meanwhile; deploy again"
+            )
         return str(answer["Version"])
 
     def discard(self, target: Target, staged: Staged) -> None:
