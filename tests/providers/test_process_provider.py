@@ -25,7 +25,7 @@ from conveyor.errors import ConfigError
 from conveyor.providers import provider_for
 from conveyor.providers.control import call, running_router
 from conveyor.providers.pids import identity
-from conveyor.providers.process import ProcessProvider, stop_all
+from conveyor.providers.process import ProcessProvider, start_all, stop_all
 
 
 def deploy(provider: ProcessProvider, base: Path, version: str, **options: object) -> str:
@@ -247,11 +247,8 @@ def test_the_routing_survives_a_router_restart_and_a_new_conveyor_process(
     # another conveyor process brings the router back (conveyor router start)
     script = (
         "import sys; from pathlib import Path; "
-        "from conveyor.delivery.ports import Target; "
-        "from conveyor.providers.process import ProcessProvider; "
-        "p = ProcessProvider(Path(sys.argv[1])); "
-        "t = Target('web', 'dev', {'command': 'x', 'health': '/healthz'}); "
-        "print(p.live(t), p.up(t))"
+        "from conveyor.providers.process import start_all; "
+        "[print(home.read().live, url) for home, url in start_all(Path(sys.argv[1]))]"
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(state_dir)],
@@ -266,17 +263,25 @@ def test_the_routing_survives_a_router_restart_and_a_new_conveyor_process(
     assert restarted is not None and restarted.pid != router.pid
 
 
-def test_up_starts_the_live_version_again_after_everything_was_stopped(
+def test_start_all_starts_the_live_version_again_as_it_was_deployed(
     provider: ProcessProvider, state_dir: Path, tmp_path: Path
 ) -> None:
-    where = target(port=None)
-    live = deploy(provider, tmp_path, "v1")
+    where = target()
+    live = deploy(provider, tmp_path, "v1", env={"GREETING": "hello"})
+    other = provider.publish(where, provider.stage(where, artifact(tmp_path, "v2")))
     url = router_url(provider)
-    assert stop_all(state_dir) == 2  # the router and v1
+    assert stop_all(state_dir) == 3  # the router, v1 and v2
     assert marked_processes(state_dir) == []
     assert provider.live(where) == live  # the state stays
-    assert provider.up(where) == url
+    assert start_all(state_dir, app="web", environment="prod") == []  # nothing there
+    started = start_all(state_dir)
+    assert [(home.app, home.environment, found) for home, found in started] == [("web", "dev", url)]
     assert httpx.get(f"{url}/version").text == "v1"
+    # started with the settings it was staged with, not today's
+    pid = pid_of(provider, live)
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"GREETING=hello" in environ
+    assert pid_of(provider, other) == 0  # only the live version comes back
 
 
 def test_a_retired_version_is_started_again_by_a_rollback(

@@ -63,7 +63,7 @@ def test_good_settings_load_and_read_as_the_provider_reads_them(tmp_path: Path) 
     )
     apps = load_config(path).config.apps
     web = ProcessSettings.model_validate(apps["web"].options())
-    assert web.argv(4321) == ["python", "-m", "app", "--port", "4321"]
+    assert web.launch().argv(4321) == ["python", "-m", "app", "--port", "4321"]
     assert (web.router_port("dev"), web.router_port("production"), web.router_port("qa")) == (
         8081,
         8080,

@@ -16,7 +16,9 @@ conveyor's router (:mod:`conveyor.providers.router`) which holds the live alias.
 - **discard**: stop a staged version and delete it.
 
 State: :mod:`conveyor.providers.routing` (``<state dir>/deploy/<app>/<env>/``).
-:func:`stop_all` stops every version and router of a state directory (or of one app).
+:func:`stop_all` stops every version and router of a state directory (or of one app);
+:func:`start_all` brings the live ones back, each version started exactly as it was
+deployed (``routing.json`` keeps each version's command, cwd, env and health check).
 """
 
 from __future__ import annotations
@@ -64,29 +66,30 @@ class ProcessProvider:
             raise ProviderError(f"{target.app}: the artifact's files are not at {source}")
         home = self.home(target)
         with home.edit() as routing:
-            version = str(routing.next_id)
-            routing.next_id += 1
-            routing.versions[version] = VersionRecord(
-                id=version, name=artifact.version, digest=artifact.digest, created_at=time.time()
+            record = VersionRecord(
+                id=str(routing.next_id),
+                name=artifact.version,
+                digest=artifact.digest,
+                launch=settings.launch(),
+                created_at=time.time(),
             )
-        folder = home.version_dir(version)
+            routing.next_id += 1
+            routing.versions[record.id] = record
+        folder = home.version_dir(record.id)
         try:
             shutil.rmtree(folder, ignore_errors=True)
             shutil.copytree(source, folder / "files", symlinks=True)
-            port, pid, known = self._start(home, settings, version, artifact.version)
+            record = _start(home, record)
         except BaseException:
             with home.edit() as routing:
-                routing.versions.pop(version, None)
+                routing.versions.pop(record.id, None)
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        with home.edit() as routing:
-            record = routing.versions[version]
-            record.port, record.pid, record.identity = port, pid, known
-        return Staged(handle=version, endpoint=f"http://127.0.0.1:{port}")
+        return Staged(handle=record.id, endpoint=f"http://127.0.0.1:{record.port}")
 
     def probe(self, target: Target, version: Staged | str, probe: Probe) -> ProbeResult:
         handle = version.handle if isinstance(version, Staged) else version
-        record = self._record(self.home(target).read(), target, handle)
+        record = _record(self.home(target).read(), handle)
         if not pids.running(record.pid, record.identity):
             raise ProviderError(
                 f"version {handle} of {target.app} in {target.environment} is not running; "
@@ -110,14 +113,15 @@ class ProcessProvider:
 
     def publish(self, target: Target, staged: Staged) -> str:
         with self.home(target).edit() as routing:
-            record = self._record(routing, target, staged.handle)
+            record = _record(routing, staged.handle)
             record.status = "published"
         return record.id
 
     def discard(self, target: Target, staged: Staged) -> None:
         home = self.home(target)
-        record = self._record(home.read(), target, staged.handle)
-        if home.read().live == record.id:
+        routing = home.read()
+        record = _record(routing, staged.handle)
+        if routing.live == record.id:
             raise ProviderError(f"version {record.id} of {target.app} is live: not discarded")
         processes.stop(record.pid, record.identity, STAGED_STOP_SECONDS)
         with home.edit() as routing:
@@ -129,31 +133,16 @@ class ProcessProvider:
     def switch(self, target: Target, version: str) -> None:
         settings = parse(ProcessSettings, target)
         home = self.home(target)
-        record = self._record(home.read(), target, version)
-        if record.status != "published":
-            raise ProviderError(
-                f"version {version} of {target.app} is staged, not published: publish it first"
-            )
-        if not pids.running(record.pid, record.identity):
-            port, pid, known = self._start(home, settings, record.id, record.name)
-            with home.edit() as routing:
-                found = routing.versions[record.id]
-                found.port, found.pid, found.identity = port, pid, known
-        info = self._router(home, settings, target)
         with home.edit() as routing:
-            routing.live = record.id
-        answer = control.call(info, "POST", "/reload")
-        if answer.get("live") != record.id:
-            raise ProviderError(
-                f"the router of {target.app} in {target.environment} did not take version "
-                f"{record.id} (it routes to {answer.get('live')}); see {home.router_log}"
-            )
+            port = settings.router_port(target.environment) or routing.port
+            routing.port, routing.host = port or pids.free_port(settings.host), settings.host
+        _switch(home, version)
 
     def retire(self, target: Target, version: str) -> None:
         settings = parse(ProcessSettings, target)
         home = self.home(target)
         routing = home.read()
-        record = self._record(routing, target, version)
+        record = _record(routing, version)
         if routing.live == version:
             raise ProviderError(
                 f"version {version} of {target.app} is live in {target.environment}: switch "
@@ -161,10 +150,8 @@ class ProcessProvider:
             )
         info = control.running_router(home)
         if info is not None:
-            timeout = settings.drain_timeout
-            control.call(
-                info, "POST", "/drain", {"version": version, "timeout": timeout}, timeout + 10
-            )
+            wait = settings.drain_timeout
+            control.call(info, "POST", "/drain", {"version": version, "timeout": wait}, wait + 10)
         processes.stop(record.pid, record.identity, settings.stop_timeout)
         with home.edit() as routing:
             found = routing.versions.get(version)
@@ -182,83 +169,82 @@ class ProcessProvider:
         info = control.running_router(self.home(target))
         return f"http://{info.host}:{info.port}" if info is not None else None
 
-    def up(self, target: Target) -> str:
-        """Bring the live alias back after a reboot or a crash: start the live version if
-        it is not running, and the router; returns the router's URL."""
-        live = self.live(target)
-        if live is not None:
-            self.switch(target, live)
-        else:
-            self._router(self.home(target), parse(ProcessSettings, target), target)
-        url = self.endpoint(target)
-        assert url is not None
-        return url
 
-    # -- helpers ------------------------------------------------------------------------
-
-    @staticmethod
-    def _record(routing: Routing, target: Target, version: str) -> VersionRecord:
-        record = routing.versions.get(version)
-        if record is None:
-            known = ", ".join(routing.versions) or "none"
-            raise ProviderError(
-                f"{target.app} in {target.environment} has no version {version!r} "
-                f"(versions: {known})"
-            )
-        return record
-
-    def _router(self, home: Home, settings: ProcessSettings, target: Target) -> RouterInfo:
-        """The router, started if need be, on the port the settings give (or the one
-        picked the first time and recorded)."""
-        with home.edit() as routing:
-            port = settings.router_port(target.environment) or routing.port
-            if port <= 0:
-                port = pids.free_port(settings.host)
-            routing.port, routing.host = port, settings.host
-        return control.ensure_router(home, settings.host, port)
-
-    def _start(
-        self, home: Home, settings: ProcessSettings, version: str, name: str
-    ) -> tuple[int, int, str]:
-        """Start ``version`` and wait until it is ready: (port, pid, identity)."""
-        folder = home.version_dir(version)
-        cwd = (folder / "files" / settings.cwd).resolve()
-        if not cwd.is_dir():
-            raise ProviderError(
-                f"{home.app}: cwd = {settings.cwd!r} is not a directory of the artifact"
-            )
-        port = pids.free_port()
-        env = pids.child_env(
-            home.root,
-            {
-                **settings.env,
-                "PORT": str(port),
-                "CONVEYOR_APP": home.app,
-                "CONVEYOR_ENVIRONMENT": home.environment,
-                "CONVEYOR_VERSION": name,
-            },
+def _record(routing: Routing, version: str) -> VersionRecord:
+    record = routing.versions.get(version)
+    if record is None:
+        known = ", ".join(routing.versions) or "none"
+        raise ProviderError(
+            f"{routing.app} in {routing.environment} has no version {version!r} (versions: {known})"
         )
-        log = folder / "output.log"
-        try:
-            pid = pids.spawn(settings.argv(port), cwd=cwd, env=env, log=log)
-        except OSError as exc:
-            raise ProviderError(
-                f"{home.app}: cannot start {settings.command!r} in {cwd}: {exc.strerror or exc}"
-            ) from exc
-        known = pids.identity(pid) or ""
-        try:
-            _wait_ready(home, settings, version, pid=pid, port=port, log=log)
-        except BaseException:
-            processes.stop(pid, known, STAGED_STOP_SECONDS)
-            raise
-        return port, pid, known
+    return record
 
 
-def _wait_ready(
-    home: Home, settings: ProcessSettings, version: str, *, pid: int, port: int, log: Path
-) -> None:
-    what = f"version {version} of {home.app} in {home.environment}"
-    deadline = time.monotonic() + settings.start_timeout
+def _switch(home: Home, version: str) -> RouterInfo:
+    """Make ``version`` live: start it if it is not running, start the router if it is
+    not running (on the port recorded in ``routing.json``), then tell the router."""
+    record = _record(home.read(), version)
+    if record.status != "published":
+        raise ProviderError(
+            f"version {version} of {home.app} is staged, not published: publish it first"
+        )
+    if not pids.running(record.pid, record.identity):
+        _start(home, record)
+    routing = home.read()
+    info = control.ensure_router(home, routing.host, routing.port)
+    with home.edit() as routing:
+        routing.live = record.id
+    answer = control.call(info, "POST", "/reload")
+    if answer.get("live") != record.id:
+        raise ProviderError(
+            f"the router of {home.app} in {home.environment} did not take version "
+            f"{record.id} (it routes to {answer.get('live')}); see {home.router_log}"
+        )
+    return info
+
+
+def _start(home: Home, record: VersionRecord) -> VersionRecord:
+    """Start ``record``'s version on a free port, wait until it is ready, and record
+    where it runs; the updated record."""
+    launch = record.launch
+    folder = home.version_dir(record.id)
+    cwd = (folder / "files" / launch.cwd).resolve()
+    if not cwd.is_dir():
+        raise ProviderError(f"{home.app}: cwd = {launch.cwd!r} is not a directory of the artifact")
+    port = pids.free_port()
+    env = pids.child_env(
+        home.root,
+        {
+            **launch.env,
+            "PORT": str(port),
+            "CONVEYOR_APP": home.app,
+            "CONVEYOR_ENVIRONMENT": home.environment,
+            "CONVEYOR_VERSION": record.name,
+        },
+    )
+    log = folder / "output.log"
+    try:
+        pid = pids.spawn(launch.argv(port), cwd=cwd, env=env, log=log)
+    except OSError as exc:
+        raise ProviderError(
+            f"{home.app}: cannot start {launch.command!r} in {cwd}: {exc.strerror or exc}"
+        ) from exc
+    known = pids.identity(pid) or ""
+    try:
+        _wait_ready(home, record, pid=pid, port=port, log=log)
+        with home.edit() as routing:
+            found = _record(routing, record.id)
+            found.port, found.pid, found.identity = port, pid, known
+    except BaseException:
+        processes.stop(pid, known, STAGED_STOP_SECONDS)
+        raise
+    return found
+
+
+def _wait_ready(home: Home, record: VersionRecord, *, pid: int, port: int, log: Path) -> None:
+    launch = record.launch
+    what = f"version {record.id} ({record.name}) of {home.app} in {home.environment}"
+    deadline = time.monotonic() + launch.start_timeout
     last = "it did not listen on its port ($PORT)"
     client = control.local_http()
     while True:
@@ -268,29 +254,46 @@ def _wait_ready(
                 f"{what} exited (code {code}) before it was ready; its output "
                 f"({log}) ends with:\n{pids.tail(log)}"
             )
-        if settings.health is None:
+        if launch.health is None:
             if pids.accepts("127.0.0.1", port):
                 return
         else:
             with contextlib.suppress(httpx.HTTPError):
-                answer = client.get(f"http://127.0.0.1:{port}{settings.health}", timeout=2.0)
+                answer = client.get(f"http://127.0.0.1:{port}{launch.health}", timeout=2.0)
                 if 200 <= answer.status_code < 400:
                     return
-                last = f"GET {settings.health} answered {answer.status_code}"
+                last = f"GET {launch.health} answered {answer.status_code}"
         if time.monotonic() >= deadline:
             raise ProviderError(
-                f"{what} was not ready within {settings.start_timeout:g}s: {last}; fix the "
+                f"{what} was not ready within {launch.start_timeout:g}s: {last}; fix the "
                 f"app or its health check, or raise start-timeout. Its output ({log}) "
                 f"ends with:\n{pids.tail(log)}"
             )
         time.sleep(pids.POLL_SECONDS)
 
 
+def start_all(
+    state_dir: Path, app: str | None = None, environment: str | None = None
+) -> list[tuple[Home, str]]:
+    """Bring the live aliases of ``state_dir`` (or of one app, or one app in one
+    environment) back after a reboot, a crash or :func:`stop_all`: start each live
+    version that is not running, as it was deployed, and its router on its recorded
+    port. Returns each app/environment with its router's URL."""
+    started: list[tuple[Home, str]] = []
+    for home in homes(state_dir.resolve(), app, environment):
+        routing = home.read()
+        if routing.live is None or routing.port <= 0:
+            continue
+        info = _switch(home, routing.live)
+        started.append((home, f"http://{info.host}:{info.port}"))
+    return started
+
+
 def stop_all(state_dir: Path, app: str | None = None, environment: str | None = None) -> int:
     """Stop the routers and every running version of ``state_dir`` (or of one app, or
     one app in one environment), and anything they left behind. The routing state stays:
-    ``up`` (``conveyor router start``) brings the live versions back. Returns how many
-    processes were stopped."""
+    :func:`start_all` (``conveyor router start``) brings the live versions back. Returns
+    how many processes were stopped."""
     stopped = 0
     for home in homes(state_dir.resolve(), app, environment):
         stopped += control.stop_router(home)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import secrets
 import signal
@@ -29,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, DummyCookieJar, TCPConnector, web
+from multidict import CIMultiDict
 
 from conveyor.providers.pids import identity
 from conveyor.providers.routing import Home, RouterInfo
 
 TOKEN_HEADER = "X-Conveyor-Token"
 SHUTDOWN_SECONDS = 30.0
+BUFFERED_BYTES = 64 * 1024  # answers of a known length up to this are passed on whole
 # Hop-by-hop headers (RFC 9110 section 7.6.1) are the connection's, not the message's.
 _HOP = frozenset(
     {
@@ -163,14 +166,27 @@ class Router:
                 data=body,
                 allow_redirects=False,
             ) as answer:
-                response = web.StreamResponse(status=answer.status, reason=answer.reason)
-                for key, value in answer.headers.items():
-                    if key.lower() not in _HOP and key.lower() != "content-length":
-                        response.headers.add(key, value)
-                if answer.content_length is not None and "chunked" not in answer.headers.get(
-                    "Transfer-Encoding", ""
-                ):
-                    response.content_length = answer.content_length
+                length = answer.content_length
+                if "chunked" in answer.headers.get("Transfer-Encoding", ""):
+                    length = None
+                headers = [
+                    (key, value)
+                    for key, value in answer.headers.items()
+                    if key.lower() not in _HOP and key.lower() != "content-length"
+                ]
+                if length is not None and length <= BUFFERED_BYTES and request.method != "HEAD":
+                    # small and of known length: one write instead of three
+                    return web.Response(
+                        status=answer.status,
+                        reason=answer.reason,
+                        body=await answer.read(),
+                        headers=CIMultiDict(headers),
+                    )
+                response = web.StreamResponse(
+                    status=answer.status, reason=answer.reason, headers=CIMultiDict(headers)
+                )
+                if length is not None:
+                    response.content_length = length
                 await response.prepare(request)
                 async for chunk in answer.content.iter_any():
                     await response.write(chunk)
@@ -267,6 +283,9 @@ async def serve(home: Home) -> None:
         f"live: {router.live.version if router.live else 'none'}",
         flush=True,
     )
+    # what was made while starting stays: the collector's full passes get shorter
+    gc.collect()
+    gc.freeze()
     await stopping.wait()
     print("router: stopping", flush=True)
     info = home.router()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,23 @@ MARKER_ENV = "CONVEYOR_DEPLOY_TARGET"  # set in the router's and the versions' e
 Status = Literal["staged", "published"]
 
 
+class Launch(msgspec.Struct, kw_only=True, frozen=True):
+    """How a version is started, as the settings said when it was staged: a version is
+    started again (a rollback, ``conveyor router start``) exactly as it was deployed."""
+
+    command: str
+    cwd: str = "."
+    env: dict[str, str] = msgspec.field(default_factory=dict)
+    health: str | None = None
+    start_timeout: float = 30.0
+
+    def argv(self, port: int) -> list[str]:
+        """The command's words, ``$PORT`` / ``${PORT}`` replaced by ``port``."""
+        text = str(port)
+        words = shlex.split(self.command)
+        return [w.replace("${PORT}", text).replace("$PORT", text) for w in words]
+
+
 class VersionRecord(msgspec.Struct, kw_only=True):
     """One version of the app: ``staged`` (probed, not published) or ``published``.
     ``pid`` is 0 while it is not running (retired, or not started again yet)."""
@@ -43,6 +61,7 @@ class VersionRecord(msgspec.Struct, kw_only=True):
     id: str
     name: str  # the artifact's version name
     digest: str
+    launch: Launch
     status: Status = "staged"
     port: int = 0
     pid: int = 0

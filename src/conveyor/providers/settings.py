@@ -39,6 +39,7 @@ from pydantic_core import ErrorDetails
 from conveyor.delivery.ports import Target
 from conveyor.delivery.settings import Duration
 from conveyor.errors import ConfigError
+from conveyor.providers.routing import Launch
 
 
 def _ports(value: object) -> object:
@@ -102,12 +103,15 @@ class ProcessSettings(_Settings):
             return self.port.get(environment)
         return self.port
 
-    def argv(self, port: int) -> list[str]:
-        """The command's words, ``$PORT`` / ``${PORT}`` replaced by ``port``."""
-        text = str(port)
-        return [
-            w.replace("${PORT}", text).replace("$PORT", text) for w in shlex.split(self.command)
-        ]
+    def launch(self) -> Launch:
+        """How a version staged with these settings is started."""
+        return Launch(
+            command=self.command,
+            cwd=self.cwd,
+            env=dict(self.env),
+            health=self.health,
+            start_timeout=self.start_timeout,
+        )
 
 
 class LambdaSettings(_Settings):
