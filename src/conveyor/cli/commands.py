@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
         plan_cmd,
         report_cmd,
         results_cmd,
+        router_cmd,
         run_cmd,
         schedule_cmd,
         test_cmd,
@@ -32,5 +33,6 @@ def register(app: typer.Typer) -> None:
         test_cmd,
         report_cmd,
         db_cmd,
+        router_cmd,
     ):
         module.register(app)

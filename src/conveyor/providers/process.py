@@ -27,6 +27,7 @@ import contextlib
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -305,3 +306,36 @@ def stop_all(state_dir: Path, app: str | None = None, environment: str | None = 
                 record.pid, record.identity = 0, ""
         stopped += processes.sweep(home.root)
     return stopped
+
+
+def describe(
+    state_dir: Path, app: str | None = None, environment: str | None = None
+) -> list[dict[str, Any]]:
+    """What runs where: per app and environment, the router (its URL, or None when it is
+    not running), the live version and every version with whether it runs."""
+    found: list[dict[str, Any]] = []
+    for home in homes(state_dir.resolve(), app, environment):
+        routing = home.read()
+        info = control.running_router(home)
+        found.append(
+            {
+                "app": home.app,
+                "environment": home.environment,
+                "router": f"http://{info.host}:{info.port}" if info else None,
+                "router_pid": info.pid if info else None,
+                "live": routing.live,
+                "versions": [
+                    {
+                        "id": record.id,
+                        "name": record.name,
+                        "digest": record.digest,
+                        "status": record.status,
+                        "running": pids.running(record.pid, record.identity),
+                        "port": record.port,
+                        "pid": record.pid,
+                    }
+                    for record in sorted(routing.versions.values(), key=lambda r: int(r.id))
+                ],
+            }
+        )
+    return found
