@@ -190,3 +190,25 @@ def test_settings_problems_are_config_errors_naming_the_key() -> None:
         provider.check(Target("api", "dev", {"function": "f"}))
     with pytest.raises(ConfigError, match=r"apps\.api\.function: unknown placeholder \{env\}"):
         provider.check(Target("api", "dev", {"function": "f-{env}", "region": "r"}))
+
+
+def test_an_image_artifact_is_staged_by_its_uri(moto_server: str, tmp_path: Path) -> None:
+    name = f"img{uuid.uuid4().hex[:8]}"
+    iam = boto3.client("iam", region_name=REGION, endpoint_url=moto_server)
+    role = iam.create_role(RoleName=f"role-{name}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws = lambda_client(moto_server)
+    first = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:" + "a" * 64
+    aws.create_function(
+        FunctionName=f"{name}-dev", Role=role, PackageType="Image", Code={"ImageUri": first}
+    )
+    provider = LambdaProvider()
+    where = target_for(moto_server, name)
+    second = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api@sha256:" + "b" * 64
+    image = ArtifactRef(
+        app="api", version="v2", digest="sha256:" + "b" * 64, kind="image", location=second
+    )
+    version = provider.publish(where, provider.stage(where, image))
+    provider.switch(where, version)
+    deployed = aws.get_function(FunctionName=f"{name}-dev", Qualifier=version)
+    assert deployed["Code"]["ImageUri"] == second
+    assert provider.live(where) == version

@@ -413,3 +413,46 @@ def test_the_version_gets_its_port_and_names_in_its_environment(
     port = staged.endpoint.rsplit(":", 1)[1]
     env_file = provider.home(where).version_dir(staged.handle) / "files" / "env.txt"
     assert env_file.read_text() == f"{port} web dev env1 hi -"
+
+
+def test_the_router_passes_statuses_headers_and_large_bodies_through(
+    provider: ProcessProvider, tmp_path: Path
+) -> None:
+    where = target()
+    live = deploy(provider, tmp_path, "v1")
+    url = router_url(provider)
+    assert httpx.get(f"{url}/missing").status_code == 404
+    head = httpx.head(f"{url}/version")
+    assert (head.status_code, head.headers["content-length"], head.content) == (200, "2", b"")
+    seen = httpx.get(f"{url}/headers", headers={"X-Custom": "kept", "Cookie": "a=b"}).json()
+    assert seen["X-Custom"] == "kept"
+    assert seen["Cookie"] == "a=b"
+    assert seen["X-Forwarded-For"] == "127.0.0.1"
+    assert seen["X-Forwarded-Proto"] == "http"
+    assert seen["Host"] == url.removeprefix("http://")  # the host the client asked for
+    body = os.urandom(5 * 1024 * 1024)
+    echoed = httpx.post(f"{url}/echo", content=iter([body[:1000], body[1000:]]), timeout=60)
+    assert echoed.content == body + b"\nv1"
+
+    # the live version dies: the router says so (502), and nothing else breaks
+    os.kill(pid_of(provider, live), signal.SIGKILL)
+    failed = httpx.get(f"{url}/version")
+    assert failed.status_code == 502
+    assert f"version {live} of web did not answer" in failed.text
+    provider.switch(where, live)  # starts it again
+    assert httpx.get(f"{url}/version").text == "v1"
+
+
+def test_the_router_says_when_nothing_is_live(provider: ProcessProvider, state_dir: Path) -> None:
+    from conveyor.providers.control import ensure_router
+    from conveyor.providers.pids import free_port
+
+    home = provider.home(target())
+    with home.edit() as routing:
+        routing.port = free_port()
+    info = ensure_router(home, "127.0.0.1", routing.port)
+    answer = httpx.get(f"http://127.0.0.1:{info.port}/anything")
+    assert (answer.status_code, answer.text) == (503, "web has no live version in dev\n")
+    assert call(info, "GET", "/status")["live"] is None
+    forged = httpx.get(f"http://127.0.0.1:{info.control_port}/status")
+    assert forged.status_code == 403  # commands need the token in router.json

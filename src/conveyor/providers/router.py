@@ -42,6 +42,7 @@ BUFFERED_BYTES = 64 * 1024  # answers of a known length up to this are passed on
 _HOP = frozenset(
     {
         "connection",
+        "expect",  # each hop answers 100-continue itself
         "keep-alive",
         "proxy-authenticate",
         "proxy-authorization",
