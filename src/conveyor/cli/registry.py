@@ -136,6 +136,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Quarantined tests: still run, but don't fail their tier.",
     ),
     CommandSpec("db", _CLI + "db_cmd", "The history database's schema."),
+    CommandSpec(
+        "router",
+        _CLI + "router_cmd",
+        "The routers and versions of apps deployed with the process provider.",
+    ),
 )
 
 BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}
