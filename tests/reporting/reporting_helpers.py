@@ -26,6 +26,7 @@ from conveyor.engine.status import Conclusion
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.store.recorder import SqlRunStore
+from state_helpers import run_folder
 
 PASS = (
     '<testcase classname="tests.test_a" name="{name}" file="tests/test_a.py" line="3" time="0.5"/>'
@@ -86,7 +87,7 @@ def record_run(
         store.emit(RunFinished(run_id, final, now))
     with ResultsDb(state) as db:
         for tier, cases in tiers.items():
-            path = junit(state / "results" / str(run_id) / f"{tier}.xml", cases)
+            path = junit(state / "results" / run_folder(state, run_id) / f"{tier}.xml", cases)
             ingest(
                 db, [path], IngestContext(tier=tier, run_id=run_id, commit="abc123", recorded_at=at)
             )
