@@ -20,6 +20,7 @@ is left alone.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -140,16 +141,21 @@ def _log_lines(writer: Engine, cutoff: float, report: GcReport, dry_run: bool) -
         )
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def _hashes(value: Any, found: set[str]) -> None:
+    """Every SHA-256 in a manifest (``files: {path: [sha256, size, mode]}``, see
+    :mod:`conveyor.actions.artifact_store`): a blob it names is in use. Any 64-hex-digit
+    string counts, so a blob is kept rather than lost when in doubt."""
     if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "sha256" and isinstance(inner, str):
-                found.add(inner)
-            else:
-                _hashes(inner, found)
+        for inner in value.values():
+            _hashes(inner, found)
     elif isinstance(value, list):
         for inner in value:
             _hashes(inner, found)
+    elif isinstance(value, str) and _SHA256.fullmatch(value):
+        found.add(value)
 
 
 def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: bool) -> None:

@@ -190,7 +190,7 @@ def ingest(
             connection.execute(statement, chunk)
         total = sum(counts.values())
         directory = keep_dir(db.state_dir, run_key, ingest_id)
-        kept = keep_reports(list(paths), db.state_dir, directory, f"ingest{ingest_id}", masker)
+        kept = keep_reports(list(paths), directory, f"ingest{ingest_id}", masker)
         try:
             connection.execute(
                 INGESTS.update()

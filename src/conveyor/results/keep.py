@@ -81,15 +81,16 @@ def remove_copies(kept: list[Path], sources: list[Path]) -> None:
 
 
 def keep_reports(
-    paths: list[Path], state_dir: Path, directory: Path, prefix: str, masker: Masker | None
+    paths: list[Path], directory: Path, prefix: str, masker: Masker | None
 ) -> list[Path]:
-    """The kept file for each of ``paths``: a report already inside the state directory is
-    kept where it is (masked in place), any other is copied into ``directory``. All or
-    nothing: on an error the copies made so far are removed."""
+    """The kept file for each of ``paths``: a report already in ``directory`` (the tier
+    runner writes there) is kept where it is (masked in place), any other is copied into
+    it -- one from a job's workspace too, which goes when the job ends. All or nothing: on
+    an error the copies made so far are removed."""
     kept: list[Path] = []
     try:
         for index, path in enumerate(paths, start=1):
-            if inside(path, state_dir):
+            if inside(path, directory):
                 target = path.absolute()
             else:
                 target = directory / f"{prefix}-{index}-{sanitize(path.name, 'report')}"
