@@ -115,19 +115,20 @@ class Masker:
             return None
         return re.compile(b"|".join(re.escape(f) for f in forms)), len(forms[0])
 
-    def mask_stream(self, reader: BinaryIO, writer: BinaryIO) -> None:
+    def mask_stream(self, reader: BinaryIO, writer: BinaryIO, chunk_size: int = _CHUNK) -> None:
         """Copy ``reader`` to ``writer`` with every registered value (and its encoded forms,
-        as UTF-8 bytes) replaced by ``***``, in chunks: a file of any size, text or not."""
+        as UTF-8 bytes) replaced by ``***``, ``chunk_size`` bytes at a time: a file of any
+        size, text or not; a value across two chunks is masked too."""
         found = self._bytes_pattern()
         if found is None:
-            for chunk in iter(lambda: reader.read(_CHUNK), b""):
+            for chunk in iter(lambda: reader.read(chunk_size), b""):
                 writer.write(chunk)
             return
         pattern, longest = found
         mask = MASK.encode("ascii")
         carry = b""
         while True:
-            chunk = reader.read(_CHUNK)
+            chunk = reader.read(chunk_size)
             buffer = carry + chunk
             # a match starting before ``safe`` is whole in ``buffer``; later ones may not be
             safe = len(buffer) if not chunk else max(0, len(buffer) - (longest - 1))
