@@ -116,9 +116,11 @@ def all_files_text(root: Path) -> str:
 def secret_forms(secret: str) -> list[str]:
     """The texts that give ``secret`` away: itself, its base64 wherever it starts in an
     encoded text (the characters that encode only its bytes, at byte offsets 0, 1, 2),
-    URL-encoded (``%20`` and ``+``) and JSON-escaped."""
+    URL-encoded (``%20`` and ``+``), JSON-escaped, and backslash-escaped as pytest shows
+    a parametrized test's id (``\\xe9``)."""
     data = secret.encode()
     forms = [secret, quote(secret, safe=""), quote_plus(secret, safe=""), json.dumps(secret)[1:-1]]
+    forms.append(secret.encode("unicode_escape").decode("ascii"))
     for offset in range(3):
         encoded = base64.b64encode(b"x" * offset + data).decode()
         forms.append(encoded[4 if offset else 0 : -4])  # groups holding only its bytes

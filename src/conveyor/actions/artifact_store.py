@@ -148,9 +148,9 @@ class ArtifactStore:
     ) -> Manifest:
         """Store ``(source, relative path)`` pairs as artifact ``name`` of run ``run_id``
         (whose folder is ``run_key``), masked by ``masker``."""
+        check_name(name)  # GitHub's rules, on the name as written
         mask = masker.mask if masker is not None else str
         name = mask(name)
-        check_name(name)
         if not overwrite and self.get(run_key, name) is not None:
             raise _duplicate(name, run_id)
         stored = {mask(rel): self._put_blob(source, masker) for source, rel in files}

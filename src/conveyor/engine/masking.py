@@ -7,7 +7,8 @@ results, reports and notifications all pass through :meth:`Masker.mask`. Thread-
 Like GitHub's runner, a registered value is also masked in the forms a step commonly
 derives from it (:func:`encoded_forms`): base64 at each of the three byte offsets the
 value can start at inside a longer encoded text, URL-encoded (``%20`` and ``+`` for a
-space, either hex case), JSON-escaped (ASCII-only and not) and XML-escaped.
+space, either hex case), JSON-escaped (ASCII-only and not), XML-escaped, and with
+Python's backslash escapes (how pytest shows a secret parametrized into a test's id).
 
 A conveyor command a step runs itself (``conveyor ingest``, ``conveyor test``, a nested
 ``conveyor run``) is another process that does not know the run's masker. So a step's
@@ -70,9 +71,15 @@ def _xml_forms(value: str) -> set[str]:
     return {xml_escape(value), xml_escape(value, {'"': "&quot;", "'": "&apos;"})}
 
 
+def _escaped_forms(value: str) -> set[str]:
+    """Python's backslash escapes (``\\xe9``), as pytest writes a parametrized test's id."""
+    return {value.encode("unicode_escape").decode("ascii")}
+
+
 def encoded_forms(value: str) -> set[str]:
     """Forms of ``value`` other than itself that are masked with it (see the module doc)."""
     forms = _base64_forms(value) | _url_forms(value) | _json_forms(value) | _xml_forms(value)
+    forms |= _escaped_forms(value)
     return {f for f in forms if f and f != value}
 
 
