@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from conveyor.store.results_models import INGESTS, RESULTS
+from git_repo_helpers import init_repo, isolate_git, run_git
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 
@@ -44,15 +45,11 @@ jobs:
 
 
 def _repo(path: Path) -> Path:
-    path.mkdir(parents=True)
+    init_repo(path)
     (path / ".github" / "workflows").mkdir(parents=True)
     (path / ".github" / "workflows" / "ci.yml").write_text(WORKFLOW)
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["add", "."],
-        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "i"],
-    ):
-        subprocess.run(["git", "-C", str(path), *args], check=True)
+    run_git("add", "-A", cwd=path)
+    run_git("commit", "-qm", "ci", cwd=path)
     return path
 
 
@@ -85,8 +82,9 @@ def _counts(url: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_sqlite_and_postgres_runs_1_share_a_state_directory_without_mixing(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    isolate_git(monkeypatch, tmp_path)
     repo = _repo(tmp_path / "repo")
     state = repo / ".conveyor"
     sqlite_url = f"sqlite:///{state / 'conveyor.db'}"
