@@ -8,6 +8,7 @@ them together. Keeping these as protocols lets the engine stay free of I/O detai
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ class NewRun:
     pid: int
     repository_key: str  # the store's key: see conveyor.git.identity
     repository_url: str | None = None  # origin without credentials
-    uid: str = ""
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # unique across databases
     record: bytes = b""  # what a resume starts from (:mod:`conveyor.engine.durable`)
     lease_owner: str = ""
     lease_seconds: float = 30.0
@@ -261,6 +262,12 @@ class ActionContext:
     output: StepOutput
     masker: Masker
     cancel: threading.Event
+    run_key: str = ""  # the run's folder name (conveyor.engine.runkeys); "": the plain id
+
+    @property
+    def run_folder(self) -> str:
+        """The name of this run's folders under the state directory."""
+        return self.run_key or str(self.run_id)
 
 
 @dataclass(slots=True)

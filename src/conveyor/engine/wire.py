@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from conveyor.engine.runkeys import run_key
 from conveyor.engine.status import Conclusion
 from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import JobPlan
@@ -53,6 +54,12 @@ class RunRef(msgspec.Struct, frozen=True):
     event: str
     uid: str = ""
     attempt: int = 1
+
+    @property
+    def key(self) -> str:
+        """The name of the run's folders under the state directory (see
+        :mod:`conveyor.engine.runkeys`)."""
+        return run_key(self.run_id, self.uid)
 
 
 class JobRequest(msgspec.Struct, frozen=True):

@@ -22,7 +22,7 @@ from conveyor.delivery.gate import EnvironmentRules
 from conveyor.engine.durable import decode_record
 from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
-from conveyor.engine.masking import Masker
+from conveyor.engine.masking import Masker, env_masker
 from conveyor.engine.ports import JobExecutor
 from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
@@ -59,7 +59,7 @@ def run_plans(
     """
     name = executor_name(executor)
     expose_conveyor(options.state_dir)
-    masker = Masker()
+    masker = env_masker(os.environ)  # inside a step: what that step masks
     actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
     gate, environment_secrets = _environments(options.repo.root, store, masker)
@@ -102,7 +102,7 @@ def resume_run(
     decision): finished jobs are kept, jobs that were running or waiting run again, the
     rest run as they would have."""
     name = executor_name(executor)
-    masker = Masker()
+    masker = env_masker(os.environ)  # inside a step: what that step masks
     store = SqlRunStore(state_dir, masker=masker)
     try:
         resumed = store.reopen_run(run_id, new_owner(), LEASE_SECONDS)
