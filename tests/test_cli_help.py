@@ -3,8 +3,12 @@ once ate ``[targets]`` from ``conveyor stats --help``)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,3 +64,64 @@ def test_help_renders_and_keeps_literal_brackets(
 def test_stats_help_names_the_targets_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stats", "--help"]) == 0
     assert "conveyor.toml's ``[targets]``" in " ".join(capsys.readouterr().out.split())
+
+
+def test_registry_holds_every_command_with_its_own_help() -> None:
+    """``conveyor --help`` lists commands from the registry without importing them: each
+    entry's text must be the command's own first paragraph, and none may be missing."""
+    from conveyor.cli.registry import COMMANDS
+
+    root = {" ".join(path): command for path, command in COMMANDS_BY_PATH.items() if len(path) == 1}
+    assert [spec.name for spec in COMMANDS if spec.name in root] == [spec.name for spec in COMMANDS]
+    assert set(root) == {spec.name for spec in COMMANDS}
+    for spec in COMMANDS:
+        command = root[spec.name]
+        own = " ".join((command.help or "").split("\n\n")[0].split())
+        assert spec.help == own, spec.name
+        assert spec.hidden == command.hidden, spec.name
+
+
+COMMANDS_BY_PATH = {tuple(path): command for path, command in COMMANDS}
+
+
+def _modules_after(args: list[str], cwd: Path) -> set[str]:
+    code = (
+        "import sys\n"
+        "from conveyor.cli.main import main\n"
+        f"code = main({args!r})\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env["CI"] = "true"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+HEAVY = {"sqlalchemy", "alembic", "httpx", "jinja2", "rich.live", "croniter"}
+
+
+def test_help_imports_no_command_module(tmp_path: Path) -> None:
+    modules = _modules_after(["--help"], tmp_path)
+    assert not {m for m in modules if m.startswith("conveyor.cli.") and m.endswith("_cmd")}
+    assert not modules & (HEAVY | {"pydantic", "rich", "yaml", "msgspec"})
+
+
+def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "w.yml").write_text(
+        "on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n"
+    )
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    validated = _modules_after(["validate"], tmp_path)
+    assert "conveyor.cli.validate_cmd" in validated
+    assert not validated & (HEAVY | {"conveyor.cli.run_cmd", "conveyor.store.recorder"})
+    first = _modules_after(["run", "--state-dir", str(tmp_path / "state")], tmp_path)
+    assert "alembic" in first  # a new database is migrated; a current one is not
+    ran = _modules_after(["run", "--state-dir", str(tmp_path / "state")], tmp_path)
+    assert {"sqlalchemy", "conveyor.store.recorder"} <= ran  # the run is recorded
+    assert not ran & {"alembic", "httpx", "jinja2", "rich.live", "croniter"}

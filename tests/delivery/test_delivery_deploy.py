@@ -15,8 +15,8 @@ from conveyor.actions.delivery_wiring import rollback_sink
 from conveyor.cli.main import main
 from conveyor.delivery.ports import Target
 from conveyor.engine.events import JobFinished, JobStarted
-from conveyor.engine.status import Conclusion
 from conveyor.engine.ports import ActionResult
+from conveyor.engine.status import Conclusion
 from conveyor.providers.process import ProcessProvider, stop_all
 from conveyor.store.deliveries import (
     LIVE,

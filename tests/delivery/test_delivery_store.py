@@ -74,11 +74,11 @@ def test_one_live_deployment_and_the_previous_one(any_project: Project) -> None:
         back = db.begin_deployment(
             NewDeployment(
                 repository_id=repo, app="web", environment="dev", version="v1",
-                digest=DIGEST_A, provider="process", action=ROLLBACK, reason="why",
+                digest=DIGEST_A, provider="process", action=ROLLBACK, reason="back: why",
                 artifact_id=art.id,
             )
         )  # fmt: skip
-        db.went_live(back.id, "p-v1", replaced_status=ROLLED_BACK)
+        db.went_live(back.id, "p-v1", replaced_status=ROLLED_BACK, replaced_reason="why")
         replaced = db.deployment(second)
         assert replaced is not None and replaced.status == ROLLED_BACK
         assert replaced.reason == "why" and replaced.rolled_back_at is not None

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_helpers import APP, app_config, get
 from delivery_helpers import git
+from deploy_helpers import APP, app_config, get
 
 from conveyor.delivery.ports import Target
 from conveyor.providers.process import ProcessProvider, stop_all

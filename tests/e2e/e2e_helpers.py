@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import pty
+import select
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 
@@ -106,3 +111,87 @@ def all_files_text(root: Path) -> str:
             except OSError:
                 continue
     return "\n".join(parts)
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The texts that give ``secret`` away: itself, its base64 wherever it starts in an
+    encoded text (the characters that encode only its bytes, at byte offsets 0, 1, 2),
+    URL-encoded (``%20`` and ``+``), JSON-escaped, and backslash-escaped as pytest shows
+    a parametrized test's id (``\\xe9``)."""
+    data = secret.encode()
+    forms = [secret, quote(secret, safe=""), quote_plus(secret, safe=""), json.dumps(secret)[1:-1]]
+    forms.append(secret.encode("unicode_escape").decode("ascii"))
+    for offset in range(3):
+        encoded = base64.b64encode(b"x" * offset + data).decode()
+        forms.append(encoded[4 if offset else 0 : -4])  # groups holding only its bytes
+    assert all(len(f) >= 8 for f in forms), "use a longer secret"
+    return sorted(set(forms))
+
+
+def leaks(text: str | bytes, secret: str) -> list[str]:
+    """The forms of ``secret`` (see :func:`secret_forms`) found in ``text``."""
+    if isinstance(text, bytes):
+        return [f for f in secret_forms(secret) if f.encode() in text]
+    return [f for f in secret_forms(secret) if f in text]
+
+
+def state_leaks(state: Path, secret: str) -> list[str]:
+    """Every file and file name under ``state`` that gives ``secret`` away, databases
+    included (byte by byte: SQLite keeps its pages in the file)."""
+    found = []
+    for path in sorted(state.rglob("*")):
+        name = str(path.relative_to(state))
+        if leaks(name, secret):
+            found.append(f"name: {name}")
+        if path.is_file() and not path.is_symlink() and leaks(path.read_bytes(), secret):
+            found.append(f"content: {name} {leaks(path.read_bytes(), secret)}")
+    return found
+
+
+def sqlite_leaks(database: Path, secret: str) -> list[str]:
+    """The ``table.column`` of every value in the SQLite database that gives ``secret``
+    away (every column of every table)."""
+    found = []
+    with sqlite3.connect(database) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            cursor = conn.execute(f'select * from "{table}"')
+            columns = [d[0] for d in cursor.description]
+            for row in cursor:
+                for column, value in zip(columns, row, strict=True):
+                    text = value if isinstance(value, bytes) else str(value)
+                    if leaks(text, secret):
+                        found.append(f"{table}.{column}")
+    return sorted(set(found))
+
+
+def run_in_terminal(repo: Path, *args: str, timeout: float = 120.0) -> tuple[int, str]:
+    """``conveyor ARGS`` on a pseudo-terminal (the live console): exit code and output."""
+    env = env_for(repo)
+    env.pop("CI", None)
+    env.update(TERM="xterm-256color", COLUMNS="160", LINES="50")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [CONVEYOR, *args], cwd=repo, env=env, stdin=slave, stdout=slave, stderr=slave
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's last writer is gone
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    code = proc.wait(timeout=30)
+    return code, b"".join(chunks).decode("utf-8", "replace")

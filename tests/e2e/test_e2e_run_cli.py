@@ -8,6 +8,7 @@ import pytest
 from e2e_helpers import all_files_text, db_dump, make_repo
 
 from conveyor.cli.main import main
+from state_helpers import run_folder
 
 OK = """
 name: CI
@@ -226,7 +227,7 @@ def test_worktree_checkouts_are_released_when_the_job_ends_and_by_gc(
     assert "a ok" in out
     assert worktrees() == [f"worktree {repo}"], out  # released after each job, failed too
     # a worktree left by a run that never got to release it (killed): gc prunes it
-    left = repo / ".conveyor" / "work" / "1" / "leftover"
+    left = repo / ".conveyor" / "work" / run_folder(repo / ".conveyor", 1) / "leftover"
     subprocess.run(
         ["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(left)], check=True
     )

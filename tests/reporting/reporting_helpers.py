@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,6 +21,8 @@ from conveyor.engine.status import Conclusion
 from conveyor.results.db import ResultsDb
 from conveyor.results.ingest import IngestContext, ingest
 from conveyor.store.recorder import SqlRunStore
+from http_helpers import Receiver, serve_receiver
+from state_helpers import run_folder
 
 PASS = (
     '<testcase classname="tests.test_a" name="{name}" file="tests/test_a.py" line="3" time="0.5"/>'
@@ -86,43 +83,14 @@ def record_run(
         store.emit(RunFinished(run_id, final, now))
     with ResultsDb(state) as db:
         for tier, cases in tiers.items():
-            path = junit(state / "results" / str(run_id) / f"{tier}.xml", cases)
+            path = junit(state / "results" / run_folder(state, run_id) / f"{tier}.xml", cases)
             ingest(
                 db, [path], IngestContext(tier=tier, run_id=run_id, commit="abc123", recorded_at=at)
             )
     return run_id
 
 
-@dataclass
-class Receiver:
-    """A local HTTP server that records JSON bodies and answers with scripted statuses."""
-
-    url: str
-    bodies: list[Any] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)  # consumed per request; then 200
-    always: int | None = None
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            state.bodies.append(json.loads(self.rfile.read(length)))
-            code = state.always or (state.statuses.pop(0) if state.statuses else 200)
-            self.send_response(code)
-            self.end_headers()
-            self.wfile.write(b"ok" if code == 200 else b"boom")
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve_receiver() as state:
+        yield state

@@ -15,6 +15,7 @@ from conveyor.cli.main import main
 from conveyor.results.db import ResultsDb
 from conveyor.store.models import RunRow
 from conveyor.store.results_models import INGESTS, RESULTS
+from state_helpers import run_folder
 
 DAY = 86400.0
 
@@ -25,19 +26,25 @@ def _age(path: Path, days: float) -> None:
         os.utime(item, (stamp, stamp))
 
 
+def _folder(state: Path, rel: str, run_id: int) -> Path:
+    """The run's folder under ``rel``: ``logs/`` is named by the plain id (log files of
+    older conveyors), the others by the run's key."""
+    return state / rel / (str(run_id) if rel == "logs" else run_folder(state, run_id))
+
+
 def _fill(state: Path, run_id: int, days: float) -> None:
-    for rel in (f"logs/{run_id}/build/1-step.log", f"work/{run_id}/repo/file.txt"):
-        target = state / rel
+    for rel, inner in (("logs", "build/1-step.log"), ("work", "repo/file.txt")):
+        target = _folder(state, rel, run_id) / inner
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("x" * 100)
-    manifest = state / "artifacts" / "runs" / str(run_id) / "dist.json"
+    manifest = _folder(state, "artifacts/runs", run_id) / "dist.json"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     blob = f"{run_id:064d}"
     manifest.write_text(json.dumps({"files": {"a.txt": {"sha256": blob, "size": 5}}}))
     (state / "artifacts" / "blobs" / blob[:2]).mkdir(parents=True, exist_ok=True)
     (state / "artifacts" / "blobs" / blob[:2] / blob).write_text("hello")
     for rel in ("logs", "work", "artifacts/runs", "results"):
-        _age(state / rel / str(run_id), days)
+        _age(_folder(state, rel, run_id), days)
     _age(state / "artifacts" / "blobs" / blob[:2] / blob, days)
 
 
@@ -76,8 +83,8 @@ def test_gc_removes_old_things_and_keeps_summaries(
     out = capsys.readouterr().out
     assert "removed" in out and "freed" in out and "2 test result rows" in out
     for rel in ("logs", "work", "artifacts/runs", "results"):
-        assert not (tmp_path / rel / str(old)).exists(), rel
-        assert (tmp_path / rel / str(new)).exists(), rel
+        assert not _folder(tmp_path, rel, old).exists(), rel
+        assert _folder(tmp_path, rel, new).exists(), rel
     blobs = {p.name for p in (tmp_path / "artifacts" / "blobs").rglob("*") if p.is_file()}
     assert blobs == {f"{new:064d}"}
     with ResultsDb(tmp_path) as db, db.read() as connection:
@@ -165,14 +172,15 @@ def test_gc_keeps_blobs_of_kept_artifacts_and_published_builds(tmp_path: Path) -
     sources.mkdir()
     for name in ("kept.txt", "build.txt", "gone.txt"):
         (sources / name).write_text(f"content of {name}")
-    kept = store.upload(new, "kept", [(sources / "kept.txt", "kept.txt")])
+    new_key, old_key = run_folder(tmp_path, new), run_folder(tmp_path, old)
+    kept = store.upload(new_key, new, "kept", [(sources / "kept.txt", "kept.txt")])
     version = "sha-abc1234-20260101-000000"
     build = store.put_build("web", version, [(sources / "build.txt", "b")], new)
-    gone = store.upload(old, "old", [(sources / "gone.txt", "gone.txt")])
+    gone = store.upload(old_key, old, "old", [(sources / "gone.txt", "gone.txt")])
     for manifest in (kept, build, gone):
         for stored in manifest.files.values():
             _age(tmp_path / "artifacts" / "blobs" / stored.sha256[:2] / stored.sha256, 40)
-    _age(tmp_path / "artifacts" / "runs" / str(old), 40)
+    _age(_folder(tmp_path, "artifacts/runs", old), 40)
     assert main(["gc", "--older-than", "30d", "--state-dir", str(tmp_path)]) == 0
     blobs = {p.name for p in (tmp_path / "artifacts" / "blobs").rglob("*") if p.is_file()}
     assert kept.files["kept.txt"].sha256 in blobs

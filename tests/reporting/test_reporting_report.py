@@ -12,6 +12,7 @@ from conveyor.cli.main import main
 from conveyor.engine.status import Conclusion
 from conveyor.results import quarantine
 from conveyor.results.db import ResultsDb
+from state_helpers import run_folder
 
 
 @pytest.fixture
@@ -64,7 +65,8 @@ def test_markdown_report_has_the_nightly_sections(
     assert "`tests/test_a.py::test_schema` [integration, assertion]" in text
     assert "   - Error: AssertionError: Column <new_field> not found" in text
     assert "   - File: `tests/test_a.py:45`" in text
-    assert f"   - Log: {state.resolve() / 'results' / str(run_id) / 'integration.xml'}" in text
+    folder = run_folder(state, run_id)
+    assert f"   - Log: {state.resolve() / 'results' / folder / 'integration.xml'}" in text
     assert "### 🔧 Recommended actions" in text
     for title in ("Infrastructure", "Timeouts", "Assertion failures"):
         assert f"**{title}" in text

@@ -18,6 +18,7 @@ from conveyor.results import quarantine
 from conveyor.results.db import ResultsDb
 from conveyor.store.models import RunRow
 from conveyor.store.results_models import RESULTS
+from state_helpers import run_folder
 
 
 def _rows(state: Path) -> dict[str, tuple[str, str, int | None]]:
@@ -39,7 +40,7 @@ def test_green_tier_exits_0_and_prints_the_table(
     rows = _rows(project.state)
     assert rows["tests/test_unit.py::test_one"][:2] == ("passed", "unit")
     assert rows["tests/test_unit.py::test_skipped"][0] == "skipped"
-    report = project.state / "results" / "1" / "report.md"
+    report = project.state / "results" / run_folder(project.state, 1) / "report.md"
     assert "conveyor test PASSED" in report.read_text()
 
 
@@ -85,7 +86,8 @@ def test_retries_turn_a_fail_then_pass_into_flaky(
             .order_by(RESULTS.c.id)
         ).all()
     assert [(s.status, s.retries) for s in statuses] == [("failed", 0), ("flaky", 1)]
-    retried = project.state / "results" / str(statuses[1].run_id) / "smoke.retry1.xml"
+    folder = run_folder(project.state, statuses[1].run_id)
+    retried = project.state / "results" / folder / "smoke.retry1.xml"
     assert "test_sometimes" in retried.read_text() and "test_always_ok" not in retried.read_text()
 
 

@@ -1,8 +1,10 @@
 """The local, content-addressed artifact store under ``<state_dir>/artifacts``.
 
 * ``blobs/<aa>/<sha256>``: file contents, stored once however many artifacts hold them;
-* ``runs/<run_id>/<name>.json``: one manifest per artifact of a run, mapping relative
-  paths to blob hashes (plus id, digest, size, retention);
+* ``runs/<run key>/<name>.json``: one manifest per artifact of a run (the run's folder
+  key, :mod:`conveyor.engine.runkeys`, so runs of two databases sharing the state
+  directory never mix), mapping relative paths to blob hashes (plus id, digest, size,
+  retention);
 * ``builds/<app>/<version>.json``: one manifest per build ``conveyor/publish@v1``
   registered (same format; kept, whatever the retention, as long as the build is
   recorded); promote and deploy hand it out only after checking every blob against it;
@@ -10,6 +12,10 @@
 
 Blobs and manifests are written to temp files and renamed into place. Manifest
 creation holds the store lock so two jobs cannot both create the same name.
+
+With the run's masker, what is stored is masked like everything else conveyor keeps: the
+artifact's name (the manifest's file name), the paths inside it and the files' bytes
+(:meth:`Masker.mask_stream`); a name is looked up masked too.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.actions.locking import atomic_write_text, file_lock
+from conveyor.engine.masking import Masker
 
 _FORBIDDEN = set('":<>|*?\\/\r\n')
 
@@ -88,40 +95,41 @@ class ArtifactStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def _manifest_path(self, run_id: int, name: str) -> Path:
-        return self.root / "runs" / str(run_id) / f"{name}.json"
+    def _manifest_path(self, run_key: str, name: str) -> Path:
+        return self.root / "runs" / run_key / f"{name}.json"
 
     def _blob(self, sha: str) -> Path:
         return self.root / "blobs" / sha[:2] / sha
 
-    def _put_blob(self, source: Path) -> StoredFile:
-        sha = _sha256(source)
-        blob = self._blob(sha)
-        if not blob.is_file():
-            blob.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{sha}.", dir=blob.parent)
-            os.close(fd)
-            tmp = Path(name)
-            try:
-                shutil.copyfile(source, tmp)
+    def _put_blob(self, source: Path, masker: Masker | None) -> StoredFile:
+        """Store ``source`` (masked) under its content hash."""
+        staging = self.root / "blobs" / ".incoming"
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=staging)
+        tmp = Path(name)
+        try:
+            with source.open("rb") as reader, os.fdopen(fd, "wb") as out:
+                if masker is not None and masker.active:
+                    masker.mask_stream(reader, out)
+                else:
+                    shutil.copyfileobj(reader, out, 1 << 20)
+            sha = _sha256(tmp)
+            blob = self._blob(sha)
+            if not blob.is_file():
+                blob.parent.mkdir(parents=True, exist_ok=True)
                 tmp.replace(blob)
-            finally:
-                tmp.unlink(missing_ok=True)
-        stat = source.stat()
-        return StoredFile(sha, stat.st_size, stat.st_mode & 0o777)
+            size = blob.stat().st_size
+        finally:
+            tmp.unlink(missing_ok=True)
+        return StoredFile(sha, size, source.stat().st_mode & 0o777)
 
-    def get(self, run_id: int, name: str) -> Manifest | None:
-        return self._read(self._manifest_path(run_id, name))
+    def get(self, run_key: str, name: str) -> Manifest | None:
+        return self._read(self._manifest_path(run_key, name))
 
     def _read(self, path: Path) -> Manifest | None:
         if not path.is_file():
             return None
         return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), path)
-
-    def list_run(self, run_id: int) -> list[Manifest]:
-        folder = self.root / "runs" / str(run_id)
-        found = [self.get(run_id, p.stem) for p in sorted(folder.glob("*.json"))]
-        return [m for m in found if m is not None]
 
     def _next_id(self) -> int:
         """The next artifact id (the caller holds the store lock)."""
@@ -130,21 +138,31 @@ class ArtifactStore:
         atomic_write_text(counter, str(next_id + 1))
         return next_id
 
+    def list_run(self, run_key: str) -> list[Manifest]:
+        folder = self.root / "runs" / run_key
+        found = [self.get(run_key, p.stem) for p in sorted(folder.glob("*.json"))]
+        return [m for m in found if m is not None]
+
     def upload(
         self,
+        run_key: str,
         run_id: int,
         name: str,
         files: Sequence[tuple[Path, str]],
         *,
         overwrite: bool = False,
         retention_days: int = 90,
+        masker: Masker | None = None,
     ) -> Manifest:
-        """Store ``(source, relative path)`` pairs as artifact ``name`` of run ``run_id``."""
-        check_name(name)
-        if not overwrite and self.get(run_id, name) is not None:
+        """Store ``(source, relative path)`` pairs as artifact ``name`` of run ``run_id``
+        (whose folder is ``run_key``), masked by ``masker``."""
+        check_name(name)  # GitHub's rules, on the name as written
+        mask = masker.mask if masker is not None else str
+        name = mask(name)
+        if not overwrite and self.get(run_key, name) is not None:
             raise _duplicate(name, run_id)
-        stored = {rel: self._put_blob(source) for source, rel in files}
-        path = self._manifest_path(run_id, name)
+        stored = {mask(rel): self._put_blob(source, masker) for source, rel in files}
+        path = self._manifest_path(run_key, name)
         with file_lock(self.root / ".lock"):
             if not overwrite and path.is_file():
                 raise _duplicate(name, run_id)
@@ -163,13 +181,21 @@ class ArtifactStore:
         return f"builds/{app}/{version}.json"
 
     def put_build(
-        self, app: str, version: str, files: Sequence[tuple[Path, str]], run_id: int
+        self,
+        app: str,
+        version: str,
+        files: Sequence[tuple[Path, str]],
+        run_id: int,
+        *,
+        masker: Masker | None = None,
     ) -> Manifest:
-        """Store the build ``version`` of ``app`` (``(source, relative path)`` pairs).
-        A version is immutable: storing it again with other content is refused."""
+        """Store the build ``version`` of ``app`` (``(source, relative path)`` pairs,
+        masked by ``masker`` like any artifact). A version is immutable: storing it again
+        with other content is refused."""
         check_name(app)
         check_name(version)
-        stored = {rel: self._put_blob(source) for source, rel in files}
+        mask = masker.mask if masker is not None else str
+        stored = {mask(rel): self._put_blob(source, masker) for source, rel in files}
         path = self.root / self.build_key(app, version)
         with file_lock(self.root / ".lock"):
             existing = self._read(path)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from conveyor.actions.common import InputError, get_input
 from conveyor.delivery.settings import NAME, AppSettings, EnvironmentSettings
+from conveyor.engine.contexts import ENVIRONMENT_ENV
 from conveyor.engine.ports import ActionContext
 from conveyor.errors import ConfigError
 from conveyor.store.deliveries import DeliveryStore
 from conveyor.tiers.configfile import LoadedConfig, find_config, find_line, load_config
-
-ENVIRONMENT_ENV = "CONVEYOR_ENVIRONMENT"  # set by the engine in jobs of an environment
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,16 +7,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conveyor.actions.delivery_common import DeliveryConfig
 from conveyor.delivery.autorollback import RollbackOnFailure
 from conveyor.delivery.ports import Provider, Target
-from conveyor.delivery.rollback import RollbackRequest, RolledBack, rollback
 from conveyor.delivery.settings import AppSettings
 from conveyor.errors import ConfigError, ConveyorError
 from conveyor.providers import provider_for
 from conveyor.store.deliveries import DeliveryStore, Deployment
 from conveyor.tiers.configfile import load_config
+
+if TYPE_CHECKING:  # the procedures (and the notifications) are imported when they run
+    from conveyor.delivery.rollback import RolledBack
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ def manual_rollback(
     log: Callable[[str], None],
 ) -> RolledBack:
     """``conveyor rollback``."""
+    from conveyor.delivery.rollback import RollbackRequest, rollback
+
     wired = wire(config, app, environment, store.state_dir)
     return rollback(
         store,
@@ -77,6 +82,8 @@ def rollback_sink(root: Path, state_dir: Path) -> RollbackOnFailure:
     """The ``rollback-on:`` subscriber of a run of the repository at ``root``."""
 
     def roll_back(deployment: Deployment, reason: str) -> None:
+        from conveyor.delivery.rollback import RollbackRequest, rollback
+
         def say(line: str) -> None:
             print(f"conveyor: {line}", file=sys.stderr, flush=True)
 

@@ -30,8 +30,20 @@ def _int_input(context: ActionContext, name: str, default: int) -> int:
         raise InputError(f"input '{name}' must be a number, got {raw!r}") from exc
 
 
-def _select(context: ActionContext, store: ArtifactStore, run_id: int) -> list[Manifest]:
-    manifests = store.list_run(run_id)
+def _run_folder(context: ActionContext, run_id: int) -> str:
+    """The folder of run ``run_id``: this run's, or another run of this database's (the
+    plain id for a run it does not know: folders of older conveyors)."""
+    if run_id == context.run_id:
+        return context.run_folder
+    from conveyor.results.db import ResultsDb
+    from conveyor.store.repositories import run_folder_key
+
+    with ResultsDb(context.state_dir) as db, db.read() as connection:
+        return run_folder_key(connection, run_id) or str(run_id)
+
+
+def _select(context: ActionContext, store: ArtifactStore, folder: str) -> list[Manifest]:
+    manifests = store.list_run(folder)
     pattern = get_input(context, "pattern")
     if pattern:
         manifests = [m for m in manifests if fnmatch.fnmatchcase(m.name, pattern)]
@@ -53,12 +65,13 @@ def _download(context: ActionContext) -> ActionResult:
     dest = (workspace / raw_path).resolve() if raw_path else workspace.resolve()
     run_id = _int_input(context, "run-id", context.run_id)
     store = ArtifactStore(Path(context.state_dir) / "artifacts")
-    name = get_input(context, "name")
+    folder = _run_folder(context, run_id)
+    name = context.masker.mask(get_input(context, "name"))  # stored masked
     outputs = {"download-path": str(dest)}
     if name:
-        manifest = store.get(run_id, name)
+        manifest = store.get(folder, name)
         if manifest is None:
-            available = ", ".join(m.name for m in store.list_run(run_id)) or "none"
+            available = ", ".join(m.name for m in store.list_run(folder)) or "none"
             raise ArtifactError(
                 f"artifact '{name}' not found in run {run_id} (available: {available}); "
                 "check the name and that the uploading job ran first (needs:)"
@@ -67,7 +80,7 @@ def _download(context: ActionContext) -> ActionResult:
         log(context, f"Downloaded artifact '{name}' ({count} file(s)) to {dest}")
         return ActionResult(outputs=outputs)
     merge = get_bool(context, "merge-multiple", False)
-    manifests = _select(context, store, run_id)
+    manifests = _select(context, store, folder)
     if not manifests:
         log(context, f"No artifacts found in run {run_id}; nothing downloaded")
     for manifest in manifests:

@@ -81,7 +81,7 @@ def _publish(context: ActionContext) -> ActionResult:
         root = artifact_root(patterns, files)
         pairs = [(f, f.relative_to(root).as_posix()) for f in files]
         store = ArtifactStore(Path(context.state_dir) / "artifacts")
-        manifest = store.put_build(app, version, pairs, context.run_id)
+        manifest = store.put_build(app, version, pairs, context.run_id, masker=context.masker)
         kind, size, digest = "files", manifest.size, f"sha256:{manifest.digest}"
         location = ArtifactStore.build_key(app, version)
         outputs["path"] = str(root)

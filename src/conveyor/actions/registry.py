@@ -1,54 +1,45 @@
 """The built-in actions: ``uses:`` names (``owner/repo[/path]``, any ``@ref``) that run in-process.
 
 Add a built-in with one line in :data:`BUILTINS` (or :func:`register_builtin` at runtime).
+A line names the function as ``module:function``; the module is imported the first time a
+workflow uses it, so a run that uses no built-in imports none of them.
 """
 
 from __future__ import annotations
 
-from conveyor.actions import (
-    cache,
-    changes,
-    checkout,
-    delivery_checks,
-    download_artifact,
-    notify_action,
-    promote_action,
-    publish_action,
-    schema_actions,
-    setup_go,
-    setup_node,
-    setup_python,
-    test_action,
-    upload_artifact,
-)
+import importlib
+
 from conveyor.engine.ports import BuiltinAction, BuiltinCheck
 
-BUILTINS: dict[str, BuiltinAction] = {
-    "actions/checkout": checkout.run,
-    "actions/setup-python": setup_python.run,
-    "actions/setup-node": setup_node.run,
-    "actions/setup-go": setup_go.run,
-    "actions/cache": cache.run,
-    "actions/cache/restore": cache.run_restore,
-    "actions/cache/save": cache.run_save,
-    "actions/upload-artifact": upload_artifact.run,
-    "actions/download-artifact": download_artifact.run,
-    "conveyor/changes": changes.run,
-    "dorny/paths-filter": changes.run,
-    "conveyor/test": test_action.run,
-    "conveyor/notify": notify_action.run,
-    "conveyor/publish": publish_action.run,
-    "conveyor/promote": promote_action.run,
-    "conveyor/schema-gate": schema_actions.gate,
-    "conveyor/migrate": schema_actions.migrate,
+_A = "conveyor.actions."
+
+BUILTINS: dict[str, BuiltinAction | str] = {
+    "actions/checkout": _A + "checkout:run",
+    "actions/setup-python": _A + "setup_python:run",
+    "actions/setup-node": _A + "setup_node:run",
+    "actions/setup-go": _A + "setup_go:run",
+    "actions/cache": _A + "cache:run",
+    "actions/cache/restore": _A + "cache:run_restore",
+    "actions/cache/save": _A + "cache:run_save",
+    "actions/upload-artifact": _A + "upload_artifact:run",
+    "actions/download-artifact": _A + "download_artifact:run",
+    "conveyor/changes": _A + "changes:run",
+    "dorny/paths-filter": _A + "changes:run",
+    "conveyor/test": _A + "test_action:run",
+    "conveyor/notify": _A + "notify_action:run",
+    "conveyor/publish": _A + "publish_action:run",
+    "conveyor/promote": _A + "promote_action:run",
+    "conveyor/deploy": _A + "deploy_action:run",
+    "conveyor/schema-gate": _A + "schema_actions:gate",
+    "conveyor/migrate": _A + "schema_actions:migrate",
 }
 
-
-# Checks of a built-in's inputs before anything runs (an unknown app or environment).
-CHECKS: dict[str, BuiltinCheck] = {
-    "conveyor/publish": delivery_checks.check_publish,
-    "conveyor/promote": delivery_checks.check_promote,
-    "conveyor/deploy": delivery_checks.check_deploy,
+# Checks of a built-in's inputs before anything runs (an unknown app or environment),
+# imported like the built-ins: the first time a workflow uses one.
+CHECKS: dict[str, BuiltinCheck | str] = {
+    "conveyor/publish": _A + "delivery_checks:check_publish",
+    "conveyor/promote": _A + "delivery_checks:check_promote",
+    "conveyor/deploy": _A + "delivery_checks:check_deploy",
 }
 
 
@@ -59,9 +50,21 @@ def register_builtin(name: str, action: BuiltinAction) -> None:
 
 def find_builtin(name: str) -> BuiltinAction | None:
     """The built-in for ``owner/repo[/path]`` (case-insensitive), if any."""
-    return BUILTINS.get(name.lower())
+    key = name.lower()
+    found = BUILTINS.get(key)
+    if isinstance(found, str):
+        module, _, function = found.partition(":")
+        action: BuiltinAction = getattr(importlib.import_module(module), function)
+        BUILTINS[key] = found = action
+    return found
 
 
 def find_check(name: str) -> BuiltinCheck | None:
     """The compile-time check of the built-in ``owner/repo[/path]``, if it has one."""
-    return CHECKS.get(name.lower())
+    key = name.lower()
+    found = CHECKS.get(key)
+    if isinstance(found, str):
+        module, _, function = found.partition(":")
+        check: BuiltinCheck = getattr(importlib.import_module(module), function)
+        CHECKS[key] = found = check
+    return found

@@ -28,13 +28,13 @@ from pathlib import Path
 
 from conveyor.actions.common import InputError, fail, get_bool, get_input, log, resolve_under
 from conveyor.actions.delivery_common import (
-    ENVIRONMENT_ENV,
     job_environment,
     name_input,
     open_store,
     run_repository,
 )
 from conveyor.delivery.schema import SchemaRequest, SchemaResult, run_schema
+from conveyor.engine.contexts import ENVIRONMENT_ENV
 from conveyor.engine.ports import ActionContext, ActionResult
 from conveyor.engine.secrets import without_secrets
 from conveyor.errors import ConveyorError

@@ -2,7 +2,8 @@
 
 Paths follow the real action: the stored paths are relative to the least common
 ancestor of the patterns' search paths (a single plain file is stored by its name).
-Hidden files are left out unless ``include-hidden-files: true``.
+Hidden files are left out unless ``include-hidden-files: true``. The name, the paths and
+the contents are stored masked (a secret never reaches the state directory).
 """
 
 from __future__ import annotations
@@ -73,11 +74,17 @@ def _upload(context: ActionContext) -> ActionResult:
     pairs = [(path, path.relative_to(root).as_posix()) for path in files]
     store = ArtifactStore(Path(context.state_dir) / "artifacts")
     manifest = store.upload(
-        context.run_id, name, pairs, overwrite=overwrite, retention_days=retention
+        context.run_folder,
+        context.run_id,
+        name,
+        pairs,
+        overwrite=overwrite,
+        retention_days=retention,
+        masker=context.masker,
     )
     log(
         context,
-        f"Uploaded artifact '{name}': {len(pairs)} file(s), {manifest.size} bytes, "
+        f"Uploaded artifact '{manifest.name}': {len(pairs)} file(s), {manifest.size} bytes, "
         f"id {manifest.id}, digest {manifest.digest[:12]} (root {root})",
     )
     return ActionResult(

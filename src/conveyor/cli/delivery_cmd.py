@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from conveyor.cli.scope import read_scope
+from conveyor.cli.scope import read_scope, write_scope
 from conveyor.cli.tables import elapsed, table, when
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         return
     app.command("artifacts")(artifacts)
     app.command("deployments")(deployments)
+    app.command("rollback")(rollback)
 
 
 def _open(state_dir: Path | None) -> DeliveryStore | None:
@@ -154,3 +155,51 @@ def deployments(
             for d in found[:limit]
         ],
     )  # fmt: skip
+
+
+def rollback(
+    *,
+    app: Annotated[str, typer.Option("--app", help="The app (an [apps.<name>]).")],
+    env: Annotated[str, typer.Option("--env", help="The environment.")],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The version to return to (default: the one live before)."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Roll back even behind a database migration, or while a deploy runs.",
+        ),
+    ] = False,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
+    config: Annotated[
+        Path | None, typer.Option("--config", help="conveyor.toml (default: found from here).")
+    ] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Move the live alias of an app in an environment back, with no rebuild."""
+    from conveyor.actions.delivery_common import DeliveryConfig
+    from conveyor.actions.delivery_wiring import manual_rollback
+    from conveyor.store.deliveries import DeliveryStore
+    from conveyor.tiers.configfile import load_config
+
+    loaded = DeliveryConfig(load_config(config, start=Path.cwd()))
+    with DeliveryStore(state_dir) as store:
+        scope = write_scope(store)
+        assert scope.repository_id is not None
+        done = manual_rollback(
+            store,
+            loaded,
+            repository_id=scope.repository_id,
+            app=app,
+            environment=env,
+            to_version=to,
+            force=force,
+            reason=reason or "rolled back by hand (conveyor rollback)",
+            log=typer.echo,
+        )
+    typer.echo(
+        f"rolled back {app} in {env}: {done.replaced.version} -> {done.deployment.version} "
+        f"(deployment #{done.deployment.id}; #{done.replaced.id} is marked rolled back)"
+    )

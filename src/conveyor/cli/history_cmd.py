@@ -18,7 +18,7 @@ import typer
 
 from conveyor.cli.scope import AllOption, Scope, read_scope
 from conveyor.cli.tables import elapsed, table, when
-from conveyor.errors import UserError
+from conveyor.errors import UsageError, UserError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
     from conveyor.engine.events import LogLine
@@ -69,7 +69,13 @@ def runs(
     state_dir: StateDirOption = None,
 ) -> None:
     """List this repository's recent runs (--all: every repository's), newest first."""
+    from conveyor.engine.status import Conclusion, RunState
     from conveyor.store import to_jsonable
+
+    if status is not None:
+        valid = [*(s.value for s in RunState), *(c.value for c in Conclusion)]
+        if status not in valid:
+            raise UsageError(f"--status {status}: not a status; one of: {', '.join(valid)}")
 
     store = _open(state_dir)
     found: list[RunInfo] = []

@@ -8,25 +8,47 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import Annotated
 
 import typer
 
+from conveyor.cli.lazy import LazyGroup
 from conveyor.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConveyorError
 
 app = typer.Typer(
     name="conveyor",
+    cls=LazyGroup,  # commands are imported when they run; --help lists them from the registry
     help="Run GitHub-Actions-syntax workflows locally, without Docker.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are plain: "[targets]" must not become rich markup
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 EXIT_BUG = 3
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from conveyor import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print conveyor's version and exit.",
+        ),
+    ] = None,
+) -> None:
     """Run GitHub-Actions-syntax workflows locally, without Docker."""
 
 
@@ -38,17 +60,26 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _register() -> None:
-    # Each command module adds its commands to ``app``; imported here so the
-    # modules never import each other.
-    from conveyor.cli import commands
+def register(target: typer.Typer) -> None:
+    """The commands this module defines (``version`` is on ``app`` already)."""
+    if target is not app:
+        target.command("version")(version)
 
-    commands.register(app)
+
+def _register() -> None:
+    """Import every command module and add its commands to ``app`` (tests walk them all);
+    ``main`` does not: it imports only the command that runs."""
+    import importlib
+
+    from conveyor.cli.registry import COMMANDS
+
+    for module in dict.fromkeys(spec.module for spec in COMMANDS):
+        if module != __name__:
+            importlib.import_module(module).register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (also used by tests in-process)."""
-    _register()
     try:
         result = app(args=argv, standalone_mode=False)
     except ConveyorError as exc:

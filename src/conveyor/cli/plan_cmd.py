@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from conveyor.cli.run_cmd import check_event
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import UsageError, UserError, WorkflowInvalid
 from conveyor.git import repo_info
@@ -26,6 +27,7 @@ from conveyor.workflow import (
     is_action_file,
     load_workflow,
 )
+from conveyor.workflow.validate import default_workflows_path
 
 
 class OutputFormat(StrEnum):
@@ -88,9 +90,13 @@ def _event_from_repo(
 
 def plan(
     workflows: Annotated[
-        str,
-        typer.Option("-W", "--workflows", help="Workflow file or folder.", show_default=True),
-    ] = DEFAULT_PATH,
+        str | None,
+        typer.Option(
+            "-W",
+            "--workflows",
+            help=f"Workflow file or folder (default: the repository's {DEFAULT_PATH}).",
+        ),
+    ] = None,
     event: Annotated[str, typer.Option("--event", help="Event name.")] = "push",
     payload: Annotated[
         str | None, typer.Option("--payload", help="Event payload JSON file.")
@@ -105,7 +111,8 @@ def plan(
     """Show which workflows an event fires, with jobs in order, matrices and runners."""
     given = parse_inputs(inputs or [])
     data = read_payload(payload) if payload is not None else None
-    loaded = load_all(workflows)
+    check_event(event)
+    loaded = load_all(workflows or default_workflows_path())
     errors = [d for item in loaded for d in item.diagnostics if d.is_error]
     if errors:
         raise _fail(errors)

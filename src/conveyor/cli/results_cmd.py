@@ -8,6 +8,7 @@ repository.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import time
@@ -80,13 +81,15 @@ def ingest(
     state_dir: StateDir = None,
 ) -> None:
     """Store test results from report files (all or nothing)."""
+    from conveyor.engine.masking import env_masker
     from conveyor.results.ingest import IngestContext
     from conveyor.results.ingest import ingest as run_ingest
 
+    masker = env_masker(os.environ)  # in a step: the run's secrets that step can read
     with _db(state_dir) as db:
         repository_id = None if run is not None else write_scope(db).repository_id
         context = IngestContext(tier, run, commit, branch, repository_id=repository_id)
-        summary = run_ingest(db, files, context)
+        summary = run_ingest(db, files, context, masker=masker)
     counts = ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "no test cases"
     typer.echo(f"ingested {summary.total} results from {summary.files} file(s): {counts}")
 

@@ -33,6 +33,7 @@ from conveyor.triggers.daemon import ScheduleEntry, Scheduler
 from conveyor.triggers.scheduled import make_fire, schedule_entries
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
 from conveyor.workflow.cron import check_cron, next_fire_times, zone
+from conveyor.workflow.validate import default_workflows_path
 
 schedule_app = typer.Typer(
     name="schedule",
@@ -40,8 +41,14 @@ schedule_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-WorkflowsOpt = Annotated[Path, typer.Option("-W", "--workflows", help="Workflow file or folder.")]
-DEFAULT_WORKFLOWS = Path(".github/workflows")
+WorkflowsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-W",
+        "--workflows",
+        help="Workflow file or folder (default: the repository's .github/workflows).",
+    ),
+]
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -64,7 +71,8 @@ def parse_time(text: str) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _load(target: Path) -> list[LoadedWorkflow]:
+def _load(target: Path | None) -> list[LoadedWorkflow]:
+    target = target or Path(default_workflows_path())
     path = target if target.is_absolute() else Path.cwd() / target
     loaded = [load_workflow(f) for f in discover_workflows(str(path)) if not is_action_file(f)]
     for item in loaded:
@@ -74,7 +82,7 @@ def _load(target: Path) -> list[LoadedWorkflow]:
 
 
 def _entries(
-    workflows: Path, root: Path, repository: str = ""
+    workflows: Path | None, root: Path, repository: str = ""
 ) -> tuple[list[LoadedWorkflow], list[ScheduleEntry]]:
     loaded = _load(workflows)
     entries = schedule_entries(loaded, root, repository)
@@ -89,7 +97,7 @@ def _entries(
 
 @schedule_app.command("list")
 def list_(
-    workflows: WorkflowsOpt = DEFAULT_WORKFLOWS,
+    workflows: WorkflowsOpt = None,
     count: Annotated[int, typer.Option("--count", min=1, help="Fire times per cron.")] = 5,
     now: Annotated[str | None, typer.Option("--now", help="List from this ISO time.")] = None,
 ) -> None:
@@ -114,7 +122,7 @@ def list_(
 
 @schedule_app.command("run")
 def run(
-    workflows: WorkflowsOpt = DEFAULT_WORKFLOWS,
+    workflows: WorkflowsOpt = None,
     grace: Annotated[str, typer.Option("--grace", help="Catch up missed slots this young.")] = "1h",
     once_at: Annotated[
         str | None, typer.Option("--once-at", help="Fire the slots due at this ISO time, exit.")
@@ -128,7 +136,7 @@ def run(
     loaded, entries = _entries(workflows, info.root, info.identity.key)
     from conveyor.store.schedule import FiringStore
 
-    repo = run_cmd._repo_facts(Path.cwd())
+    repo = run_cmd._repo_facts(info)
     state = (state_dir or default_state_dir(repo.root)).resolve()
     firings = FiringStore(state)
     identity = info.identity  # recorded with its name and URL before its first firing

@@ -102,6 +102,7 @@ def run_tests(
     state_dir: Path | None,
     extra: list[str],
 ) -> SessionResult:
+    from conveyor.engine.masking import env_masker
     from conveyor.runners.interrupts import interruptible
     from conveyor.store.paths import default_state_dir
     from conveyor.tiers.configfile import load_config
@@ -130,6 +131,7 @@ def run_tests(
             shard=shards,
             on_line=typer.echo,
             cancel=interrupt,
+            masker=env_masker(os.environ),  # in a step: the secrets that step can read
         )
         result = run_session(chosen, options, named=bool(tiers))
     typer.echo("")

@@ -37,6 +37,7 @@ from conveyor.triggers.resolve import (
 from conveyor.triggers.scheduled import relative
 from conveyor.workflow import LoadedWorkflow, discover_workflows, is_action_file, load_workflow
 from conveyor.workflow.inputs import validate_dispatch_inputs
+from conveyor.workflow.validate import default_workflows_path
 
 trigger_app = typer.Typer(
     name="trigger",
@@ -45,15 +46,22 @@ trigger_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-WorkflowsOpt = Annotated[Path, typer.Option("-W", "--workflows", help="Workflow file or folder.")]
+WorkflowsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-W",
+        "--workflows",
+        help="Workflow file or folder (default: the repository's .github/workflows).",
+    ),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Only print what would fire.")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="State dir.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", min=0, help="Parallel jobs (default: CPUs).")]
-DEFAULT_WORKFLOWS = Path(".github/workflows")
 _SHOW_FILES = 10
 
 
-def _load(target: Path) -> list[LoadedWorkflow]:
+def _load(target: Path | None) -> list[LoadedWorkflow]:
+    target = target or Path(default_workflows_path())
     path = target if target.is_absolute() else Path.cwd() / target
     loaded = [load_workflow(f) for f in discover_workflows(str(path)) if not is_action_file(f)]
     errors = [d for item in loaded for d in item.diagnostics if d.is_error]
@@ -62,14 +70,14 @@ def _load(target: Path) -> list[LoadedWorkflow]:
     return loaded
 
 
-def _report(event: TriggerEvent, plan: Plan, root: Path) -> None:
+def _report(event: TriggerEvent, plan: Plan) -> None:
     typer.echo(f"event: {event.name} {event.ref} ({event.sha[:12]})")
     if event.changed_files is not None:
         files = event.changed_files
         more = f", ... (+{len(files) - _SHOW_FILES})" if len(files) > _SHOW_FILES else ""
         typer.echo(f"changed files ({len(files)}): {', '.join(files[:_SHOW_FILES])}{more}")
     for wf in plan.workflows:
-        where = relative(wf.path, root)
+        where = wf.path  # repository-relative
         if wf.fires:
             note = f" ({wf.reason})" if wf.reason else ""
             typer.echo(f"  fires  {where}{note}")
@@ -95,14 +103,14 @@ def _fire(
         inputs=inputs,
         changed_files=event.changed_files,
     )
-    _report(event, plan, info.root)
+    _report(event, plan)
     firing = plan.firing()
     if dry_run:
         return
     if not firing:
         typer.echo(f"no workflow is triggered by '{event.name}'")
         return
-    facts = run_cmd._repo_facts(Path.cwd())
+    facts = run_cmd._repo_facts(info)
     ref_name = event.ref.split("/", 2)[-1]
     branch = ref_name if event.ref.startswith("refs/heads/") else facts.branch
     repo = replace(facts, sha=event.sha, ref=event.ref, ref_name=ref_name, branch=branch)
@@ -123,7 +131,7 @@ def push(
     ref: Annotated[str | None, typer.Option("--ref", help="Branch (default: current).")] = None,
     before: Annotated[str | None, typer.Option("--before", help="Default: AFTER~1.")] = None,
     after: Annotated[str | None, typer.Option("--after", help="Default: the ref's head.")] = None,
-    workflows: WorkflowsOpt = DEFAULT_WORKFLOWS,
+    workflows: WorkflowsOpt = None,
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
@@ -138,7 +146,7 @@ def push(
 def tag(
     name: Annotated[str, typer.Argument(help="Tag name, e.g. v-line-1.2.3.")],
     *,
-    workflows: WorkflowsOpt = DEFAULT_WORKFLOWS,
+    workflows: WorkflowsOpt = None,
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
@@ -154,11 +162,16 @@ def pull_request(
     *,
     base: Annotated[str | None, typer.Option("--base", help="Default: default branch.")] = None,
     head: Annotated[str | None, typer.Option("--head", help="Default: current branch.")] = None,
-    type_: Annotated[str, typer.Option("--type", help="Activity type.")] = "opened",
-    label: Annotated[list[str] | None, typer.Option("--label", help="PR label.")] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option("--type", help="Activity type (default: labeled with --label, else opened)."),
+    ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="PR label (the last one is the added one).")
+    ] = None,
     number: Annotated[int, typer.Option("--number", min=1, help="PR number.")] = 1,
     title: Annotated[str, typer.Option("--title", help="PR title.")] = "",
-    workflows: WorkflowsOpt = DEFAULT_WORKFLOWS,
+    workflows: WorkflowsOpt = None,
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
@@ -169,7 +182,7 @@ def pull_request(
         info,
         base=base,
         head=head,
-        action=type_,
+        action=type_ or ("labeled" if label else "opened"),
         labels=label or [],
         number=number,
         title=title,

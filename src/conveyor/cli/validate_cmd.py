@@ -16,7 +16,12 @@ import typer
 
 from conveyor.diagnostics import Diagnostic
 from conveyor.errors import WorkflowInvalid
-from conveyor.workflow import DEFAULT_PATH, discover_workflows, validate_paths
+from conveyor.workflow.validate import (
+    DEFAULT_PATH,
+    default_workflows_path,
+    discover_workflows,
+    validate_paths,
+)
 
 
 class ValidationFailed(WorkflowInvalid):
@@ -38,14 +43,16 @@ class OutputFormat(StrEnum):
 def validate(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help=f"Workflow files or folders (default: {DEFAULT_PATH})."),
+        typer.Argument(
+            help=f"Workflow files or folders (default: the repository's {DEFAULT_PATH})."
+        ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="Output format: text or json.")
     ] = OutputFormat.TEXT,
 ) -> None:
     """Check workflow files (and action.yml files) and report every problem with its place."""
-    files = [f for p in paths or [DEFAULT_PATH] for f in discover_workflows(p)]
+    files = [f for p in paths or [default_workflows_path()] for f in discover_workflows(p)]
     diagnostics = validate_paths(files)
     errors = sum(1 for d in diagnostics if d.is_error)
     warnings = len(diagnostics) - errors

@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
-
-from conveyor.console.live import LiveConsole
-from conveyor.console.plain import PlainConsole
-from conveyor.console.sink import ConsoleSink
+if TYPE_CHECKING:
+    from conveyor.console.sink import ConsoleSink
 
 
 def wants_plain(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -37,5 +34,12 @@ def make_console(stream: TextIO | None = None, *, plain: bool | None = None) -> 
     if plain is None:
         plain = wants_plain(out)
     if plain:
+        from conveyor.console.plain import PlainConsole
+
         return PlainConsole(out)
+    # rich's live display is imported only for a terminal
+    from rich.console import Console
+
+    from conveyor.console.live import LiveConsole
+
     return LiveConsole(Console(file=out, highlight=False, emoji=False, markup=False))

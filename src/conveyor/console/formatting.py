@@ -25,7 +25,7 @@ UNICODE_MARKS = Marks()
 ASCII_MARKS = Marks(start=">", ok="+", fail="x", neutral="-", unknown="?", rule="-", bar="|")
 
 FAILED = frozenset({Conclusion.FAILURE, Conclusion.TIMED_OUT})
-NEUTRAL = frozenset({Conclusion.SKIPPED, Conclusion.CANCELLED})
+NEUTRAL = frozenset({Conclusion.SKIPPED, Conclusion.CANCELLED, Conclusion.WAITING})
 
 _VERBS: dict[Conclusion, str] = {
     Conclusion.SUCCESS: "succeeded",
@@ -34,6 +34,7 @@ _VERBS: dict[Conclusion, str] = {
     Conclusion.SKIPPED: "skipped",
     Conclusion.TIMED_OUT: "timed out",
     Conclusion.INTERRUPTED: "interrupted",
+    Conclusion.WAITING: "is waiting for a decision (conveyor pending; then conveyor resume)",
 }
 
 

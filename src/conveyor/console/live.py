@@ -28,6 +28,7 @@ from conveyor.engine.events import (
     JobFinished,
     LogLine,
     RunFinished,
+    RunParked,
     StepFinished,
 )
 from conveyor.engine.status import Conclusion
@@ -71,6 +72,8 @@ class LiveConsole:
     # ------------------------------------------------------------------ EventSink
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, RunParked):  # summarised like a finished run, as waiting
+            event = RunFinished(event.run_id, Conclusion.WAITING, event.at, event.seq)
         if isinstance(event, LogLine):  # the hot path: queue it, the ticker writes it
             with self._lock:
                 prefix = line_prefix(self._tracker, event.run_id, event.job_key, event.step_index)

@@ -27,6 +27,7 @@ STYLES: dict[Conclusion | None, str] = {
     Conclusion.CANCELLED: "yellow",
     Conclusion.SKIPPED: "dim",
     Conclusion.INTERRUPTED: "magenta",
+    Conclusion.WAITING: "cyan",
     None: "",
 }
 

@@ -20,10 +20,12 @@ from conveyor.engine.events import (
     JobStarted,
     LogLine,
     RunFinished,
+    RunParked,
     RunStarted,
     StepFinished,
     StepStarted,
 )
+from conveyor.engine.status import Conclusion
 
 
 class PlainConsole:
@@ -38,6 +40,8 @@ class PlainConsole:
         self._closed = False
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, RunParked):  # summarised like a finished run, as waiting
+            event = RunFinished(event.run_id, Conclusion.WAITING, event.at, event.seq)
         with self._lock:
             if isinstance(event, LogLine):  # the hot path: no tracking, one write
                 prefix = self._prefix(event.run_id, event.job_key, event.step_index)

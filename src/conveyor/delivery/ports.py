@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from conveyor.errors import ConveyorError
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -46,6 +48,9 @@ class Staged:
 
     handle: str
     endpoint: str = ""  # where HTTP probes reach it directly, when it has one
+    # the provider's fingerprint of what was staged (a Lambda's CodeSha256): publish
+    # refuses to publish anything else, e.g. code another deploy put there meanwhile
+    revision: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,10 @@ class ProbeResult:
     body: str
 
 
-class ProviderError(Exception):
+class ProviderError(ConveyorError):
     """A provider could not do what was asked; the message says what and what to do.
-    (The deploy step turns it into a failed step; settings problems are ConfigErrors.)"""
+    (The deploy step turns it into a failed step; settings problems are ConfigErrors.)
+    Exit code 1, as a failed run, when it reaches the CLI (e.g. ``conveyor rollback``)."""
 
 
 class Provider(Protocol):
@@ -108,4 +114,10 @@ class Provider(Protocol):
 
     def versions(self, target: Target) -> list[str]:
         """Published versions, oldest first."""
+        ...
+
+    def endpoint(self, target: Target) -> str | None:
+        """Where the live alias answers HTTP (the process provider's router), for
+        ``verify:`` checks and the environment's URL; None when it has no such address
+        (a Lambda is invoked: probe it by version)."""
         ...

@@ -167,7 +167,9 @@ def rollback(
             f"rollback of {target.app} in {target.environment} to {chosen.version} failed: "
             f"{exc}; {current.version} is still live"
         ) from exc
-    store.went_live(row.id, chosen.provider_version, replaced_status=ROLLED_BACK)
+    store.went_live(
+        row.id, chosen.provider_version, replaced_status=ROLLED_BACK, replaced_reason=request.reason
+    )
     restored = store.deployment(row.id)
     replaced = store.deployment(current.id)
     assert restored is not None and replaced is not None

@@ -101,6 +101,7 @@ def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
         github=ctx["github"],
         run_id=job.run_id,
         job_key=job.key,
+        run_key=job.request.run.key,
         output=log,
         masker=job.masker,
         cancel=job.cancel,

@@ -15,6 +15,8 @@ from conveyor.engine.secrets import without_secrets
 # Steps see the repository's history key here, so `conveyor runs` (or `report latest`)
 # called from a step lists the repository being run, wherever its workspace is.
 REPOSITORY_ENV = "CONVEYOR_REPOSITORY"
+# Steps of a job with `environment:` see its name here (conveyor/deploy@v1 reads it).
+ENVIRONMENT_ENV = "CONVEYOR_ENVIRONMENT"
 
 
 def runner_arch() -> str:

@@ -48,6 +48,18 @@ class JobStarted(_Event, frozen=True, tag="job_started"):
     seq: int = 0
 
 
+class JobWaiting(_Event, frozen=True, tag="job_waiting"):
+    """A job of a protected environment waits (for an approval or its wait timer);
+    ``message`` says what and how to decide."""
+
+    run_id: int
+    job_key: str
+    environment: str
+    message: str
+    at: float = 0.0
+    seq: int = 0
+
+
 class StepStarted(_Event, frozen=True, tag="step_started"):
     run_id: int
     job_key: str
@@ -116,15 +128,27 @@ class RunFinished(_Event, frozen=True, tag="run_finished"):
     seq: int = 0
 
 
+class RunParked(_Event, frozen=True, tag="run_parked"):
+    """The run stopped with jobs waiting for a decision (``--no-wait``); it is continued
+    by ``conveyor resume``. ``waiting`` lists what waits, one line each."""
+
+    run_id: int
+    at: float
+    waiting: tuple[str, ...] = ()
+    seq: int = 0
+
+
 Event = (
     RunStarted
     | JobStarted
+    | JobWaiting
     | StepStarted
     | LogLine
     | Annotation
     | StepFinished
     | JobFinished
     | RunFinished
+    | RunParked
 )
 
 _ENCODER = msgspec.json.Encoder()

@@ -8,7 +8,9 @@ evaluates the job's outputs and ``environment.url``. Events go to ``services.pub
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Mapping
@@ -34,6 +36,7 @@ from conveyor.engine.wire import (
 from conveyor.errors import ConveyorError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+KEEP_WORKSPACE_ENV = "CONVEYOR_KEEP_WORKSPACE"
 
 
 def safe_name(key: str) -> str:
@@ -41,8 +44,9 @@ def safe_name(key: str) -> str:
 
 
 def work_root(state_dir: Path, run: RunRef) -> Path:
-    """The run's folder of job workspaces (``<state>/work/<run id>``)."""
-    return state_dir / "work" / str(run.run_id)
+    """The run's folder of job workspaces (``<state>/work/<run key>``, see
+    :mod:`conveyor.engine.runkeys`)."""
+    return state_dir / "work" / run.key
 
 
 def resolve_secrets(bindings: Mapping[str, SecretBinding], source: SecretSource) -> dict[str, str]:
@@ -65,14 +69,33 @@ def execute_job(
     stop: threading.Event,
 ) -> JobOutcome:
     """Run the job; ``cancel`` stops its steps (post steps still run), ``stop`` also skips
-    the post steps (the run is being torn down)."""
-    plan = request.job
+    the post steps (the run is being torn down). The job's workspace and temp folder are
+    removed when it ends, as on GitHub's runners: they hold whatever the steps wrote,
+    secrets included (``CONVEYOR_KEEP_WORKSPACE=1`` keeps them, to look into a job)."""
     key = request.job_key
     root = work_root(Path(request.state_dir), request.run)
     workspace = root / safe_name(key)
     temp = root / "_temp" / safe_name(key)
     workspace.mkdir(parents=True, exist_ok=True)
     temp.mkdir(parents=True, exist_ok=True)
+    try:
+        return _execute(request, services, secrets, (workspace, temp), (cancel, stop))
+    finally:
+        if os.environ.get(KEEP_WORKSPACE_ENV, "").strip().lower() not in ("1", "true", "yes"):
+            for folder in (workspace, temp):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _execute(
+    request: JobRequest,
+    services: JobServices,
+    secrets: SecretSource,
+    folders: tuple[Path, Path],
+    events: tuple[threading.Event, threading.Event],
+) -> JobOutcome:
+    plan = request.job
+    workspace, temp = folders
+    cancel, stop = events
     resolved = resolve_secrets(request.secrets, secrets)
     for value in resolved.values():
         services.masker.add(value)

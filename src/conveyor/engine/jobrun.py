@@ -11,11 +11,19 @@ from conveyor.engine import exprs
 from conveyor.engine.bus import StepLog
 from conveyor.engine.compile import DOCKER_MESSAGE
 from conveyor.engine.concurrency import concurrency_spec
-from conveyor.engine.events import JobFinished, JobStarted
+from conveyor.engine.events import JobStarted, JobWaiting
 from conveyor.engine.platforms import place
+from conveyor.engine.ports import GateDecision, GateQuery
 from conveyor.engine.status import Conclusion
-from conveyor.engine.wire import DEFAULT_TIMEOUT_MINUTES, JobOutcome, JobRequest, outcome_of
-from conveyor.engine.workflowrun import JobCall
+from conveyor.engine.wire import (
+    DEFAULT_TIMEOUT_MINUTES,
+    JobOutcome,
+    JobRequest,
+    SecretBinding,
+    SecretRef,
+    outcome_of,
+)
+from conveyor.engine.workflowrun import JobCall, finish_job
 from conveyor.errors import ConveyorError
 from conveyor.planner.plan import JobPlan
 from conveyor.planner.runson import RunsOn, resolve_runs_on
@@ -89,25 +97,12 @@ def run_job(call: JobCall) -> JobOutcome:
         outcome.note = problem
     else:
         try:
-            outcome = _body(call, placement_on, log)
+            outcome = _body(call, placement_on, environment, log)
         except ConveyorError as exc:
             log.error(f"{key}: {exc}")
             outcome = outcome_of(Conclusion.FAILURE)
             outcome.note = str(exc)
-    wf.publish(
-        JobFinished(
-            wf.run_id,
-            key,
-            outcome.conclusion,
-            started,
-            time.time(),
-            outcome.outputs,
-            outcome.note,
-            outcome.result,
-            outcome.environment_url,
-        )
-    )
-    return outcome
+    return finish_job(wf, key, started, outcome)
 
 
 def _refused(conclusion: Conclusion, note: str) -> JobOutcome:
@@ -116,7 +111,42 @@ def _refused(conclusion: Conclusion, note: str) -> JobOutcome:
     return outcome
 
 
-def _body(call: JobCall, placement_on: RunsOn, log: StepLog) -> JobOutcome:
+def _admit(call: JobCall, environment: str | None, log: StepLog) -> GateDecision | JobOutcome:
+    """Ask the environment's gate until it lets the job start (or refuses it); with
+    ``--no-wait`` a job that would wait is parked instead."""
+    wf, control = call.wf, call.control
+    gate = wf.services.gate
+    if gate is None or not environment:
+        return GateDecision("proceed")
+    github = wf.github
+    query = GateQuery(
+        wf.run_id,
+        call.key,
+        environment,
+        str(github.get("ref", "")),
+        str(github.get("sha", "")),
+        str(github.get("actor", "")),
+    )
+    announced = ""
+    wake = control.event()
+    while True:
+        decision = gate.admit(query)
+        if decision.verdict == "proceed":
+            return decision
+        if decision.verdict == "refuse":
+            log.error(decision.message)
+            return _refused(Conclusion.FAILURE, decision.message)
+        if decision.message != announced:
+            announced = decision.message
+            wf.publish(JobWaiting(wf.run_id, call.key, environment, announced, time.time()))
+            log.line(announced)
+        if not wf.options.wait:
+            return _refused(Conclusion.WAITING, announced)
+        if wake.wait(decision.retry_after):
+            return _refused(Conclusion.CANCELLED, control.reason)
+
+
+def _body(call: JobCall, placement_on: RunsOn, environment: str | None, log: StepLog) -> JobOutcome:
     wf, job, key, ctx, control = call.wf, call.job, call.key, call.ctx, call.control
     if control.cancelled:
         return _refused(Conclusion.CANCELLED, control.reason)
@@ -129,6 +159,9 @@ def _body(call: JobCall, placement_on: RunsOn, log: StepLog) -> JobOutcome:
         message = f"job '{key}' uses '{what}:' and {DOCKER_MESSAGE} ({job.where(what)})"
         log.error(message)
         return _refused(Conclusion.FAILURE, message)
+    admitted = _admit(call, environment, log)
+    if isinstance(admitted, JobOutcome):
+        return admitted
     try:
         minutes = exprs.minutes(job.timeout_minutes, ctx, DEFAULT_TIMEOUT_MINUTES)
     except ConveyorError as exc:
@@ -155,7 +188,7 @@ def _body(call: JobCall, placement_on: RunsOn, log: StepLog) -> JobOutcome:
         if token is None:
             return _refused(Conclusion.CANCELLED, f"superseded in group '{group[0]}'")
     try:
-        request = _request(call, minutes)
+        request = _request(call, minutes, environment, admitted)
         outcome = wf.services.executor.execute(
             request, wf.publish, control.event(), wf.control.event()
         )
@@ -167,15 +200,24 @@ def _body(call: JobCall, placement_on: RunsOn, log: StepLog) -> JobOutcome:
     return with_continue_on_error(outcome, continue_on_error)
 
 
-def _request(call: JobCall, minutes: float) -> JobRequest:
+def _request(
+    call: JobCall, minutes: float, environment: str | None, admitted: GateDecision
+) -> JobRequest:
+    """The job as the executor gets it; a job of an environment sees the environment's
+    variables and secrets over the repository's."""
     wf = call.wf
     options = wf.options
+    contexts = call.ctx
+    if admitted.vars:
+        contexts = {**contexts, "vars": {**contexts.get("vars", {}), **admitted.vars}}
+    secrets: dict[str, SecretBinding] = dict(wf.secrets)
+    secrets.update({name: SecretRef(key) for name, key in admitted.secrets.items()})
     return JobRequest(
         run=wf.run,
         job_key=call.key,
         job=call.job,
-        contexts=call.ctx,
-        secrets=dict(wf.secrets),
+        contexts=contexts,
+        secrets=secrets,
         repo=options.repo,
         state_dir=str(options.state_dir),
         workflow_env=wf.plan.env,
@@ -184,4 +226,5 @@ def _request(call: JobCall, minutes: float) -> JobRequest:
         timeout_minutes=minutes,
         checkout_mode=options.checkout_mode,
         debug=options.debug,
+        environment=environment or "",
     )

@@ -11,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine.bus import Publish, StepLog
-from conveyor.engine.contexts import REPOSITORY_ENV, base_process_env, default_env
-from conveyor.engine.masking import Masker
+from conveyor.engine.contexts import (
+    ENVIRONMENT_ENV,
+    REPOSITORY_ENV,
+    base_process_env,
+    default_env,
+)
+from conveyor.engine.masking import Masker, mask_env
 from conveyor.engine.ports import ActionProvider, ResolvedAction, StepRunner
 from conveyor.engine.wire import JobRequest
 
@@ -98,17 +103,21 @@ class JobState:
 
     def process_env(self, github: dict[str, Any], scope_env: dict[str, str]) -> dict[str, str]:
         """Process environment: conveyor's own, GITHUB_*/RUNNER_*, workflow/job env,
-        $GITHUB_ENV additions, then the step's (``scope_env``); $GITHUB_PATH prepended."""
+        $GITHUB_ENV additions, then the step's (``scope_env``); $GITHUB_PATH prepended;
+        ``CONVEYOR_MASK`` for the conveyor commands the step runs (see
+        :func:`conveyor.engine.masking.mask_env`)."""
         if self._base_env is None:
             self._base_env = base_process_env()
         env = dict(self._base_env)
         env.update(default_env(github, self.contexts["runner"]))
         env[REPOSITORY_ENV] = self.request.repo.history_key
+        if self.request.environment:
+            env[ENVIRONMENT_ENV] = self.request.environment
         env.update(scope_env)
         if self.added_path:
             current = env.get("PATH", os.defpath)
             env["PATH"] = os.pathsep.join([*reversed(self.added_path), current])
-        return env
+        return mask_env(self.masker, env)
 
 
 @dataclass

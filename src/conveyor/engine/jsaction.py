@@ -16,6 +16,7 @@ from conveyor.engine import exprs
 from conveyor.engine.actionmeta import action_repository, input_env
 from conveyor.engine.bus import StepLog
 from conveyor.engine.jobstate import PostStep, StepScope
+from conveyor.engine.masking import mask_env
 from conveyor.engine.ports import StepRequest
 from conveyor.engine.status import Conclusion
 from conveyor.engine.steprun import (
@@ -24,7 +25,6 @@ from conveyor.engine.steprun import (
     fail,
     finish_process,
     run_request,
-    step_timeout,
 )
 from conveyor.planner.plan import ActionPlan, StepPlan
 
@@ -58,8 +58,8 @@ class _NodeAction:
             "action_repository": action_repository(uses),
             "action_ref": uses.split("@", 1)[1] if "@" in uses else "",
         }
-        process_env = job.process_env(github, env)
-        process_env.update(input_env(self.inputs))
+        inputs = input_env(self.inputs)
+        process_env = mask_env(job.masker, {**job.process_env(github, env), **inputs})
         request = StepRequest(
             name=name,
             working_directory=job.workspace,
@@ -88,9 +88,7 @@ def run_node_main(
         return fail(f"action '{uses}' has no runs.main")
     node = _NodeAction(scope, uses, directory, inputs, _state_key(step, uses))
     ctx = scope.contexts(env)
-    done = node.run(
-        action.main, name=uses, env=env, ctx=ctx, log=log, timeout=step_timeout(step, ctx)
-    )
+    done = node.run(action.main, name=uses, env=env, ctx=ctx, log=log, timeout=call.timeout)
     if action.post:
         job, name, script = scope.job, f"Post {uses}", action.post
 

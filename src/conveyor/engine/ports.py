@@ -8,6 +8,7 @@ them together. Keeping these as protocols lets the engine stay free of I/O detai
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ class NewRun:
     pid: int
     repository_key: str  # the store's key: see conveyor.git.identity
     repository_url: str | None = None  # origin without credentials
-    uid: str = ""
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # unique across databases
     record: bytes = b""  # what a resume starts from (:mod:`conveyor.engine.durable`)
     lease_owner: str = ""
     lease_seconds: float = 30.0
@@ -129,6 +130,39 @@ class JobExecutor(Protocol):
     ) -> JobOutcome: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GateQuery:
+    """A job of ``environment`` about to start in run ``run_id``."""
+
+    run_id: int
+    job_key: str
+    environment: str
+    ref: str  # github.ref the run runs on
+    sha: str
+    actor: str  # who started the run (github.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """``proceed`` (with the environment's ``vars`` and ``secrets``: secret name -> the
+    name of the run's secret holding it), ``wait`` (``message`` says for what and how to
+    decide; ask again after ``retry_after`` seconds) or ``refuse`` (``message`` says
+    which rule or who refused)."""
+
+    verdict: str
+    message: str = ""
+    vars: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    retry_after: float = 2.0
+
+
+class EnvironmentGate(Protocol):
+    """Decides whether a job of an environment may start: protection rules, approvals,
+    wait timers; and gives the environment's variables and secrets."""
+
+    def admit(self, query: GateQuery) -> GateDecision: ...
 
 
 class SecretSource(Protocol):
@@ -228,6 +262,12 @@ class ActionContext:
     output: StepOutput
     masker: Masker
     cancel: threading.Event
+    run_key: str = ""  # the run's folder name (conveyor.engine.runkeys); "": the plain id
+
+    @property
+    def run_folder(self) -> str:
+        """The name of this run's folders under the state directory."""
+        return self.run_key or str(self.run_id)
 
 
 @dataclass(slots=True)

@@ -16,11 +16,11 @@ from typing import Any
 
 from conveyor.engine import exprs
 from conveyor.engine.bus import StepLog
-from conveyor.engine.events import JobFinished, JobStarted
+from conveyor.engine.events import JobStarted
 from conveyor.engine.inputs import build_inputs
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, SecretBinding, SecretExpr, outcome_of
-from conveyor.engine.workflowrun import JobCall, UnitRunner, WorkflowJobs
+from conveyor.engine.workflowrun import JobCall, UnitRunner, WorkflowJobs, finish_job
 from conveyor.errors import ActionError, ConveyorError
 
 _ONE_SECRET = re.compile(r"^\s*\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}\s*$")
@@ -66,19 +66,7 @@ def make_run_called_workflow(run_job: UnitRunner) -> UnitRunner:
             log.error(note)
             outcome = outcome_of(Conclusion.FAILURE)
             outcome.note = note
-        wf.publish(
-            JobFinished(
-                wf.run_id,
-                key,
-                outcome.conclusion,
-                started,
-                time.time(),
-                outcome.outputs,
-                outcome.note,
-                outcome.result,
-            )
-        )
-        return outcome
+        return finish_job(wf, key, started, outcome)
 
     return run_called_workflow
 

@@ -31,7 +31,7 @@ from conveyor.engine.durable import (
     make_record,
     plan_digest,
 )
-from conveyor.engine.events import RunFinished, RunStarted
+from conveyor.engine.events import RunFinished, RunParked, RunStarted
 from conveyor.engine.inputs import build_inputs
 from conveyor.engine.jobexec import work_root
 from conveyor.engine.jobrun import run_job
@@ -215,6 +215,8 @@ def resume_workflow(
     secrets: Mapping[str, str],
     services: Services,
     interrupt: threading.Event | None = None,
+    *,
+    wait: bool = True,
 ) -> RunReport:
     """Continue a run whose process died: the jobs it finished are kept, the rest run.
 
@@ -228,7 +230,7 @@ def resume_workflow(
             f"run {resumed.run_id} needs the secret(s) {', '.join(missing)} it was started "
             "with; pass them again (--secret, --secret-file or CONVEYOR_SECRET_*)"
         )
-    options = dataclasses.replace(record.options, secrets=dict(secrets))
+    options = dataclasses.replace(record.options, secrets=dict(secrets), wait=wait)
     plan = _replan(record, options, services, resumed.run_id)
     run = RunRef(
         resumed.run_id,
@@ -378,5 +380,13 @@ def _drive(
             conclusion = Conclusion.CANCELLED
         if keeper is not None:
             keeper.stop()
-        bus.publish(RunFinished(run_id, conclusion, time.time()))
+        if conclusion is Conclusion.WAITING:
+            waiting = tuple(
+                f"{key}: {outcome.note}"
+                for key, outcome in wf.outcomes.items()
+                if outcome.result == "waiting" and outcome.note
+            )
+            bus.publish(RunParked(run_id, time.time(), waiting))
+        else:
+            bus.publish(RunFinished(run_id, conclusion, time.time()))
     return RunReport(run_id, name, conclusion)

@@ -11,7 +11,13 @@ from typing import Any
 from conveyor.engine.bus import LocalEventBus
 from conveyor.engine.concurrency import ConcurrencyRegistry
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import ActionProvider, EventSink, JobExecutor, RunStore
+from conveyor.engine.ports import (
+    ActionProvider,
+    EnvironmentGate,
+    EventSink,
+    JobExecutor,
+    RunStore,
+)
 from conveyor.engine.wire import JobOutcome, RunRef, SecretBinding
 from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import WorkflowPlan
@@ -73,6 +79,7 @@ class Services:
     masker: Masker
     sinks: Sequence[EventSink] = ()
     store: RunStore | None = None
+    gate: EnvironmentGate | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,7 @@ class RunOptions:
     max_jobs: int = 2
     checkout_mode: str = "copy"
     debug: bool = False
+    wait: bool = True  # a job waiting for an approval blocks; False: the run parks
 
 
 @dataclass

@@ -1,13 +1,12 @@
-"""Collect secrets from ``--secret K=V``, ``--secret-file`` (dotenv) and ``CONVEYOR_SECRET_*``."""
+"""Collect secrets from ``--secret K=V``, ``--secret-file`` (dotenv) and ``CONVEYOR_SECRET_*``;
+read the dotenv files of ``--secret-file``, ``--env-file`` and ``--var-file`` (``.secrets``,
+``.env`` and ``.vars`` at the repository root by default, as act does)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-from dotenv import dotenv_values
-from dotenv.parser import parse_stream
 
 from conveyor.errors import UsageError
 
@@ -31,16 +30,22 @@ def parse_pairs(pairs: Iterable[str], option: str) -> dict[str, str]:
     return result
 
 
-def check_dotenv(path: Path) -> None:
+DEFAULT_FILES = {"--secret-file": ".secrets", "--env-file": ".env", "--var-file": ".vars"}
+"""The dotenv file each option reads from the repository root when it is not given."""
+
+
+def check_dotenv(path: Path, option: str = "--secret-file") -> None:
     """Stop at the first line of the dotenv file that python-dotenv cannot parse (it would
     only log a warning without the file's name and drop the line) or that has no value."""
+    from dotenv.parser import parse_stream
+
     try:
         with path.open(encoding="utf-8") as handle:
             bindings = list(parse_stream(handle))
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}:1: --secret-file is not UTF-8 text ({exc.reason})") from exc
+        raise UsageError(f"{path}:1: {option} is not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
-        raise UsageError(f"--secret-file {path}: cannot read: {exc.strerror or exc}") from exc
+        raise UsageError(f"{option} {path}: cannot read: {exc.strerror or exc}") from exc
     for binding in bindings:
         text = binding.original.string
         # a binding starts with the blank lines before it: count from its first character
@@ -70,11 +75,27 @@ def collect_secrets(
         if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
             secrets[key[len(ENV_PREFIX) :]] = value
     if secret_file is not None:
-        if not secret_file.is_file():
-            raise UsageError(f"--secret-file {secret_file}: no such file")
-        check_dotenv(secret_file)
-        for name, found in dotenv_values(secret_file, encoding="utf-8").items():
-            if found is not None:
-                secrets[name] = found
+        secrets.update(read_dotenv(secret_file, "--secret-file"))
     secrets.update(parse_pairs(pairs, "--secret"))
     return secrets
+
+
+def read_dotenv(path: Path, option: str) -> dict[str, str]:
+    """The names and values of a dotenv file; a line that cannot be parsed stops with its
+    file and line (exit 2), and so does a missing file."""
+    if not path.is_file():
+        raise UsageError(f"{option} {path}: no such file")
+    check_dotenv(path, option)
+    from dotenv import dotenv_values
+
+    values = dotenv_values(path, encoding="utf-8").items()
+    return {name: found for name, found in values if found is not None}
+
+
+def dotenv_file(given: Path | None, option: str, root: Path) -> Path | None:
+    """The file an option reads: the one given, else its default (``.secrets``, ``.env``,
+    ``.vars``) at the repository root when that exists, else none."""
+    if given is not None:
+        return given
+    default = root / DEFAULT_FILES[option]
+    return default if default.is_file() else None

@@ -30,6 +30,7 @@ class StepCall:
     env: dict[str, str]
     index: int
     log: StepLog
+    timeout: float | None = None  # seconds (``timeout-minutes``); None: no limit of its own
 
 
 @dataclass
@@ -156,6 +157,8 @@ def _execute(call: StepCall) -> StepDone:
         key = "env"
         call.env = {**env, **exprs.env_map(step.env, ctx)}
         call.ctx = {**ctx, "env": call.env}
+        key = "timeout-minutes"
+        call.timeout = step_timeout(step, call.ctx)
         key = ""
         if step.run is not None:
             return run_script(call)
@@ -170,11 +173,9 @@ def _execute(call: StepCall) -> StepDone:
 
 
 def step_timeout(step: StepPlan, ctx: exprs.Contexts) -> float | None:
-    """The step's ``timeout-minutes`` in seconds (None: no limit of its own)."""
-    try:
-        minutes = exprs.minutes(step.timeout_minutes, ctx, 0.0)
-    except ConveyorError as exc:
-        raise type(exc)(f"{step.where('timeout-minutes')}: {exc}") from exc
+    """The step's ``timeout-minutes`` in seconds (None: no limit of its own); a value that
+    is not a non-negative number raises (the caller names the key's position)."""
+    minutes = exprs.minutes(step.timeout_minutes, ctx, 0.0)
     return minutes * 60 if minutes > 0 else None
 
 
@@ -185,14 +186,13 @@ def run_script(call: StepCall) -> StepDone:
     workdir = step.working_directory or scope.defaults.get("working-directory")
     cwd = job.workspace / exprs.text(workdir, ctx) if workdir else job.workspace
     github = {**ctx["github"], "action": step.id or f"__run_{step.position}"}
-    timeout = step_timeout(step, ctx)
     request = StepRequest(
-        name=step_name(step, ctx),
+        name=job.masker.mask(step_name(step, ctx)),
         working_directory=cwd,
         env=job.process_env(github, call.env),
         script=exprs.text(step.run, ctx),
         shell=exprs.text(shell, ctx) if shell else None,
-        timeout_seconds=timeout,
+        timeout_seconds=call.timeout,
         temp_dir=job.temp,
     )
     return finish_process(scope, run_request(scope, request, call.log), request)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from conveyor.engine.runkeys import run_key
 from conveyor.engine.status import Conclusion
 from conveyor.planner.github import RepoFacts
 from conveyor.planner.plan import JobPlan
@@ -54,6 +55,12 @@ class RunRef(msgspec.Struct, frozen=True):
     uid: str = ""
     attempt: int = 1
 
+    @property
+    def key(self) -> str:
+        """The name of the run's folders under the state directory (see
+        :mod:`conveyor.engine.runkeys`)."""
+        return run_key(self.run_id, self.uid)
+
 
 class JobRequest(msgspec.Struct, frozen=True):
     """One job instance (one matrix combination) to execute.
@@ -77,6 +84,7 @@ class JobRequest(msgspec.Struct, frozen=True):
     timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
     checkout_mode: str = "copy"
     debug: bool = False
+    environment: str = ""  # jobs.<id>.environment's name; steps see CONVEYOR_ENVIRONMENT
     schema: int = WIRE_SCHEMA_VERSION
 
 

@@ -19,18 +19,9 @@ from conveyor.engine.scheduler import DagScheduler, Expansion
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, outcome_of
 from conveyor.errors import ConveyorError
-from conveyor.planner.graph import job_id_of
 from conveyor.planner.matrix import expand_static
 from conveyor.planner.plan import JobPlan
-
-
-def matrix_key(job_id: str, combo: dict[str, Any]) -> str:
-    if not combo:
-        return job_id
-    shown = ", ".join(
-        exprs.to_str(v) if not isinstance(v, dict | list) else str(v) for v in combo.values()
-    )
-    return f"{job_id} ({shown})"
+from conveyor.planner.selection import chosen_combinations, matrix_key
 
 
 def combine(results: list[JobOutcome]) -> JobOutcome:
@@ -39,11 +30,12 @@ def combine(results: list[JobOutcome]) -> JobOutcome:
     outputs: dict[str, str] = {}
     for result in results:
         outputs.update(result.outputs)
-    order = ("failure", "cancelled", "success", "skipped")
+    order = ("failure", "cancelled", "waiting", "success", "skipped")
     worst = next(r for r in order if any(o.result == r for o in results))
     conclusion = {
         "failure": Conclusion.FAILURE,
         "cancelled": Conclusion.CANCELLED,
+        "waiting": Conclusion.WAITING,
         "success": Conclusion.SUCCESS,
     }.get(worst, Conclusion.SKIPPED)
     failing = any(o.counts_as_failure for o in results)
@@ -51,6 +43,26 @@ def combine(results: list[JobOutcome]) -> JobOutcome:
 
 
 UnitRunner = Callable[["JobCall"], JobOutcome]
+
+
+def finish_job(wf: WorkflowRun, key: str, started: float, outcome: JobOutcome) -> JobOutcome:
+    """Record how a job instance ended (nothing for a parked one: it starts again when the
+    run is resumed); returns ``outcome``."""
+    if outcome.conclusion is not Conclusion.WAITING:
+        wf.publish(
+            JobFinished(
+                wf.run_id,
+                key,
+                outcome.conclusion,
+                started,
+                time.time(),
+                outcome.outputs,
+                outcome.note,
+                outcome.result,
+                outcome.environment_url,
+            )
+        )
+    return outcome
 
 
 class JobCall:
@@ -93,6 +105,8 @@ class WorkflowJobs:
         scheduler: DagScheduler[JobOutcome] = DagScheduler(needs, self.wf.options.max_jobs)
         scheduler.run(self._expand, self._finish)
         outcomes = [self.wf.outcomes[j] for j in self.jobs if j in self.wf.outcomes]
+        if any(o.result == "waiting" for o in outcomes):
+            return Conclusion.WAITING  # parked: not finished, whatever else happened
         if any(o.counts_as_failure for o in outcomes):
             return Conclusion.FAILURE
         if self.wf.control.cancelled or any(o.result == "cancelled" for o in outcomes):
@@ -142,6 +156,9 @@ class WorkflowJobs:
     def _expand(self, job_id: str) -> Expansion[JobOutcome]:
         wf = self.wf
         job = self.jobs[job_id]
+        if any(wf.outcomes[n].result == "waiting" for n in job.needs if n in wf.outcomes):
+            wf.outcomes[job_id] = outcome_of(Conclusion.WAITING)  # decided after a resume
+            return Expansion([])
         failed = any(
             wf.outcomes[n].result == "failure" or self.failed_ancestors.get(n, False)
             for n in job.needs
@@ -196,18 +213,7 @@ class WorkflowJobs:
         if self.wf.depth:
             return combos
         options = self.wf.options
-        for key, values in options.matrix_filter.items():
-            lowered = key.lower()
-            if any(lowered in (k.lower() for k in combo) for combo in combos):
-                combos = [
-                    c
-                    for c in combos
-                    if any(k.lower() == lowered and exprs.to_str(v) in values for k, v in c.items())
-                ]
-        names = [w for w in options.job_filter if w != job_id and job_id_of(w, [job_id])]
-        if names:
-            combos = [c for c in combos if matrix_key(job_id, c) in names]
-        return combos
+        return chosen_combinations(job_id, combos, options.matrix_filter, options.job_filter)
 
     def _unit(
         self,

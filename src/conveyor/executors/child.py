@@ -19,7 +19,7 @@ from conveyor.engine.bus import mask_event
 from conveyor.engine.events import Event, encode_event
 from conveyor.engine.jobexec import execute_job
 from conveyor.engine.jobstate import JobServices
-from conveyor.engine.masking import Masker
+from conveyor.engine.masking import Masker, env_masker
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import decode_request, encode, outcome_of
 from conveyor.executors.protocol import CANCEL, EVENT, OUTCOME, SECRET_ENV_PREFIX, STOP
@@ -70,7 +70,7 @@ def main() -> int:
     first = stdin.readline()
     if not first.strip():
         return 0  # a spare the parent did not need
-    masker = Masker()
+    masker = env_masker(os.environ)
     writer = _Writer(out, masker)
     try:
         request = decode_request(first)

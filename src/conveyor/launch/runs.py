@@ -16,30 +16,23 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conveyor.actions import DefaultActionProvider
-from conveyor.console import make_console
+from conveyor.actions.delivery_wiring import rollback_sink
+from conveyor.console.factory import make_console
+from conveyor.delivery.environments import environment_secrets
+from conveyor.delivery.gate import EnvironmentRules
 from conveyor.engine.durable import decode_record
 from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
-from conveyor.engine.masking import Masker
-from conveyor.engine.ports import JobExecutor
+from conveyor.engine.masking import Masker, env_masker
+from conveyor.engine.ports import EventSink, JobExecutor
 from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
-from conveyor.errors import UsageError
+from conveyor.launch.names import executor_name
 from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
-from conveyor.store import SqlRunStore
-
-EXECUTORS = ("local", "process")
-EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
-
-
-def executor_name(given: str | None) -> str:
-    """``--executor``, else ``$CONVEYOR_EXECUTOR``, else ``local``; refuses other names."""
-    name = given or os.environ.get(EXECUTOR_ENV) or "local"
-    if name not in EXECUTORS:
-        raise UsageError(f"--executor {name}: expected one of {', '.join(EXECUTORS)}")
-    return name
+from conveyor.store.recorder import SqlRunStore
+from conveyor.tiers.configfile import load_config
 
 
 def make_executor(
@@ -67,18 +60,34 @@ def run_plans(
     """
     name = executor_name(executor)
     expose_conveyor(options.state_dir)
-    masker = Masker()
+    masker = env_masker(os.environ)  # inside a step: what that step masks
     actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
+    gate, environment_secrets = _environments(options.repo.root, store, masker)
     console = make_console(plain=plain)
-    jobs = make_executor(name, options.secrets, masker, actions)
-    services = Services(executor=jobs, actions=actions, masker=masker, sinks=[console], store=store)
+    jobs = make_executor(name, {**options.secrets, **environment_secrets}, masker, actions)
+    sinks: list[EventSink] = [console, rollback_sink(options.repo.root, options.state_dir)]
+    services = Services(
+        executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
+    )
     try:
         return run_workflows(plans, options, services, cancel)
     finally:
         jobs.close()
         console.close()
         store.close()
+
+
+def _environments(
+    root: Path, store: SqlRunStore, masker: Masker
+) -> tuple[EnvironmentRules, dict[str, str]]:
+    """The gate of conveyor.toml's environments, and their secrets (masked from now on)."""
+    config = load_config(start=root).config
+    values, names = environment_secrets(root, config.environments)
+    for value in values.values():
+        masker.add(value)
+    gate = EnvironmentRules(config.environments, config.teams, store.writer, root, names)
+    return gate, values
 
 
 def resume_run(
@@ -89,24 +98,29 @@ def resume_run(
     *,
     plain: bool | None = None,
     executor: str | None = None,
+    wait: bool = True,
 ) -> RunReport:
-    """Continue run ``run_id`` of a process that died: finished jobs are kept, jobs that
-    were running run again, the rest run as they would have."""
+    """Continue run ``run_id`` of a process that died (or that was parked waiting for a
+    decision): finished jobs are kept, jobs that were running or waiting run again, the
+    rest run as they would have."""
     name = executor_name(executor)
-    masker = Masker()
+    masker = env_masker(os.environ)  # inside a step: what that step masks
     store = SqlRunStore(state_dir, masker=masker)
     try:
         resumed = store.reopen_run(run_id, new_owner(), LEASE_SECONDS)
         record = decode_record(resumed.record)
         expose_conveyor(record.options.state_dir)
         actions = DefaultActionProvider(record.options.state_dir)
+        gate, environment_secrets = _environments(record.options.repo.root, store, masker)
         console = make_console(plain=plain)
-        jobs = make_executor(name, secrets, masker, actions)
+        jobs = make_executor(name, {**secrets, **environment_secrets}, masker, actions)
+        root, home = record.options.repo.root, record.options.state_dir
+        sinks: list[EventSink] = [console, rollback_sink(root, home)]
         services = Services(
-            executor=jobs, actions=actions, masker=masker, sinks=[console], store=store
+            executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
         )
         try:
-            return resume_workflow(resumed, secrets, services, cancel)
+            return resume_workflow(resumed, secrets, services, cancel, wait=wait)
         finally:
             jobs.close()
             console.close()

@@ -29,7 +29,7 @@ from conveyor.workflow.inputs import (
     missing_inputs,
     resolve_inputs,
 )
-from conveyor.workflow.loader import LoadedWorkflow
+from conveyor.workflow.loader import LoadedWorkflow, repository_path
 from conveyor.workflow.model import EventConfig, Job, Matrix, RunsOnGroup, Workflow
 from conveyor.workflow.yamlload import Document, Path
 
@@ -257,12 +257,12 @@ def plan_workflow(
     ``changed_files`` decides ``paths``/``paths-ignore`` (None: not known, not evaluated).
     """
     problems = _Problems(path, document)
-    name = workflow.name or path
+    shown = repository_path(path)  # GitHub's name for a workflow without one
+    name = workflow.name or shown
+    written_workflow = {"file": path, **_written_workflow(document, event)}
     fired = event_fires(event_configs(workflow), event, payload, changed_files)
     if not fired.fires:
-        return WorkflowPlan(
-            path, name, False, fired.reason, [], **_written_workflow(document, event)
-        )
+        return WorkflowPlan(shown, name, False, fired.reason, [], **written_workflow)
     try:
         order = build_graph(
             {job_id: job.needs_list() for job_id, job in workflow.jobs.items()}
@@ -292,13 +292,13 @@ def plan_workflow(
     if problems.found:
         raise WorkflowInvalid(problems.found)
     return WorkflowPlan(
-        path,
+        shown,
         name,
         True,
         "; ".join(reasons),
         jobs,
         written_order=tuple(workflow.jobs),
-        **_written_workflow(document, event),
+        **written_workflow,
     )
 
 

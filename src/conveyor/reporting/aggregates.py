@@ -1,6 +1,7 @@
 """Per-run, per-tier counts kept after ``conveyor gc`` deletes the test-result rows.
 
-Stored as ``<state>/results/summaries/<run_id>.json``: ``{tier: {passed, failed, ...}}``.
+Stored as ``<state>/results/summaries/<run key>.json`` (the run's folder key, see
+:mod:`conveyor.engine.runkeys`, unique across databases): ``{tier: {passed, failed, ...}}``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ SUMMARIES = Path("results") / "summaries"
 _FIELDS = ("passed", "failed", "skipped", "flaky", "quarantined", "duration")
 
 
-def summary_path(state_dir: Path, run_id: int) -> Path:
-    return state_dir / SUMMARIES / f"{run_id}.json"
+def summary_path(state_dir: Path, run_key: str) -> Path:
+    return state_dir / SUMMARIES / f"{run_key}.json"
 
 
 def count_rows(rows: Iterable[Any]) -> dict[int, dict[str, TierTotals]]:
@@ -33,10 +34,10 @@ def count_rows(rows: Iterable[Any]) -> dict[int, dict[str, TierTotals]]:
     return found
 
 
-def save(state_dir: Path, run_id: int, tiers: dict[str, TierTotals]) -> None:
+def save(state_dir: Path, run_key: str, tiers: dict[str, TierTotals]) -> None:
     """Add ``tiers`` to the run's summary file (counts of earlier gc passes are kept)."""
-    path = summary_path(state_dir, run_id)
-    merged = {t.name: t for t in load(state_dir, run_id)}
+    path = summary_path(state_dir, run_key)
+    merged = {t.name: t for t in load(state_dir, run_key)}
     for name, totals in tiers.items():
         old = merged.get(name)
         if old is None:
@@ -49,8 +50,8 @@ def save(state_dir: Path, run_id: int, tiers: dict[str, TierTotals]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load(state_dir: Path, run_id: int) -> list[TierTotals]:
-    path = summary_path(state_dir, run_id)
+def load(state_dir: Path, run_key: str) -> list[TierTotals]:
+    path = summary_path(state_dir, run_key)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

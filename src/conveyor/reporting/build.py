@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from conveyor.engine.runkeys import run_key
 from conveyor.errors import UserError
 from conveyor.reporting import aggregates
 from conveyor.reporting.categories import ACTIONS, CATEGORIES, TITLES, classify
@@ -173,7 +174,8 @@ def build_report(
     run = connection.execute(select(RunRow).where(RunRow.id == run_id)).first()
     c = RESULTS.c
     rows = list(connection.execute(select(RESULTS).where(c.run_id == run_id).order_by(c.id)).all())
-    kept_tiers = aggregates.load(state_dir, run_id) if state_dir is not None else []
+    key = run_key(run_id, str(run.uid or "")) if run is not None else None
+    kept_tiers = aggregates.load(state_dir, key) if state_dir is not None and key else []
     if run is None and not rows and not kept_tiers:
         raise UserError(f"run {run_id} not found and no test results recorded for it")
     ingests = list(connection.execute(select(INGESTS).where(INGESTS.c.run_id == run_id)))

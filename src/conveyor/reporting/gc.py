@@ -1,15 +1,17 @@
 """``conveyor gc --older-than 30d``: free disk and database space, keep the history.
 
 Removed for runs created before the cutoff (finished runs only): their log lines (the
-run records when: ``conveyor logs`` then says so), ``logs/<run>`` (log files of older
-conveyors), ``work/<run>`` (workspaces), ``artifacts/runs/<run>`` (manifests) and
-``results/<run>`` (JUnit files), pruning the git worktrees a removed workspace held from
-their repository; then artifact blobs no remaining manifest uses (the manifests of runs
-and of published builds, ``artifacts/builds``, which gc keeps);
-then test-result rows recorded before the cutoff, and the report copies their ingests
-kept. Kept: run, job and step rows, ingest rows, and per-tier counts of every run
-(``results/summaries``). Directories named like a run id of no known run go when their
-files are all older than the cutoff.
+run records when: ``conveyor logs`` then says so), ``work/<run>`` (workspaces),
+``artifacts/runs/<run>`` (manifests) and ``results/<run>`` (JUnit files), where
+``<run>`` is the run's folder key (:mod:`conveyor.engine.runkeys`), pruning the git
+worktrees a removed workspace held from their repository; then artifact blobs no
+remaining manifest uses (of runs, and of published builds, ``artifacts/builds``, which
+gc keeps); then test-result rows recorded before the cutoff, and the report
+copies their ingests kept. Kept: run, job and step rows, ingest rows, and per-tier counts
+of every run (``results/summaries``). Folders named by a plain run id (older conveyors,
+``logs/<run>`` too) that name no run of this database go when their files are all older
+than the cutoff; a keyed folder of no run of this database belongs to another database
+sharing the state directory and is left alone.
 
 gc only ever removes what conveyor wrote inside its state directory: a path outside it
 (an ingest row of an older conveyor naming the user's own file, a symlink leading out)
@@ -19,6 +21,7 @@ is left alone.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
+from conveyor.engine.runkeys import parse_run_key, run_key
 from conveyor.engine.status import RunState
 from conveyor.git.worktrees import common_git_dir, linked_worktrees, prune
 from conveyor.reporting import aggregates
@@ -77,12 +81,30 @@ def _remove(path: Path, report: GcReport, dry_run: bool, state_dir: Path) -> Non
         path.unlink(missing_ok=True)
 
 
+def _is_old(child: Path, runs: dict[int, tuple[str, float, str]], cutoff: float) -> bool | None:
+    """Whether the run folder ``child`` goes: True/False for a folder of one of this
+    database's runs (old and finished) or a plain run id of an older conveyor that names no
+    run of this database (all its files older than ``cutoff``); None to leave it alone (not
+    a run's folder, or another database's run sharing the state directory)."""
+    parsed = parse_run_key(child.name)
+    if parsed is None:
+        return None
+    run_id, prefix = parsed
+    known = runs.get(run_id)
+    if known is not None and run_key(run_id, known[0]) == child.name:
+        _uid, created, status = known
+        return created < cutoff and status == _DONE
+    if prefix:
+        return None
+    return child.is_dir() and _newest(child) < cutoff
+
+
 def _run_dirs(
     state_dir: Path, connection: Connection, cutoff: float, report: GcReport, dry_run: bool
 ) -> None:
     runs = {
-        int(r.id): (float(r.created_at), str(r.status))
-        for r in connection.execute(select(RunRow.id, RunRow.created_at, RunRow.status))
+        int(r.id): (str(r.uid or ""), float(r.created_at), str(r.status))
+        for r in connection.execute(select(RunRow.id, RunRow.uid, RunRow.created_at, RunRow.status))
     }
     report.runs_kept = len(runs)
     for name in RUN_DIRS:
@@ -90,17 +112,7 @@ def _run_dirs(
         if not root.is_dir():
             continue
         for child in sorted(root.iterdir()):
-            if child.name == aggregates.SUMMARIES.name and name == "results":
-                continue
-            if not child.name.isdigit():
-                continue  # not a run's directory (results/ingests is gc'd by its rows)
-            known = runs.get(int(child.name))
-            if known is not None:
-                created, status = known
-                old = created < cutoff and status == _DONE
-            else:
-                old = child.is_dir() and _newest(child) < cutoff
-            if old:
+            if _is_old(child, runs, cutoff):
                 held = linked_worktrees(child) if name == "work" else []
                 repositories = {common_git_dir(w) for w in held}
                 _remove(child, report, dry_run, state_dir)
@@ -130,24 +142,21 @@ def _log_lines(writer: Engine, cutoff: float, report: GcReport, dry_run: bool) -
         )
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def _hashes(value: Any, found: set[str]) -> None:
-    """The blob hashes a manifest names: ``files`` maps a path to ``[sha256, size, mode]``
-    (the artifact store's format) or to ``{"sha256": ...}``."""
+    """Every SHA-256 in a manifest (``files: {path: [sha256, size, mode]}``, see
+    :mod:`conveyor.actions.artifact_store`): a blob it names is in use. Any 64-hex-digit
+    string counts, so a blob is kept rather than lost when in doubt."""
     if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "sha256" and isinstance(inner, str):
-                found.add(inner)
-            elif key == "files" and isinstance(inner, dict):
-                for entry in inner.values():
-                    if isinstance(entry, list) and entry and isinstance(entry[0], str):
-                        found.add(entry[0])
-                    else:
-                        _hashes(entry, found)
-            else:
-                _hashes(inner, found)
+        for inner in value.values():
+            _hashes(inner, found)
     elif isinstance(value, list):
         for inner in value:
             _hashes(inner, found)
+    elif isinstance(value, str) and _SHA256.fullmatch(value):
+        found.add(value)
 
 
 def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: bool) -> None:
@@ -194,8 +203,13 @@ def _result_rows(
             empty.rmdir()
     if dry_run or not rows:
         return
-    for run_id, tiers in aggregates.count_rows(rows).items():
-        aggregates.save(state_dir, run_id, tiers)
+    counted = aggregates.count_rows(rows)
+    with engine.connect() as connection:
+        uids = dict(
+            connection.execute(select(RunRow.id, RunRow.uid).where(RunRow.id.in_(counted))).all()
+        )
+    for run_id, tiers in counted.items():
+        aggregates.save(state_dir, run_key(run_id, str(uids.get(run_id) or "")), tiers)
     with engine.begin() as connection:
         connection.execute(delete(RESULTS).where(c.recorded_at < cutoff))
 

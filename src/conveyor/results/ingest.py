@@ -29,7 +29,7 @@ from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
 from conveyor.results.keep import keep_dir, keep_reports, mask_case, remove_copies
 from conveyor.results.model import TestCaseResult
-from conveyor.store.repositories import run_repository
+from conveyor.store.repositories import run_folder_key, run_repository
 from conveyor.store.results_models import INGESTS, RESULTS
 
 CHUNK = 2000
@@ -163,7 +163,7 @@ def ingest(
     counts: Counter[str] = Counter()
     statement = insert(RESULTS)
     with db.writer.begin() as connection:
-        repository_id = _repository(connection, ctx)
+        repository_id, run_key = _run_of(connection, ctx)
         inserted = connection.execute(
             insert(INGESTS).values(
                 repository_id=repository_id,
@@ -189,8 +189,8 @@ def ingest(
         if chunk:
             connection.execute(statement, chunk)
         total = sum(counts.values())
-        directory = keep_dir(db.state_dir, ctx.run_id, ingest_id)
-        kept = keep_reports(list(paths), db.state_dir, directory, f"ingest{ingest_id}", masker)
+        directory = keep_dir(db.state_dir, run_key, ingest_id)
+        kept = keep_reports(list(paths), directory, f"ingest{ingest_id}", masker)
         try:
             connection.execute(
                 INGESTS.update()
@@ -203,15 +203,18 @@ def ingest(
     return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())), repository_id)
 
 
-def _repository(connection: Connection, ctx: IngestContext) -> int:
+def _run_of(connection: Connection, ctx: IngestContext) -> tuple[int, str | None]:
+    """(repository id, the run's folder key or None); a run that is not recorded is
+    refused before anything is stored."""
     if ctx.run_id is not None:
         found = run_repository(connection, ctx.run_id)
-        if found is None:
+        key = run_folder_key(connection, ctx.run_id)
+        if found is None or key is None:
             raise UserError(
                 f"--run {ctx.run_id}: no such run is recorded; give the id of a recorded run "
                 "(see `conveyor runs`), or leave --run out"
             )
-        return found
+        return found, key
     if ctx.repository_id is None:
         raise ValueError("ingest needs a run id or a repository id")
-    return ctx.repository_id
+    return ctx.repository_id, None

@@ -2,13 +2,14 @@
 
 ``conveyor ingest /some/where/junit.xml`` keeps a copy under ``<state>/results/``, so the
 history (and ``conveyor gc``) only ever touches files conveyor wrote itself. The copy is
-the file's text passed through the run's masker line by line (the masker also knows the
-XML- and JSON-escaped forms of each secret, so escaped values are masked too).
+the file passed through the run's masker (:meth:`Masker.mask_stream`; the masker also knows
+the XML- and JSON-escaped forms of each secret, so escaped values are masked too).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import shutil
 from pathlib import Path
 
@@ -45,11 +46,13 @@ def inside(path: Path, directory: Path) -> bool:
         return False
 
 
-def keep_dir(state_dir: Path, run_id: int | None, ingest_id: int) -> Path:
-    """Where an ingest's copies go: ``results/<run>/`` or ``results/ingests/<id>/``."""
-    if run_id is not None:
-        return state_dir / RESULTS_DIR / str(run_id)
-    return state_dir / RESULTS_DIR / RUNLESS_DIR / str(ingest_id)
+def keep_dir(state_dir: Path, run_key: str | None, ingest_id: int) -> Path:
+    """Where an ingest's copies go: ``results/<run key>/`` (see
+    :mod:`conveyor.engine.runkeys`) or, without a run, ``results/ingests/<id>-<random>/``
+    (ingest ids, like run ids, repeat across databases sharing the state directory)."""
+    if run_key is not None:
+        return state_dir / RESULTS_DIR / run_key
+    return state_dir / RESULTS_DIR / RUNLESS_DIR / f"{ingest_id}-{secrets.token_hex(6)}"
 
 
 def copy_masked(source: Path, target: Path, masker: Masker | None) -> None:
@@ -61,12 +64,8 @@ def copy_masked(source: Path, target: Path, masker: Masker | None) -> None:
         return
     scratch = target.with_name(f".{target.name}.masking")
     try:
-        with (
-            source.open(encoding="utf-8", errors="surrogateescape", newline="") as reader,
-            scratch.open("w", encoding="utf-8", errors="surrogateescape", newline="") as out,
-        ):
-            for line in reader:
-                out.write(masker.mask(line))
+        with source.open("rb") as reader, scratch.open("wb") as out:
+            masker.mask_stream(reader, out)
         scratch.replace(target)
     except OSError as exc:
         scratch.unlink(missing_ok=True)
@@ -82,15 +81,16 @@ def remove_copies(kept: list[Path], sources: list[Path]) -> None:
 
 
 def keep_reports(
-    paths: list[Path], state_dir: Path, directory: Path, prefix: str, masker: Masker | None
+    paths: list[Path], directory: Path, prefix: str, masker: Masker | None
 ) -> list[Path]:
-    """The kept file for each of ``paths``: a report already inside the state directory is
-    kept where it is (masked in place), any other is copied into ``directory``. All or
-    nothing: on an error the copies made so far are removed."""
+    """The kept file for each of ``paths``: a report already in ``directory`` (the tier
+    runner writes there) is kept where it is (masked in place), any other is copied into
+    it -- one from a job's workspace too, which goes when the job ends. All or nothing: on
+    an error the copies made so far are removed."""
     kept: list[Path] = []
     try:
         for index, path in enumerate(paths, start=1):
-            if inside(path, state_dir):
+            if inside(path, directory):
                 target = path.absolute()
             else:
                 target = directory / f"{prefix}-{index}-{sanitize(path.name, 'report')}"

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.store.database import StateDatabase
 from conveyor.store.delivery_models import (
-    ApprovalRow,
     BuildArtifactRow,
     DeployLockRow,
     DeploymentRow,
@@ -350,11 +349,16 @@ class DeliveryStore(StateDatabase):
             )
 
     def went_live(
-        self, deployment_id: int, provider_version: str, *, replaced_status: str = SUPERSEDED
+        self,
+        deployment_id: int,
+        provider_version: str,
+        *,
+        replaced_status: str = SUPERSEDED,
+        replaced_reason: str = "",
     ) -> None:
         """The alias now points at this deployment: it becomes ``live``, the one that was
-        live becomes ``replaced_status`` (``superseded``, or ``rolled_back`` when this is a
-        rollback)."""
+        live becomes ``replaced_status`` (``superseded``, or ``rolled_back`` -- with
+        ``replaced_reason`` -- when this is a rollback)."""
         now = time.time()
         with self._write.begin() as session:
             row = session.get(DeploymentRow, deployment_id)
@@ -363,7 +367,7 @@ class DeliveryStore(StateDatabase):
             replaced = {"status": replaced_status, "ended_at": now}
             if replaced_status == ROLLED_BACK:
                 replaced["rolled_back_at"] = now
-                replaced["reason"] = row.reason
+                replaced["reason"] = replaced_reason
             session.execute(
                 update(DeploymentRow)
                 .where(
@@ -447,19 +451,17 @@ class DeliveryStore(StateDatabase):
         )
 
     def approvals(self, run_id: int, job_key: str) -> list[dict[str, Any]]:
-        """The decisions on the job's environment approval (who, when, why)."""
-        with self._read() as session:
-            rows = session.scalars(
-                select(ApprovalRow)
-                .where(ApprovalRow.run_id == run_id, ApprovalRow.job_key == job_key)
-                .order_by(ApprovalRow.id)
-            ).all()
+        """The decisions on the job's environment approval (who, when, why), as the
+        deployment records them."""
+        from conveyor.store.approvals import of_run
+
         return [
             {
-                "environment": row.environment, "status": row.status, "by": row.decided_by,
-                "at": row.decided_at, "comment": row.comment,
+                "environment": a.environment, "status": a.status, "by": a.decided_by,
+                "at": a.decided_at, "comment": a.comment, "reviewers": list(a.reviewers),
             }
-            for row in rows
+            for a in of_run(self.engine, run_id)
+            if a.job_key == job_key
         ]  # fmt: skip
 
     # ------------------------------------------------------------------ locks

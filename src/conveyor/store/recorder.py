@@ -27,8 +27,10 @@ from conveyor.engine.events import (
     Event,
     JobFinished,
     JobStarted,
+    JobWaiting,
     LogLine,
     RunFinished,
+    RunParked,
     RunStarted,
     StepFinished,
     StepStarted,
@@ -46,6 +48,7 @@ from conveyor.store.numbering import next_run_number
 from conveyor.store.recovery import lease_is_live, recover_interrupted
 
 _RUNNING, _DONE = RunState.IN_PROGRESS.value, RunState.COMPLETED.value
+_WAITING = RunState.WAITING.value
 
 
 def _result_of(conclusion: str) -> str:
@@ -99,6 +102,8 @@ class SqlRunStore(StateDatabase):
         self._handlers: dict[type[Any], Callable[[Session, Any], None]] = {
             RunStarted: self._run_started,
             JobStarted: self._job_started,
+            JobWaiting: self._job_waiting,
+            RunParked: self._run_parked,
             StepStarted: self._step_started,
             Annotation: self._annotation,
             StepFinished: self._step_finished,
@@ -163,7 +168,8 @@ class SqlRunStore(StateDatabase):
             return bool(getattr(result, "rowcount", 0))
 
     def reopen_run(self, run_id: int, owner: str, seconds: float) -> ResumedRun:
-        """Give this process the run of a process that died, to continue it.
+        """Give this process a run to continue: one whose process died, or one parked
+        waiting for decisions (``--no-wait``).
 
         Refused (``UserError``) for a run that finished, one whose process still holds its
         lease, and one recorded without a plan (``conveyor test``, older conveyors)."""
@@ -179,7 +185,7 @@ class SqlRunStore(StateDatabase):
                     f"run {run_id} finished ({run.conclusion}); only a run whose process "
                     "died can be resumed"
                 )
-            if run.status != _DONE and lease_is_live(run, self.host, now, self._stale_after):
+            if run.status == _RUNNING and lease_is_live(run, self.host, now, self._stale_after):
                 raise UserError(
                     f"run {run_id} is still running (pid {run.pid} on {run.host}); wait for "
                     "it, or stop that process first"
@@ -192,7 +198,8 @@ class SqlRunStore(StateDatabase):
             run.status, run.conclusion, run.ended_at, run.duration = _RUNNING, None, None, None
             run.pid, run.host = os.getpid(), self.host
             run.lease_owner, run.lease_expires_at, run.heartbeat_at = owner, now + seconds, now
-            run.note = f"{run.note}\nresumed by pid {os.getpid()} on {self.host}".strip()
+            kept = [line for line in run.note.splitlines() if not line.startswith("waiting")]
+            run.note = "\n".join([*kept, f"resumed by pid {os.getpid()} on {self.host}"])
             prior = {
                 job.job_key: _outcome(job)
                 for job in session.scalars(select(JobRow).where(JobRow.run_id == run_id))
@@ -361,6 +368,22 @@ class SqlRunStore(StateDatabase):
             )
         job.conclusion = job.result = job.ended_at = job.duration = None
         job.outputs, job.note, job.environment_url = {}, "", ""
+
+    def _job_waiting(self, session: Session, event: JobWaiting) -> None:
+        job = self._job(session, event.run_id, event.job_key)
+        job.status, job.environment = _WAITING, event.environment
+        job.note = self._mask(event.message)
+
+    def _run_parked(self, session: Session, event: RunParked) -> None:
+        """The run waits for decisions: no process holds it; `conveyor resume` continues."""
+        run = session.get(RunRow, event.run_id)
+        if run is not None:
+            run.status, run.conclusion = _WAITING, None
+            run.lease_owner, run.lease_expires_at = "", None
+            run.heartbeat_at = event.at
+            waiting = "; ".join(self._mask(w) for w in event.waiting)
+            run.note = f"waiting: {waiting}" if waiting else "waiting"
+        self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != event.run_id}
 
     def _step_started(self, session: Session, event: StepStarted) -> None:
         step = self._step(session, event.run_id, event.job_key, event.step_index)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from conveyor.engine.runkeys import run_key
 from conveyor.store.models import RepositoryRow, RunRow
 
 LEGACY_PREFIX = "legacy:"
@@ -71,6 +72,13 @@ def run_repository(connection: Connection | Session, run_id: int) -> int | None:
     """The repository of run ``run_id``; None when there is no such run."""
     found = connection.execute(select(RunRow.repository_id).where(RunRow.id == run_id)).scalar()
     return None if found is None else int(found)
+
+
+def run_folder_key(connection: Connection | Session, run_id: int) -> str | None:
+    """The name of run ``run_id``'s folders under the state directory
+    (:func:`conveyor.engine.runkeys.run_key`); None when there is no such run."""
+    uid = connection.execute(select(RunRow.uid).where(RunRow.id == run_id)).scalar()
+    return None if uid is None else run_key(run_id, str(uid))
 
 
 def list_repositories(connection: Connection | Session) -> list[RepositoryInfo]:

@@ -132,6 +132,7 @@ class ConveyorConfig(_Strict):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
     apps: dict[str, AppSettings] = Field(default_factory=dict)
+    teams: dict[str, list[str]] = Field(default_factory=dict)  # reviewers by team name
 
     @field_validator("environments", "apps")
     @classmethod

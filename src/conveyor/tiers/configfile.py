@@ -2,7 +2,8 @@
 
 Errors are :class:`ConfigError` (exit 2) naming ``file:line`` of the bad key: tomllib's
 own line/column for syntax errors, else the line found by scanning the TOML text for the
-table and key pydantic complains about.
+table and key pydantic complains about. The settings of each ``[apps.<name>]`` are
+checked here too, by the app's provider (:mod:`conveyor.providers.settings`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from conveyor.errors import ConfigError
+from conveyor.providers.settings import option_errors
 from conveyor.tiers.config import ConveyorConfig
 
 CONFIG_NAME = "conveyor.toml"
@@ -85,16 +87,28 @@ def parse_config(text: str, path: Path, prefix: Sequence[str] = ()) -> ConveyorC
     for key in prefix:
         data = data.get(key, {}) if isinstance(data, dict) else {}
     try:
-        return ConveyorConfig.model_validate(data)
+        config = ConveyorConfig.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            loc = [p for p in error.get("loc", ()) if isinstance(p, str | int)]
-            line = find_line(text, loc, prefix)
-            where = f"{path}:{line}" if line else str(path)
-            dotted = ".".join(str(p) for p in [*prefix, *loc])
-            lines.append(f"{where}: {dotted}: {_message(error)}")
-        raise ConfigError("\n".join(lines)) from exc
+        raise ConfigError(_located(exc.errors(), text, path, prefix)) from exc
+    problems: list[Any] = []
+    for name, app in config.apps.items():
+        for error in option_errors(app.provider, app.options()):
+            problems.append({**error, "loc": ("apps", name, *error["loc"])})
+    if problems:
+        raise ConfigError(_located(problems, text, path, prefix))
+    return config
+
+
+def _located(errors: Sequence[Any], text: str, path: Path, prefix: Sequence[str]) -> str:
+    """One ``file:line: key: message`` line per pydantic error."""
+    lines = []
+    for error in errors:
+        loc = [p for p in error.get("loc", ()) if isinstance(p, str | int)]
+        line = find_line(text, loc, prefix)
+        where = f"{path}:{line}" if line else str(path)
+        dotted = ".".join(str(p) for p in [*prefix, *loc])
+        lines.append(f"{where}: {dotted}: {_message(error)}")
+    return "\n".join(lines)
 
 
 def find_config(start: Path) -> tuple[Path, tuple[str, ...]] | None:

@@ -43,7 +43,7 @@ KILL_GRACE = 5.0  # seconds pytest gets after SIGTERM (timeout, cancel) before S
 class RunOptions:
     state_dir: Path
     root: Path  # where pytest runs (its rootdir)
-    results_dir: Path  # <state>/results/<run>
+    results_dir: Path  # <state>/results/<run key> (see conveyor.engine.runkeys)
     run_id: int | None = None
     run_id_from_env: bool = False  # not given by the user: ignored when not recorded
     repository_id: int | None = None  # the run's repository, filled by the session

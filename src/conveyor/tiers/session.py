@@ -17,6 +17,7 @@ from pathlib import Path
 
 from conveyor.engine.events import RunFinished
 from conveyor.engine.ports import NewRun
+from conveyor.engine.runkeys import run_key
 from conveyor.engine.status import Conclusion
 from conveyor.errors import Interrupted, UserError
 from conveyor.git.identity import repository_identity
@@ -26,7 +27,7 @@ from conveyor.reporting.durations import format_duration
 from conveyor.reporting.render import render
 from conveyor.results.db import ResultsDb
 from conveyor.store.recorder import SqlRunStore
-from conveyor.store.repositories import run_repository
+from conveyor.store.repositories import run_folder_key, run_repository
 from conveyor.tiers.config import TierConfig
 from conveyor.tiers.runner import RunOptions, TierOutcome, run_tier
 
@@ -73,18 +74,20 @@ def git_facts(root: Path, env: Mapping[str, str]) -> tuple[str, str]:
     return sha, branch
 
 
-def _check_run(db: ResultsDb, options: RunOptions) -> None:
-    """Find the given run's repository; a run id from the environment that is not recorded
-    here (e.g. GitHub's own ``GITHUB_RUN_ID``) means: record a run of our own."""
+def _check_run(db: ResultsDb, options: RunOptions) -> str | None:
+    """Find the given run's repository and return its folder key (see
+    :mod:`conveyor.engine.runkeys`); a run id from the environment that is not recorded
+    here (e.g. GitHub's own ``GITHUB_RUN_ID``) means: record a run of our own (None)."""
     if options.run_id is None:
-        return
+        return None
     with db.read() as connection:
         options.repository_id = run_repository(connection, options.run_id)
-    if options.repository_id is not None:
-        return
+        key = run_folder_key(connection, options.run_id)
+    if options.repository_id is not None and key is not None:
+        return key
     if options.run_id_from_env:
         options.run_id = None
-        return
+        return None
     raise UserError(
         f"--run {options.run_id}: no such run is recorded in {db.shown_url}; give a "
         "recorded run's id (see `conveyor runs`) or leave --run out"
@@ -157,29 +160,30 @@ def run_session(
     store: SqlRunStore | None = None
     db = ResultsDb(options.state_dir, db_url)
     try:
-        _check_run(db, options)
+        key = _check_run(db, options)
         if options.run_id is None:
             identity = repository_identity(options.root)
             store = SqlRunStore(options.state_dir, db_url, recover=False)
-            options.run_id, _number = store.begin_run(
-                NewRun(
-                    OWN_WORKFLOW,
-                    OWN_WORKFLOW,
-                    "test",
-                    f"refs/heads/{options.branch}",
-                    options.commit,
-                    identity.name,
-                    os.getpid(),
-                    identity.key,
-                    identity.url,
-                )
+            new = NewRun(
+                OWN_WORKFLOW,
+                OWN_WORKFLOW,
+                "test",
+                f"refs/heads/{options.branch}",
+                options.commit,
+                identity.name,
+                os.getpid(),
+                identity.key,
+                identity.url,
             )
+            options.run_id, _number = store.begin_run(new)
+            key = run_key(options.run_id, new.uid)
             options.repository_id = db.repository_id(identity.key, identity.name, identity.url)
     except BaseException:
         db.close()
         raise
     session = SessionResult(options.run_id)
-    options.results_dir = options.results_dir / str(options.run_id)
+    assert key is not None
+    options.results_dir = options.results_dir / key
     conclusion = Conclusion.FAILURE
     try:
         with db:

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadDateError, croniter
-
 from conveyor.errors import UserError
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -224,6 +222,8 @@ def fire_times(cron: str | Cron, tz_name: str | None, after: datetime) -> Iterat
     after_utc = after.astimezone(UTC)
     # Start three hours early in wall time so slots in an overlap or gap are not skipped.
     start = after_utc.astimezone(tz).replace(tzinfo=None) - timedelta(hours=3)
+    from croniter import CroniterBadDateError, croniter  # only to walk a schedule
+
     walker = croniter(parsed.normalised(), start)
     last: datetime | None = None
     while True:

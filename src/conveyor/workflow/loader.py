@@ -90,6 +90,17 @@ def repo_root(path: str) -> str:
         current = parent
 
 
+def repository_path(path: str) -> str:
+    """A workflow file's path as GitHub names a workflow without ``name``: relative to the
+    repository (the folder holding its ``.github``), e.g. ``.github/workflows/ci.yml``;
+    a file outside any ``.github`` folder keeps the path it was given."""
+    parts = os.path.abspath(path).split(os.sep)  # noqa: PTH100, PTH206
+    if ".github" not in parts[:-1]:
+        return path
+    start = len(parts) - 1 - parts[:-1][::-1].index(".github") - 1
+    return "/".join(parts[start:])
+
+
 def by_place(d: Diagnostic) -> tuple[str, int, int, str, str]:
     """Sort key: diagnostics in file order (then rule and message)."""
     return (d.path, d.line, d.col, d.rule, d.message)

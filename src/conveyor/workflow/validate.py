@@ -15,6 +15,23 @@ DEFAULT_PATH = os.path.join(".github", "workflows")  # noqa: PTH118
 _SUFFIXES = (".yml", ".yaml")
 
 
+def default_workflows_path(start: str | None = None) -> str:
+    """Where the workflows are for a command run in ``start`` (default: the working
+    directory): its own ``.github/workflows``, else that of the nearest folder above it
+    that has one, up to the repository's root (the folder holding ``.git``), as a path
+    relative to ``start``; ``.github/workflows`` when none exists."""
+    here = os.path.abspath(start or os.getcwd())  # noqa: PTH100, PTH109
+    current = here
+    while True:
+        candidate = os.path.join(current, DEFAULT_PATH)  # noqa: PTH118
+        if os.path.isdir(candidate):  # noqa: PTH112
+            return DEFAULT_PATH if current == here else os.path.relpath(candidate, here)
+        parent = os.path.dirname(current)  # noqa: PTH120
+        if os.path.exists(os.path.join(current, ".git")) or parent == current:  # noqa: PTH110, PTH118
+            return DEFAULT_PATH
+        current = parent
+
+
 def discover_workflows(path: str) -> list[str]:
     """A file is itself; a folder gives its ``*.yml``/``*.yaml`` files (not recursive), sorted."""
     if os.path.isdir(path):  # noqa: PTH112

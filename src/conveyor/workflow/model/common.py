@@ -34,6 +34,7 @@ class Model(BaseModel):
         populate_by_name=False,
         frozen=True,
         arbitrary_types_allowed=False,
+        defer_build=True,
     )
 
 

@@ -1,0 +1,92 @@
+"""`conveyor router start|stop|status`: the process provider's routers and versions.
+
+Each app deployed with ``provider = "process"`` has, per environment, a router (the
+live alias) and a process per running version, all detached from conveyor, their state
+in ``<state dir>/deploy/<app>/<environment>/``. Deploys start what they need; these
+commands bring the live versions back after a reboot (``start``), stop everything
+(``stop``, e.g. at the end of a demo: the routing state stays) and show what runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+router_app = typer.Typer(
+    name="router",
+    help="The routers and versions of apps deployed with the process provider.",
+    no_args_is_help=True,
+)
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
+        file_okay=False,
+    ),
+]
+AppOption = Annotated[str | None, typer.Option("--app", help="Only this app.")]
+EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
+
+
+@router_app.command("start")
+def start(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = None) -> None:
+    """Start the live version of each app (as it was deployed) and its router, where
+    they are not running."""
+    from conveyor.providers.process import start_all
+    from conveyor.store.paths import resolve_state_dir
+
+    started = start_all(resolve_state_dir(state_dir), app, env)
+    if not started:
+        typer.echo("nothing is live: deploy first")
+    for home, url in started:
+        typer.echo(f"{home.app} in {home.environment}: {url} (live: {home.read().live})")
+
+
+@router_app.command("stop")
+def stop(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = None) -> None:
+    """Stop routers and versions (requests in flight finish first); what is live stays
+    recorded for `conveyor router start`."""
+    from conveyor.providers.process import stop_all
+    from conveyor.store.paths import resolve_state_dir
+
+    stopped = stop_all(resolve_state_dir(state_dir), app, env)
+    typer.echo(f"stopped {stopped} process{'es' if stopped != 1 else ''}")
+
+
+@router_app.command("status")
+def status(
+    app: AppOption = None,
+    env: EnvOption = None,
+    state_dir: StateDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each app and environment: its router, the live version, and every version."""
+    from conveyor.providers.process import describe
+    from conveyor.store.paths import resolve_state_dir
+
+    found = describe(resolve_state_dir(state_dir), app, env)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        typer.echo("no app was deployed with the process provider here")
+    for entry in found:
+        router = entry["router"] or "router stopped"
+        typer.echo(f"{entry['app']} in {entry['environment']}: {router}")
+        for version in entry["versions"]:
+            mark = "*" if version["id"] == entry["live"] else " "
+            state = f"running on {version['port']}" if version["running"] else "stopped"
+            typer.echo(
+                f"  {mark} {version['id']:>3}  {version['name']}  {version['status']}, {state}"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``conveyor router ...`` to the app."""
+    if any(group.name == "router" for group in app.registered_groups):
+        return
+    app.add_typer(router_app, name="router")
