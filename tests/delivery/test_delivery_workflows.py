@@ -179,3 +179,52 @@ def test_an_unknown_environment_stops_the_run_before_anything(repo: Path) -> Non
     assert f"{repo / 'conveyor.toml'}:" in done.stderr
     assert "unknown environment 'qa'" in done.stderr
     assert _run(repo, "runs").stdout.count("staging") == 0
+
+
+RELEASE = """
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: actions/checkout@v4
+      - id: publish
+        uses: conveyor/publish@v1
+        with: { app: web, path: app }
+      - uses: conveyor/deploy@v1
+        with:
+          app: web
+          version: ${{ steps.publish.outputs.version }}
+"""
+
+
+def test_the_deployment_records_who_approved_the_job(repo: Path) -> None:
+    config = app_config().replace(
+        "[environments.production]", '[environments.production]\nreviewers = ["bob"]'
+    )
+    (repo / "conveyor.toml").write_text(config)
+    (repo / ".github" / "workflows" / "release.yml").write_text(RELEASE)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "release", cwd=repo)
+    parked = _run(repo, "run", "-W", ".github/workflows/release.yml", "--no-wait")
+    assert parked.returncode == 0, parked.stdout + parked.stderr
+    assert _json(repo, "deployments") == {"live": [], "history": []}  # nothing before approval
+    run_id = parked.stdout.split("conveyor resume ")[1].split()[0]
+    approved = _run(
+        repo, "approve", run_id, "--env", "production", "--as", "bob", "--comment", "ship it"
+    )
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    resumed = _run(repo, "resume", run_id)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _live(repo, "production") == "one"
+    deployments = _json(repo, "deployments", "--env", "production")
+    assert isinstance(deployments, dict)
+    (live,) = deployments["live"]
+    (decision,) = live["approvals"]
+    assert (decision["by"], decision["status"], decision["comment"]) == (
+        "bob",
+        "approved",
+        "ship it",
+    )
+    assert decision["environment"] == "production"

@@ -364,7 +364,9 @@ class DeliveryStore(StateDatabase):
             row = session.get(DeploymentRow, deployment_id)
             if row is None:
                 raise KeyError(deployment_id)
-            replaced = {"status": replaced_status, "ended_at": now}
+            # a replaced deployment keeps when its own procedure ended (if it did)
+            ended = func.coalesce(DeploymentRow.ended_at, now)
+            replaced: dict[str, Any] = {"status": replaced_status, "ended_at": ended}
             if replaced_status == ROLLED_BACK:
                 replaced["rolled_back_at"] = now
                 replaced["reason"] = replaced_reason
