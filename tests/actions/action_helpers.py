@@ -9,25 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import ActionContext, CommandAnnotation
-
-
-@dataclass
-class Recorder:
-    """An in-memory StepOutput."""
-
-    lines: list[tuple[str, str]] = field(default_factory=list)
-    annotations: list[CommandAnnotation] = field(default_factory=list)
-
-    def line(self, text: str, stream: str = "stdout") -> None:
-        self.lines.append((stream, text))
-
-    def annotation(self, annotation: CommandAnnotation) -> None:
-        self.annotations.append(annotation)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(text for _, text in self.lines)
+from conveyor.engine.ports import ActionContext
+from step_output_helpers import Recorder
 
 
 @dataclass

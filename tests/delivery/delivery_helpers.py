@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import ActionContext, CommandAnnotation, NewRun
+from conveyor.engine.ports import ActionContext, NewRun
 from conveyor.store import SqlRunStore
+from git_repo_helpers import isolate_git
+from step_output_helpers import Recorder
 
 REPOSITORY_KEY = "github.com/acme/widgets"
 
@@ -37,24 +39,6 @@ command = "python3 -m http.server $PORT"
 provider = "process"
 command = "python3 -m http.server $PORT"
 """
-
-
-@dataclass
-class Recorder:
-    """A StepOutput that keeps what the action wrote."""
-
-    lines: list[tuple[str, str]] = field(default_factory=list)
-    annotations: list[CommandAnnotation] = field(default_factory=list)
-
-    def line(self, text: str, stream: str = "stdout") -> None:
-        self.lines.append((stream, text))
-
-    def annotation(self, annotation: CommandAnnotation) -> None:
-        self.annotations.append(annotation)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(text for _, text in self.lines)
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -138,12 +122,7 @@ def make_project(
     db_url: str | None = None,
     config: str = CONFIG,
 ) -> Iterator[Project]:
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "Tester")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "tester@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tester")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tester@example.com")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    isolate_git(monkeypatch, tmp_path)
     if db_url:
         monkeypatch.setenv("CONVEYOR_DATABASE_URL", db_url)
     root = tmp_path / "project"

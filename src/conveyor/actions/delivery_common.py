@@ -40,22 +40,21 @@ class DeliveryConfig:
 
     def app(self, name: str) -> AppSettings:
         found = self.loaded.config.apps.get(name)
-        if found is not None:
-            return found
-        known = ", ".join(sorted(self.loaded.config.apps)) or "none"
-        raise ConfigError(
-            f"{self._where('apps')}: unknown app {name!r} (known apps: {known}); declare it "
-            f'in conveyor.toml as [apps.{name}] with its provider (e.g. provider = "process")'
-        )
+        if found is None:
+            raise self._unknown("apps", "app", name, 'with its provider (provider = "process")')
+        return found
 
     def environment(self, name: str) -> EnvironmentSettings:
         found = self.loaded.config.environments.get(name)
-        if found is not None:
-            return found
-        known = ", ".join(sorted(self.loaded.config.environments)) or "none"
-        raise ConfigError(
-            f"{self._where('environments')}: unknown environment {name!r} (known "
-            f"environments: {known}); declare it in conveyor.toml as [environments.{name}]"
+        if found is None:
+            raise self._unknown("environments", "environment", name, "")
+        return found
+
+    def _unknown(self, table: str, what: str, name: str, advice: str) -> ConfigError:
+        known = ", ".join(sorted(getattr(self.loaded.config, table))) or "none"
+        return ConfigError(
+            f"{self._where(table)}: unknown {what} {name!r} (known {table}: {known}); "
+            f"declare it in conveyor.toml as [{table}.{name}]" + (f" {advice}" if advice else "")
         )
 
     def app_line(self, name: str) -> str:

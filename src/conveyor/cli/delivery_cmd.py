@@ -9,27 +9,21 @@ rebuild, and records it; it refuses to go behind a database migration without `-
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from conveyor.cli.options import AppFilter, EnvFilter, StateDirOption
 from conveyor.cli.scope import read_scope, write_scope
 from conveyor.cli.tables import elapsed, table, when
 
 if TYPE_CHECKING:
     from conveyor.store.deliveries import DeliveryStore
 
-StateDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--state-dir",
-        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
-        file_okay=False,
-    ),
-]
-AppOption = Annotated[str | None, typer.Option("--app", help="Only this app.")]
-EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
+T = TypeVar("T")
+
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
 LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, help="How many rows.")]
 
@@ -53,14 +47,28 @@ def _open(state_dir: Path | None) -> DeliveryStore | None:
     return DeliveryStore(directory)
 
 
+def _listing(
+    state_dir: Path | None, what: str, read: Callable[[DeliveryStore, int | None], list[T]]
+) -> tuple[list[T], str]:
+    """``read``'s rows for the current repository, and what to say when there are none."""
+    store = _open(state_dir)
+    if store is None:
+        return [], f"no {what} recorded yet"
+    with store:
+        scope = read_scope(store)
+        if scope.unknown:
+            return [], scope.nothing_yet(what)
+        return read(store, scope.filter), f"no {what} match"
+
+
 def _short(digest: str) -> str:
     return digest[:19] if digest.startswith("sha256:") else digest[:12]
 
 
 def artifacts(
     *,
-    app: AppOption = None,
-    env: EnvOption = None,
+    app: AppFilter = None,
+    env: EnvFilter = None,
     limit: LimitOption = 50,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
@@ -68,14 +76,11 @@ def artifacts(
     """Builds published with conveyor/publish@v1: version, digest, commit, where live."""
     from dataclasses import asdict
 
-    store = _open(state_dir)
-    found = []
-    scope = None
-    if store is not None:
-        with store:
-            scope = read_scope(store)
-            if not scope.unknown:
-                found = store.artifacts(scope.filter, app=app, environment=env, limit=limit)
+    found, empty = _listing(
+        state_dir,
+        "artifacts",
+        lambda store, repo: store.artifacts(repo, app=app, environment=env, limit=limit),
+    )
     if as_json:
         rows = [{**asdict(a), "live_in": list(a.deployed)} for a in found]
         for row in rows:
@@ -83,7 +88,7 @@ def artifacts(
         typer.echo(json.dumps(rows, indent=2))
         return
     if not found:
-        typer.echo(scope.nothing_yet("artifacts") if scope and scope.unknown else "no artifacts")
+        typer.echo(empty)
         return
     table(
         ("app", "version", "kind", "digest", "commit", "run", "published", "live in"),
@@ -99,8 +104,8 @@ def artifacts(
 
 def deployments(
     *,
-    app: AppOption = None,
-    env: EnvOption = None,
+    app: AppFilter = None,
+    env: EnvFilter = None,
     limit: LimitOption = 30,
     as_json: JsonOption = False,
     state_dir: StateDirOption = None,
@@ -110,14 +115,11 @@ def deployments(
 
     from conveyor.store.deliveries import LIVE
 
-    store = _open(state_dir)
-    found = []
-    scope = None
-    if store is not None:
-        with store:
-            scope = read_scope(store)
-            if not scope.unknown:
-                found = store.deployments(scope.filter, environment=env, app=app)
+    found, empty = _listing(
+        state_dir,
+        "deployments",
+        lambda store, repo: store.deployments(repo, environment=env, app=app),
+    )
     live = [d for d in found if d.status == LIVE]
     if as_json:
         data: dict[str, Any] = {
@@ -127,7 +129,7 @@ def deployments(
         typer.echo(json.dumps(data, indent=2))
         return
     if not found:
-        typer.echo(scope.nothing_yet("deployments") if scope and scope.unknown else "none")
+        typer.echo(empty)
         return
     typer.echo("live:")
     table(

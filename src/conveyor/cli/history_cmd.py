@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from conveyor.cli.options import StateDirOption
 from conveyor.cli.scope import AllOption, Scope, read_scope
 from conveyor.cli.tables import elapsed, table, when
 from conveyor.errors import UsageError, UserError
@@ -31,14 +32,6 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-StateDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--state-dir",
-        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
-        file_okay=False,
-    ),
-]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="text or json.")]
 RunArgument = Annotated[str, typer.Argument(help="Run id (see `conveyor runs`), or 'latest'.")]
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from conveyor.cli.options import StateDirOption
 from conveyor.cli.scope import AllOption, read_scope, write_scope
 from conveyor.errors import UserError
 
@@ -40,15 +41,6 @@ class ShardFormat(StrEnum):
     NODEIDS = "nodeids"
     PYTEST_ARGS = "pytest-args"
 
-
-StateDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--state-dir",
-        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
-        file_okay=False,
-    ),
-]
 
 quarantine_app = typer.Typer(
     help="Quarantined tests: still run, but don't fail their tier.", rich_markup_mode=None
@@ -78,7 +70,7 @@ def ingest(
     run: Annotated[int | None, typer.Option("--run", help="conveyor run id.")] = None,
     commit: Annotated[str, typer.Option("--commit", help="Commit SHA tested.")] = "",
     branch: Annotated[str, typer.Option("--branch", help="Branch tested.")] = "main",
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Store test results from report files (all or nothing)."""
     from conveyor.engine.masking import env_masker
@@ -106,7 +98,7 @@ def flaky(
     ] = None,
     every: AllOption = False,
     output: Annotated[TextJson, typer.Option("--format")] = TextJson.TEXT,
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """List this repository's flaky tests (pass and fail on one commit, or a high flip
     rate), following each tier's flaky policy in conveyor.toml (flaky = "off",
@@ -150,7 +142,7 @@ def flaky(
 def quarantine_add(
     test: Annotated[str, typer.Argument(help="Test id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Quarantine a test of this repository."""
     from conveyor.results import quarantine as q
@@ -162,7 +154,7 @@ def quarantine_add(
 
 @quarantine_app.command("remove")
 def quarantine_remove(
-    test: Annotated[str, typer.Argument(help="Test id.")], state_dir: StateDir = None
+    test: Annotated[str, typer.Argument(help="Test id.")], state_dir: StateDirOption = None
 ) -> None:
     """Release a test of this repository from quarantine."""
     from conveyor.results import quarantine as q
@@ -176,7 +168,7 @@ def quarantine_remove(
 @quarantine_app.command("list")
 def quarantine_list(
     output: Annotated[TextJson, typer.Option("--format")] = TextJson.TEXT,
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """List this repository's quarantined tests."""
     import dataclasses
@@ -200,7 +192,7 @@ def stats(
     days: Annotated[float, typer.Option("--days", min=0, help="Window in days.")] = 7,
     every: AllOption = False,
     output: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.TEXT,
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """This repository's success rates, durations, pass rates, flakiness and slowest tests
     vs the targets in conveyor.toml's ``[targets]`` (the seeds' defaults when there is
@@ -235,7 +227,7 @@ def shard(
     durations: Annotated[
         Path | None, typer.Option("--durations", help="pytest-split .test_durations JSON.")
     ] = None,
-    state_dir: StateDir = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Print this shard's tests, balanced by recorded durations."""
     from conveyor.results import collect, sharding

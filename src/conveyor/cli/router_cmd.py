@@ -10,30 +10,21 @@ commands bring the live versions back after a reboot (``start``), stop everythin
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from conveyor.cli.options import AppFilter, EnvFilter, StateDirOption
 
 router_app = typer.Typer(
     name="router",
     help="The routers and versions of apps deployed with the process provider.",
     no_args_is_help=True,
 )
-StateDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--state-dir",
-        help="State directory (default: $CONVEYOR_HOME, else .conveyor at the git root).",
-        file_okay=False,
-    ),
-]
-AppOption = Annotated[str | None, typer.Option("--app", help="Only this app.")]
-EnvOption = Annotated[str | None, typer.Option("--env", help="Only this environment.")]
 
 
 @router_app.command("start")
-def start(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = None) -> None:
+def start(app: AppFilter = None, env: EnvFilter = None, state_dir: StateDirOption = None) -> None:
     """Start the live version of each app (as it was deployed) and its router, where
     they are not running."""
     from conveyor.providers.process import start_all
@@ -47,7 +38,7 @@ def start(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = No
 
 
 @router_app.command("stop")
-def stop(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = None) -> None:
+def stop(app: AppFilter = None, env: EnvFilter = None, state_dir: StateDirOption = None) -> None:
     """Stop routers and versions (requests in flight finish first); what is live stays
     recorded for `conveyor router start`."""
     from conveyor.providers.process import stop_all
@@ -59,9 +50,9 @@ def stop(app: AppOption = None, env: EnvOption = None, state_dir: StateDir = Non
 
 @router_app.command("status")
 def status(
-    app: AppOption = None,
-    env: EnvOption = None,
-    state_dir: StateDir = None,
+    app: AppFilter = None,
+    env: EnvFilter = None,
+    state_dir: StateDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Each app and environment: its router, the live version, and every version."""
