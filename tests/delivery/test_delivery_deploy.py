@@ -244,3 +244,22 @@ def test_bad_input_deploys_nothing(
     if "unknown" in message:
         assert f"{shop.root / 'conveyor.toml'}:" in result.message
     assert _history(shop, env) == []
+
+
+def test_an_automatic_rollback_never_goes_behind_a_migration(shop: Project) -> None:
+    _publish(shop, "v1")
+    assert _deploy(shop, "v1").ok
+    with DeliveryStore(shop.state_dir) as db:
+        repo = db.run_repository(shop.run_id)
+        assert repo is not None
+        db.record_schema_revision(repo, "dev", "0002", run_id=shop.run_id)  # migrate@v1
+    _publish(shop, "v2", broken=True)
+    result = _deploy(shop, "v2", verify="GET /broken 200")
+    assert not result.ok
+    assert "verify failed" in result.message and "it stays live, not rolled back" in result.message
+    assert "v1 was deployed at schema revision none recorded" in result.message
+    assert get(_url(shop)) == "v2"
+    live, first = _history(shop)
+    assert (live.version, live.status, live.schema_revision) == ("v2", LIVE, "0002")
+    assert "not rolled back" in live.reason
+    assert first.status == SUPERSEDED

@@ -8,8 +8,11 @@ workflow uses it, so a run that uses no built-in imports none of them.
 from __future__ import annotations
 
 import importlib
+from typing import TypeVar
 
 from conveyor.engine.ports import BuiltinAction, BuiltinCheck
+
+T = TypeVar("T")
 
 _A = "conveyor.actions."
 
@@ -50,21 +53,21 @@ def register_builtin(name: str, action: BuiltinAction) -> None:
 
 def find_builtin(name: str) -> BuiltinAction | None:
     """The built-in for ``owner/repo[/path]`` (case-insensitive), if any."""
-    key = name.lower()
-    found = BUILTINS.get(key)
-    if isinstance(found, str):
-        module, _, function = found.partition(":")
-        action: BuiltinAction = getattr(importlib.import_module(module), function)
-        BUILTINS[key] = found = action
-    return found
+    return _find(BUILTINS, name)
 
 
 def find_check(name: str) -> BuiltinCheck | None:
     """The compile-time check of the built-in ``owner/repo[/path]``, if it has one."""
+    return _find(CHECKS, name)
+
+
+def _find(table: dict[str, T | str], name: str) -> T | None:
+    """``table``'s entry for ``name``, its ``module:function`` imported the first time."""
     key = name.lower()
-    found = CHECKS.get(key)
+    found = table.get(key)
     if isinstance(found, str):
         module, _, function = found.partition(":")
-        check: BuiltinCheck = getattr(importlib.import_module(module), function)
-        CHECKS[key] = found = check
+        loaded: T = getattr(importlib.import_module(module), function)
+        table[key] = loaded
+        return loaded
     return found
