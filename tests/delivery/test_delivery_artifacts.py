@@ -204,3 +204,22 @@ def test_artifacts_command_shows_versions_digests_commits_and_where_live(
     rows = json.loads(capsys.readouterr().out)
     assert [r["version"] for r in rows] == ["v-two", "v-one"]
     assert rows[1]["live_in"] == ["dev", "staging"]
+
+
+def test_checks_before_the_run_know_only_names_written_without_expressions(
+    project: Project,
+) -> None:
+    from conveyor.actions.delivery_checks import check_deploy, check_promote, check_publish
+
+    root = project.root
+    assert check_deploy({"app": "web"}, "dev", root) == []
+    assert (
+        check_deploy({"app": "${{ vars.APP }}", "environment": "${{ inputs.env }}"}, "qa", root)
+        == []
+    )
+    (unknown_env,) = check_deploy({"app": "web"}, "qa", root)
+    assert unknown_env.startswith(f"{root / 'conveyor.toml'}:1: unknown environment 'qa'")
+    (unknown_app,) = check_publish({"app": "nope"}, None, root)
+    assert "unknown app 'nope'" in unknown_app
+    assert len(check_promote({"app": "nope", "from": "qa"}, None, root)) == 2
+    assert check_deploy({"app": "web", "environment": "staging"}, "qa", root) == []

@@ -263,3 +263,21 @@ def test_an_automatic_rollback_never_goes_behind_a_migration(shop: Project) -> N
     assert (live.version, live.status, live.schema_revision) == ("v2", LIVE, "0002")
     assert "not rolled back" in live.reason
     assert first.status == SUPERSEDED
+
+
+def test_reasons_are_stored_and_sent_masked(shop: Project, webhook: Webhook) -> None:
+    secret = "s3cr3t-t0ken-value"
+    shop.masker.add(secret)
+    _publish(shop, "v1")
+    assert _deploy(shop, "v1").ok
+    _publish(shop, "v2")
+    smoke = f'test "$(curl -s "$DEPLOY_URL/version")" = "{secret}"'
+    failed = _deploy(shop, "v2", smoke=smoke)
+    assert not failed.ok and secret not in failed.message
+    verify = f"GET /{secret} 200"
+    rolled = _deploy(shop, "v2", verify=verify)
+    assert not rolled.ok and "rolled back to v1" in rolled.message
+    rows = _history(shop)
+    assert all(secret not in (d.reason or "") for d in rows)
+    assert any("***" in d.reason for d in rows if d.status == SMOKE_FAILED)
+    assert webhook.received and secret not in str(webhook.received)

@@ -1,9 +1,8 @@
 """Checks of the delivery actions' steps before anything runs (exit 2, nothing
 deployed): the app and the environments they name must be in ``conveyor.toml``.
 
-Only inputs written without expressions are checked here (and the job's
-``environment:`` when it is written without one); the actions check the rest again
-when they run.
+Only names written without expressions are checked here (and the job's ``environment:``
+when it is written without one); the actions check the rest again when they run.
 """
 
 from __future__ import annotations
@@ -19,6 +18,11 @@ from conveyor.tiers.configfile import find_config, load_config
 def _config(root: Path) -> DeliveryConfig:
     found = find_config(root)
     return DeliveryConfig(load_config(found[0] if found else None, start=root))
+
+
+def _known(value: str | None) -> str | None:
+    """A name as written, None when there is none or it holds an expression."""
+    return None if not value or "${{" in value else value
 
 
 def _check(
@@ -47,16 +51,18 @@ def _check(
 def check_publish(
     inputs: Mapping[str, str], environment: str | None, repository_root: Path
 ) -> list[str]:
-    return _check(repository_root, inputs.get("app"))
+    return _check(repository_root, _known(inputs.get("app")))
 
 
 def check_promote(
     inputs: Mapping[str, str], environment: str | None, repository_root: Path
 ) -> list[str]:
-    return _check(repository_root, inputs.get("app"), (inputs.get("from"),))
+    return _check(repository_root, _known(inputs.get("app")), (_known(inputs.get("from")),))
 
 
 def check_deploy(
     inputs: Mapping[str, str], environment: str | None, repository_root: Path
 ) -> list[str]:
-    return _check(repository_root, inputs.get("app"), (inputs.get("environment") or environment,))
+    given = inputs.get("environment")
+    chosen = _known(given) if given else environment
+    return _check(repository_root, _known(inputs.get("app")), (chosen,))

@@ -96,7 +96,8 @@ def job_environment(context: ActionContext, key: str = "environment") -> str:
 
 
 def open_store(context: ActionContext) -> DeliveryStore:
-    return DeliveryStore(context.state_dir)
+    """The delivery store, writing reasons through the run's masker."""
+    return DeliveryStore(context.state_dir, masker=context.masker)
 
 
 def run_repository(store: DeliveryStore, context: ActionContext) -> int:

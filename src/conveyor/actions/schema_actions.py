@@ -105,7 +105,7 @@ def gate(context: ActionContext) -> ActionResult:
                 run_repository(db, context)
                 db.record_gate(
                     context.run_id, context.job_key, environment=environment, gate=GATE,
-                    passed=passed, detail=context.masker.mask(detail),
+                    passed=passed, detail=detail,
                 )  # fmt: skip
         except (InputError, ConveyorError) as exc:
             return fail(context, f"schema-gate: the verdict could not be recorded: {exc}")

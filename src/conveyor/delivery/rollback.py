@@ -177,7 +177,7 @@ def rollback(
         retire(provider, target, replaced.provider_version, log)
     outcome = None
     if notify is not None:
-        outcome = announce(notify, replaced, restored, request.reason, env=notify_env)
+        outcome = announce(notify, replaced, restored, replaced.reason, env=notify_env)
         for warning in outcome.warnings:
             log(f"Warning: {warning}")
     return RolledBack(restored, replaced, outcome)

@@ -144,18 +144,15 @@ class Compiler:
         return tuple(result)
 
     def _check_builtin(self, step: StepPlan, environment: str | None) -> None:
-        """A built-in's own check of the step's inputs written without expressions."""
+        """A built-in's own check of the step's inputs (as written: a value holding an
+        expression is not known before the step runs)."""
         check = self._checks.get(step.uses or "")
         if check is None:
             return
         given = step.with_ if isinstance(step.with_, Mapping) else {}
-        static = {
-            str(key): str(value)
-            for key, value in given.items()
-            if isinstance(value, str | int | float) and "${{" not in str(value)
-        }
+        written = {str(key): str(value) for key, value in given.items() if value is not None}
         where = step.where("with") if "with" in step.keys else step.where("uses")
-        for message in check(static, environment, self._root):
+        for message in check(written, environment, self._root):
             self.problems.append(_diag(where, f"{step.uses}: {message}", "action"))
 
     def _refuse(self, uses: str, where: Source, message: str) -> ActionPlan | None:

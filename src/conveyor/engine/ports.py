@@ -286,9 +286,10 @@ class BuiltinAction(Protocol):
 
 
 class BuiltinCheck(Protocol):
-    """A built-in's check of a step before anything runs: its ``with:`` values that are
-    written without expressions, the job's environment name (when it is written without
-    one), the repository root. Returns what is wrong (the compiler names the step)."""
+    """A built-in's check of a step before anything runs: its ``with:`` values as written
+    (one holding ``${{ }}`` is not known yet), the job's environment name (when it is
+    written without an expression), the repository root. Returns what is wrong (the
+    compiler names the step)."""
 
     def __call__(
         self, inputs: Mapping[str, str], environment: str | None, repository_root: Path

@@ -30,6 +30,7 @@ from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from conveyor.engine.masking import Masker
 from conveyor.store.database import StateDatabase
 from conveyor.store.delivery_models import (
     BuildArtifactRow,
@@ -178,10 +179,21 @@ def _deployment(row: DeploymentRow, commit: str | None = None) -> Deployment:
 class DeliveryStore(StateDatabase):
     """The delivery tables of the history database of ``state_dir`` (or at ``url``)."""
 
-    def __init__(self, state_dir: str | os.PathLike[str] | None = None, url: str | None = None):
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+        *,
+        masker: Masker | None = None,
+    ):
         super().__init__(state_dir, url)
+        self._masker = masker
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
+
+    def _mask(self, text: str) -> str:
+        """Reasons and details are stored masked (a check may name a secret)."""
+        return self._masker.mask(text) if self._masker is not None else text
 
     # ------------------------------------------------------------------ runs
 
@@ -320,7 +332,7 @@ class DeliveryStore(StateDatabase):
             previous_id=current.id if current else None,
             previous_version=current.version if current else "",
             run_id=new.run_id, job_key=new.job_key, status=status, action=new.action,
-            reason=new.reason, schema_revision=new.schema_revision,
+            reason=self._mask(new.reason), schema_revision=new.schema_revision,
             approvals=list(new.approvals), rollback_on=list(new.rollback_on),
             started_at=time.time(),
         )  # fmt: skip
@@ -340,7 +352,7 @@ class DeliveryStore(StateDatabase):
         """A deployment that never went live ended (``smoke_failed`` or ``failed``)."""
         values: dict[str, Any] = {"status": status, "ended_at": time.time()}
         if reason is not None:
-            values["reason"] = reason
+            values["reason"] = self._mask(reason)
         if provider_version is not None:
             values["provider_version"] = provider_version
         with self._write.begin() as session:
@@ -369,7 +381,7 @@ class DeliveryStore(StateDatabase):
             replaced: dict[str, Any] = {"status": replaced_status, "ended_at": ended}
             if replaced_status == ROLLED_BACK:
                 replaced["rolled_back_at"] = now
-                replaced["reason"] = replaced_reason
+                replaced["reason"] = self._mask(replaced_reason)
             session.execute(
                 update(DeploymentRow)
                 .where(
@@ -393,7 +405,7 @@ class DeliveryStore(StateDatabase):
             session.execute(
                 update(DeploymentRow)
                 .where(DeploymentRow.id == deployment_id)
-                .values(reason=reason, ended_at=time.time())
+                .values(reason=self._mask(reason), ended_at=time.time())
             )
 
     def complete(self, deployment_id: int) -> None:
@@ -571,7 +583,7 @@ class DeliveryStore(StateDatabase):
             session.add(
                 GateVerdictRow(
                     run_id=run_id, job_key=job_key, environment=environment, gate=gate,
-                    passed=passed, detail=detail, checked_at=time.time(),
+                    passed=passed, detail=self._mask(detail), checked_at=time.time(),
                 )
             )  # fmt: skip
 
