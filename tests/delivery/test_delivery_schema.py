@@ -4,8 +4,8 @@ with a real Alembic script directory and real SQLAlchemy models."""
 from __future__ import annotations
 
 import pytest
+from app_schema_helpers import write_migrations, write_models
 from delivery_helpers import Project
-from schema_helpers import write_migrations, write_models
 from sqlalchemy import create_engine, text
 
 from conveyor.actions import schema_actions
