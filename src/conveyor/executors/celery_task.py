@@ -78,9 +78,7 @@ class _Stream:
         self.add({"k": "E", "d": encode_event(mask_event(event, self._masker))})
 
 
-def _follow(
-    client: Any, settings: CelerySettings, channel: str, owner: str, flags: _Flags
-) -> None:
+def _follow(client: Any, settings: CelerySettings, channel: str, owner: str, flags: _Flags) -> None:
     """Renew the lease and follow control messages until the job is done."""
     lease = settings.lease_key(channel)
     control = settings.control_key(channel)

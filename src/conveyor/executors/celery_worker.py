@@ -22,9 +22,7 @@ from conveyor.executors.celery_app import make_app
 from conveyor.executors.celery_config import HEARTBEAT_SECONDS, CelerySettings, normalise
 
 
-def _announce(
-    settings: CelerySettings, name: str, record: str, stopped: threading.Event
-) -> None:
+def _announce(settings: CelerySettings, name: str, record: str, stopped: threading.Event) -> None:
     client = celery_task.redis_client(settings.redis_url)
     key = settings.worker_key(name)
     millis = int(settings.lease_seconds * 1000)
