@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from celery_helpers import Cluster, descendants, run_conveyor, start_run, wait_file
+
 from e2e.e2e_helpers import leaks, make_repo, pid_gone, sqlite_leaks
 
 TWO_JOBS = """
