@@ -76,6 +76,7 @@ class CeleryJobExecutor:
                 "start redis-server or set CONVEYOR_REDIS_URL"
             ) from exc
         self._app = make_app(self.settings)
+        self._warm_up()
         self._secrets = SecretServer(secrets, self.settings.secrets_host)
         self._workers_lock = threading.Lock()
         self._workers: tuple[float, dict[str, tuple[str, ...]]] = (0.0, {})
@@ -165,6 +166,18 @@ class CeleryJobExecutor:
                 return _ended(Conclusion.FAILURE, note)
             log.warning(f"{lost}; queueing the job again (attempt {attempt + 1})")
         raise AssertionError("unreachable")
+
+    def _warm_up(self) -> None:
+        """Connect to the broker now, not on the first job (a run's first jobs would start
+        late); a broker that cannot be reached is an error before anything runs."""
+        try:
+            with self._app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=2)
+        except Exception as exc:
+            raise ExecutorError(
+                f"--executor celery: cannot reach the broker at {self.settings.broker_url}: "
+                f"{exc}; start it or set CONVEYOR_BROKER_URL"
+            ) from exc
 
     def send(self, queue: str, envelope: dict[str, Any]) -> None:
         self._app.send_task(TASK_NAME, args=[envelope], queue=queue)

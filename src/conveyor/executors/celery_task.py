@@ -145,8 +145,9 @@ def run_envelope(envelope: dict[str, Any], context: WorkerContext) -> None:
     outcome.note = masker.mask(outcome.note)
     outcome.environment_url = masker.mask(outcome.environment_url)
     stream.add({"k": "O", "d": encode(outcome)})
+    client.xadd(settings.control_key(channel), {"c": "done"})  # wakes the follower
     follower.join(timeout=5)
-    client.delete(settings.lease_key(channel))
+    client.delete(settings.lease_key(channel), settings.control_key(channel))
 
 
 def _execute(
