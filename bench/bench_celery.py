@@ -180,7 +180,7 @@ def _workers(env: dict[str, str], logs: Path) -> Iterator[None]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         )
     client = redis.Redis.from_url(env["CONVEYOR_BROKER_URL"])
     prefix = env["CONVEYOR_CELERY_PREFIX"]

@@ -22,6 +22,11 @@ from pathlib import Path
 import redis
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def free_port() -> int:
@@ -88,11 +93,19 @@ class Cluster:
         env.update(extra)
         return env
 
-    def start_worker(self, name: str, labels: str, concurrency: int = 2, **extra: str) -> None:
+    def start_worker(
+        self,
+        name: str,
+        labels: str,
+        concurrency: int = 2,
+        state_dir: Path | None = None,
+        **extra: str,
+    ) -> None:
         log = (self.logs / f"worker-{name}.log").open("wb")
+        own = ["--state-dir", str(state_dir)] if state_dir else []
         proc = subprocess.Popen(
             [CONVEYOR, "worker", "--name", name, "--labels", labels,
-             "--concurrency", str(concurrency), "--loglevel", "info"],
+             "--concurrency", str(concurrency), "--loglevel", "info", *own],
             env=self.env(**extra),
             stdout=log,
             stderr=subprocess.STDOUT,
