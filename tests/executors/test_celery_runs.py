@@ -115,12 +115,21 @@ def test_a_waiting_job_starts_when_a_worker_with_its_labels_appears(
     repo = make_repo(tmp_path / "repo", {"ci.yml": NO_WORKER.replace("tpu", "late")})
     cluster.start_worker("cpu", "linux")
     run = start_run(cluster, repo)
-    time.sleep(3)
+    assert run.stdout is not None
+    seen = []
+    for line in iter(run.stdout.readline, ""):  # the job says what it waits for, and waits
+        seen.append(line)
+        if "waiting for a worker with labels [late, linux]" in line:
+            break
+    else:
+        raise AssertionError("".join(seen))
+    time.sleep(1.5)
     assert run.poll() is None
     cluster.start_worker("late", "linux,late")
     out, _ = run.communicate(timeout=60)
+    out = "".join(seen) + out
     assert run.returncode == 0, out
-    assert "waiting for a worker with labels [late, linux]" in out
+    assert "a worker with labels [late, linux] is available" in out
     assert "never" in out
 
 

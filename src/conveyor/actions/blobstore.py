@@ -149,8 +149,20 @@ class DirectoryBlobStore:
             staged.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _as_os_error(where: str) -> Iterator[None]:
+    """boto3's errors as OSError naming the bucket, as the actions expect of storage."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise OSError(f"{where}: {exc}") from exc
+
+
 class S3BlobStore:
-    """Objects under ``prefix`` in ``bucket`` (boto3; any S3-compatible endpoint)."""
+    """Objects under ``prefix`` in ``bucket`` (boto3; any S3-compatible endpoint). Errors
+    of the service or the network are raised as OSError naming the bucket."""
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
         try:
@@ -171,53 +183,59 @@ class S3BlobStore:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def read(self, key: str) -> bytes | None:
-        try:
-            answer = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except self._client.exceptions.NoSuchKey:
-            return None
-        return bytes(answer["Body"].read())
+        with _as_os_error(self.where):
+            try:
+                answer = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+            except self._client.exceptions.NoSuchKey:
+                return None
+            return bytes(answer["Body"].read())
 
     def write(self, key: str, data: bytes) -> None:
-        self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        with _as_os_error(self.where):
+            self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def create(self, key: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self._client.put_object(
-                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
-            )
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
-                return False
-            raise
-        return True
+        with _as_os_error(self.where):
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+                )
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
+                    return False
+                raise
+            return True
 
     def put_file(self, key: str, source: Path) -> None:
-        self._client.upload_file(str(source), self.bucket, self._key(key))
+        with _as_os_error(self.where):
+            self._client.upload_file(str(source), self.bucket, self._key(key))
 
     def get_file(self, key: str, dest: Path) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self._client.download_file(self.bucket, self._key(key), str(dest))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-                return False
-            raise
-        return True
+        with _as_os_error(self.where):
+            try:
+                self._client.download_file(self.bucket, self._key(key), str(dest))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                    return False
+                raise
+            return True
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self._client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-                return False
-            raise
-        return True
+        with _as_os_error(self.where):
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                    return False
+                raise
+            return True
 
     def keys(self, prefix: str) -> list[str]:
         found: list[str] = []
@@ -225,8 +243,9 @@ class S3BlobStore:
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self._key(prefix)
         )
-        for page in pages:
-            found.extend(str(item["Key"])[skip:] for item in page.get("Contents", ()))
+        with _as_os_error(self.where):
+            for page in pages:
+                found.extend(str(item["Key"])[skip:] for item in page.get("Contents", ()))
         return sorted(found)
 
     def increment(self, key: str) -> int:

@@ -49,7 +49,9 @@ def worker(
     """Run jobs from Celery's queues: those whose runs-on labels this worker has."""
     import os
 
-    from conveyor.executors.celery_config import DEFAULT_LABELS, CelerySettings
+    from conveyor.executors.celery_config import DEFAULT_LABELS, CelerySettings, require_celery
+
+    require_celery("conveyor worker")
     from conveyor.executors.celery_worker import run_worker
 
     settings = CelerySettings.from_env(broker=broker)

@@ -39,6 +39,15 @@ MAX_LABELS = 8
 POLICIES = ("fail", "requeue")
 
 
+def require_celery(what: str) -> None:
+    """Celery and redis-py come with the ``celery`` extra; say so when they are missing."""
+    import importlib.util
+
+    missing = [m for m in ("celery", "redis") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"{what} needs {' and '.join(missing)}: pip install 'conveyor[celery]'")
+
+
 def machine_label() -> str:
     machine = platform.machine().lower()
     return {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)

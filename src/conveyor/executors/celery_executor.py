@@ -22,14 +22,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
 from conveyor.engine.bus import StepLog
 from conveyor.engine.events import Event, decode_event
 from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, JobRequest, decode_outcome, encode, outcome_of
-from conveyor.errors import ConveyorError
 from conveyor.executors.celery_app import make_app
 from conveyor.executors.celery_config import TASK_NAME, CelerySettings, normalise
 from conveyor.executors.celery_task import secret_names, started_fields
+from conveyor.executors.process import ExecutorError
 from conveyor.executors.secret_server import SecretServer
 from conveyor.planner.runson import resolve_runs_on
 
@@ -38,10 +41,6 @@ WORKERS_CACHE_SECONDS = 1.0
 WAIT_POLL_SECONDS = 1.0
 MAX_ATTEMPTS = 3
 DEADLINE_GRACE_SECONDS = 60.0
-
-
-class ExecutorError(ConveyorError):
-    """The Celery executor cannot reach Redis or the broker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +151,15 @@ class CeleryJobExecutor:
             if waited is not None:
                 return waited
             attempt_ = _Attempt(self, request, publish, (cancel, stop), labels, attempt=attempt)
-            outcome = attempt_.run()
+            try:
+                outcome = attempt_.run()
+            except (OSError, RedisError, KombuError) as exc:  # Redis or the broker went away
+                note = (
+                    f"lost the connection to Redis ({self.settings.redis_url}) or the broker "
+                    f"while the job ran: {exc}; check them, then re-run the job"
+                )
+                log.error(note)
+                return _ended(Conclusion.FAILURE, note)
             if outcome is not None:
                 return outcome
             lost = attempt_.lost_note

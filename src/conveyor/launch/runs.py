@@ -43,6 +43,9 @@ def make_executor(
 
         return ProcessJobExecutor(secrets)
     if name == "celery":
+        from conveyor.executors.celery_config import require_celery
+
+        require_celery("--executor celery")
         from conveyor.executors.celery_executor import CeleryJobExecutor
 
         return CeleryJobExecutor(secrets)
