@@ -263,28 +263,41 @@ def test_with_requeue_a_killed_workers_job_runs_again_elsewhere(cluster: Cluster
 LONG = """
 on: push
 jobs:
-  long:
+  first:
     runs-on: linux
     steps:
       - run: |
           sleep 300 &
-          echo $! > "$MARK.sleep"
+          echo $! > "$MARK.${{ github.job }}"
+          wait
+  second:
+    runs-on: linux
+    steps:
+      - run: |
+          sleep 300 &
+          echo $! > "$MARK.${{ github.job }}"
           wait
 """
 
 
 def test_cancelling_a_run_kills_its_steps_on_the_worker(cluster: Cluster, tmp_path: Path):
-    cluster.start_worker("w", "linux")
+    cluster.start_worker("w", "linux", concurrency=1)  # one job runs, the other is queued
     repo = make_repo(tmp_path / "repo", {"ci.yml": LONG})
     mark = tmp_path / "mark"
-    run = start_run(cluster, repo, "--env", f"MARK={mark}")
-    sleeper = int(wait_file(Path(f"{mark}.sleep")))
-    worker = cluster.workers["w"].pid
-    assert sleeper in descendants(worker) or not pid_gone(sleeper, 0.1)
+    run = start_run(cluster, repo, "--jobs", "2", "--env", f"MARK={mark}")
+    deadline = time.time() + 30
+    while not list(tmp_path.glob("mark.*")):
+        assert time.time() < deadline, "no job started"
+        time.sleep(0.05)
+    (started,) = list(tmp_path.glob("mark.*"))
+    sleeper = int(wait_file(started))
+    assert sleeper in descendants(cluster.workers["w"].pid)  # it runs under the worker
     run.send_signal(signal.SIGINT)
     out, _ = run.communicate(timeout=60)
     assert run.returncode == 130, out
     assert pid_gone(sleeper, 10), "the step's process survived the cancellation"
+    time.sleep(3)  # the worker is free now: the queued job must not run its step
+    assert list(tmp_path.glob("mark.*")) == [started], out
     assert cluster.workers["w"].poll() is None  # the worker itself goes on
     show = run_conveyor(cluster, repo, "show", "1").stdout
     assert "cancelled" in show

@@ -244,8 +244,10 @@ class _Attempt:
         finally:
             owner._secrets.revoke(token)
             owner.timings.append(Timing(self.request.job_key, queued, started, self.worker))
-            owner._redis.delete(settings.events_key(self.channel))
-            owner._redis.delete(settings.control_key(self.channel))
+            if self.worker:  # else a worker may take it yet: it must find the control word
+                owner._redis.delete(
+                    settings.events_key(self.channel), settings.control_key(self.channel)
+                )
 
     def _control(self, word: str) -> None:
         self.owner._redis.xadd(self.owner.settings.control_key(self.channel), {"c": word})
