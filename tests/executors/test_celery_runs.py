@@ -301,3 +301,18 @@ def test_cancelling_a_run_kills_its_steps_on_the_worker(cluster: Cluster, tmp_pa
     assert cluster.workers["w"].poll() is None  # the worker itself goes on
     show = run_conveyor(cluster, repo, "show", "1").stdout
     assert "cancelled" in show
+
+
+def test_a_job_whose_dispatcher_was_killed_is_stopped_on_the_worker(
+    cluster: Cluster, tmp_path: Path
+):
+    cluster.start_worker("w", "linux", concurrency=1)
+    repo = make_repo(tmp_path / "repo", {"ci.yml": LONG.split("  second:")[0]})
+    mark = tmp_path / "mark"
+    run = start_run(cluster, repo, "--env", f"MARK={mark}")
+    sleeper = int(wait_file(Path(f"{mark}.first")))
+    run.kill()  # kill -9 of the dispatching conveyor
+    run.wait(10)
+    assert pid_gone(sleeper, 20), "the job went on without anyone waiting for it"
+    assert cluster.workers["w"].poll() is None
+    assert b"its dispatcher is gone; stopping it" in (cluster.logs / "worker-w.log").read_bytes()

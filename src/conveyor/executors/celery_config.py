@@ -131,4 +131,9 @@ class CelerySettings:
         return f"{self.prefix}:job:{channel}:control"
 
     def lease_key(self, channel: str) -> str:
+        """Renewed by the worker running the job."""
         return f"{self.prefix}:job:{channel}:lease"
+
+    def dispatcher_key(self, channel: str) -> str:
+        """Renewed by the process waiting for the job's outcome."""
+        return f"{self.prefix}:job:{channel}:dispatcher"

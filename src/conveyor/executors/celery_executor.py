@@ -238,16 +238,24 @@ class _Attempt:
         queued = time.time()
         started = 0.0
         try:
+            self._renew()
             owner.send(settings.queue(self.labels), envelope)
             started, outcome = self._follow()
             return outcome
         finally:
             owner._secrets.revoke(token)
             owner.timings.append(Timing(self.request.job_key, queued, started, self.worker))
+            owner._redis.delete(settings.dispatcher_key(self.channel))
             if self.worker:  # else a worker may take it yet: it must find the control word
                 owner._redis.delete(
                     settings.events_key(self.channel), settings.control_key(self.channel)
                 )
+
+    def _renew(self) -> None:
+        """Tell the worker someone still waits for the job (it stops the job otherwise)."""
+        settings = self.owner.settings
+        millis = int(settings.lease_seconds * 1000)
+        self.owner._redis.set(settings.dispatcher_key(self.channel), "1", px=millis)
 
     def _control(self, word: str) -> None:
         self.owner._redis.xadd(self.owner.settings.control_key(self.channel), {"c": word})
@@ -260,7 +268,11 @@ class _Attempt:
         started = 0.0
         said: set[str] = set()
         deadline = time.time() + self.request.timeout_minutes * 60 + DEADLINE_GRACE_SECONDS
+        renewed = time.monotonic()
         while True:
+            if time.monotonic() - renewed > 1.0:
+                self._renew()
+                renewed = time.monotonic()
             for word, flag in (("stop", self.stop), ("cancel", self.cancel)):
                 if flag.is_set() and word not in said:
                     said.add(word)

@@ -79,7 +79,8 @@ class _Stream:
 
 
 def _follow(client: Any, settings: CelerySettings, channel: str, owner: str, flags: _Flags) -> None:
-    """Renew the lease and follow control messages until the job is done."""
+    """Renew the lease and follow control messages until the job is done; when the
+    dispatching process stops renewing its own key (it was killed), stop the job."""
     lease = settings.lease_key(channel)
     control = settings.control_key(channel)
     last = "0-0"
@@ -87,6 +88,10 @@ def _follow(client: Any, settings: CelerySettings, channel: str, owner: str, fla
     while not flags.done.is_set():
         try:
             client.set(lease, owner, px=millis)
+            if not client.exists(settings.dispatcher_key(channel)):
+                print(f"conveyor worker: job {channel}: its dispatcher is gone; stopping it")
+                flags.stop.set()
+                flags.cancel.set()
             found = client.xread({control: last}, count=10, block=1000)
         except Exception:  # Redis unreachable for a moment: try again
             traceback.print_exc()
