@@ -307,7 +307,7 @@ def test_a_job_whose_dispatcher_was_killed_is_stopped_on_the_worker(
     cluster: Cluster, tmp_path: Path
 ):
     cluster.start_worker("w", "linux", concurrency=1)
-    repo = make_repo(tmp_path / "repo", {"ci.yml": LONG.split("  second:")[0]})
+    repo = make_repo(tmp_path / "repo", {"ci.yml": LONG.split("  second:", maxsplit=1)[0]})
     mark = tmp_path / "mark"
     run = start_run(cluster, repo, "--env", f"MARK={mark}")
     sleeper = int(wait_file(Path(f"{mark}.first")))
