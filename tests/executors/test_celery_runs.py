@@ -316,3 +316,23 @@ def test_a_job_whose_dispatcher_was_killed_is_stopped_on_the_worker(
     assert pid_gone(sleeper, 20), "the job went on without anyone waiting for it"
     assert cluster.workers["w"].poll() is None
     assert b"its dispatcher is gone; stopping it" in (cluster.logs / "worker-w.log").read_bytes()
+
+
+def test_status_shows_live_workers_and_waiting_jobs(cluster: Cluster):
+    from conveyor.executors.celery_config import CelerySettings
+    from conveyor.executors.celery_executor import CeleryJobExecutor
+    from conveyor.executors.celery_status import live_workers, queue_depths
+
+    cluster.start_worker("cpu", "linux,x64", concurrency=3)
+    settings = CelerySettings.from_env(cluster.env())
+    executor = CeleryJobExecutor({}, settings)
+    try:
+        for _ in range(2):  # nobody serves tpu: both stay queued
+            executor.send(settings.queue(["tpu"]), {"channel": "none", "request": "{}"})
+        workers = live_workers(cluster.client, settings)
+        assert {n: (w["labels"], w["concurrency"]) for n, w in workers.items()} == {
+            "cpu": (["linux", "x64"], 3)
+        }
+        assert queue_depths(cluster.client, settings).get("tpu") == 2
+    finally:
+        executor.close()

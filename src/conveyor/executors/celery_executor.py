@@ -14,7 +14,6 @@ A job no live worker can take waits, saying so, until one appears (or
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -31,6 +30,7 @@ from conveyor.engine.status import Conclusion
 from conveyor.engine.wire import JobOutcome, JobRequest, decode_outcome, encode, outcome_of
 from conveyor.executors.celery_app import make_app
 from conveyor.executors.celery_config import TASK_NAME, CelerySettings, normalise
+from conveyor.executors.celery_status import live_workers
 from conveyor.executors.celery_task import secret_names, started_fields
 from conveyor.executors.process import ExecutorError
 from conveyor.executors.secret_server import SecretServer
@@ -89,15 +89,10 @@ class CeleryJobExecutor:
             at, found = self._workers
             if time.monotonic() - at < WORKERS_CACHE_SECONDS:
                 return found
-            keys = list(self._redis.scan_iter(match=self.settings.workers_pattern(), count=500))
-            values = self._redis.mget(keys) if keys else []
-            found = {}
-            prefix = len(self.settings.worker_key(""))
-            for key, value in zip(keys, values, strict=True):
-                if value is None:
-                    continue
-                record = json.loads(value)
-                found[key.decode()[prefix:]] = tuple(record.get("labels", ()))
+            found = {
+                name: tuple(record.get("labels", ()))
+                for name, record in live_workers(self._redis, self.settings).items()
+            }
             self._workers = (time.monotonic(), found)
             return found
 
