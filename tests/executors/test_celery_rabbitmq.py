@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from celery_helpers import Cluster, run_conveyor
-from e2e.e2e_helpers import make_repo
 
 from conveyor.executors.celery_config import CelerySettings
+from e2e.e2e_helpers import make_repo
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
 
