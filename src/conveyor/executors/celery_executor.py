@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ READ_BLOCK_MS = 500
 WORKERS_CACHE_SECONDS = 1.0
 WAIT_POLL_SECONDS = 1.0
 MAX_ATTEMPTS = 3
+TIMINGS_KEPT = 10_000
 DEADLINE_GRACE_SECONDS = 60.0
 
 
@@ -79,7 +81,7 @@ class CeleryJobExecutor:
         self._secrets = SecretServer(secrets, self.settings.secrets_host)
         self._workers_lock = threading.Lock()
         self._workers: tuple[float, dict[str, tuple[str, ...]]] = (0.0, {})
-        self.timings: list[Timing] = []
+        self.timings: deque[Timing] = deque(maxlen=TIMINGS_KEPT)  # the latest attempts
 
     # ------------------------------------------------------------ workers
 
