@@ -83,6 +83,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         hidden=True,
     ),
     CommandSpec(
+        "worker",
+        _CLI + "worker_cmd",
+        "Run jobs from Celery's queues: those whose runs-on labels this worker has.",
+    ),
+    CommandSpec(
         "ingest", _CLI + "results_cmd", "Store test results from report files (all or nothing)."
     ),
     CommandSpec(
