@@ -37,6 +37,7 @@ def ingest(
         list[Path],
         typer.Argument(help="pytest-benchmark, hyperfine, Google Benchmark JSON, or plain."),
     ],
+    *,
     run: Annotated[int | None, typer.Option("--run", help="conveyor run id.")] = None,
     commit: Annotated[str, typer.Option("--commit", help="Commit SHA measured.")] = "",
     branch: Annotated[
@@ -61,6 +62,7 @@ def ingest(
 
 @perf_app.command("check")
 def check(
+    *,
     branch: Annotated[str, typer.Option("--branch", help="The default branch.")] = "main",
     run: Annotated[
         int | None, typer.Option("--run", help="Judge only this run's results (any branch).")
