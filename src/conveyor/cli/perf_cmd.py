@@ -70,7 +70,7 @@ def check(
     threshold: Threshold = 0.05,
     alpha: Annotated[
         float, typer.Option("--alpha", min=0, max=1, help="False-alarm rate of one check.")
-    ] = 0.001,
+    ] = 0.0005,
     min_points: Annotated[
         int, typer.Option("--min-points", min=2, help="Values after a change to confirm it.")
     ] = 4,

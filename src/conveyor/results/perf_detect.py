@@ -41,7 +41,7 @@ Verdict = Literal["regression", "improvement", "suspect"]
 @dataclass(frozen=True, slots=True)
 class DetectSettings:
     threshold: float = 0.05  # the smallest relative change reported
-    alpha: float = 0.001  # the family-wise false-alarm rate of one check
+    alpha: float = 0.0005  # the family-wise false-alarm rate of one check
     min_points: int = 4  # values after a change before it counts (fewer: suspect)
     baseline: int = 30  # values before the split compared with
     recent: int = 10  # a change with more values after it is history: the new normal
