@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from conveyor.results.perf_detect import DetectSettings, find_change  # noqa: E402
+from conveyor.results.perf_detect import DetectSettings, find_change
 
 SCENARIOS = ("noise", "step", "drift", "outlier")
 LENGTH = 100
