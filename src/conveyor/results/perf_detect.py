@@ -6,14 +6,20 @@ values are the **recent** segment, the values before them the **baseline** (up t
 ``baseline`` values). For every split that leaves at least ``min_points`` values after
 it (and at most ``recent``), the recent values are compared with the baseline by the
 Mann–Whitney U test (exact null distribution: small samples are the point here), oriented
-so that "worse" is higher for times and lower for rates. The split with the smallest
-p-value is the candidate change point; it is a **regression** when
+so that "worse" is higher for times and lower for rates. A split is a candidate when
 
 - its p-value is below ``alpha`` divided by the number of splits tried (Bonferroni: many
   splits are tried at every check, so the family's false-alarm rate stays below
   ``alpha``), and
 - the median moved by at least ``threshold`` (relative) the wrong way -- a difference too
-  small to matter is not reported however significant.
+  small to matter is not reported however significant;
+
+and the change point is the candidate that separates best: the largest share of
+(before, after) pairs ordered the worse way, U / (n1 n2), then the one with more values
+after it (the smallest p-value alone favours long segments that blur the change). It is
+a **regression** (or an **improvement**) when it is at most ``recent`` values old; an
+older one is history, the level after it the new normal, and the search goes on in the
+values after it (binary segmentation).
 
 Why this test: benchmark noise is rarely normal (long right tails, a few outliers, runs
 on busy machines), so a rank test holds its false-alarm rate where a t-test or z-score
@@ -67,11 +73,7 @@ def mann_whitney_greater(after: Sequence[float], before: Sequence[float]) -> flo
     n1, n2 = len(after), len(before)
     if n1 == 0 or n2 == 0:
         return 1.0
-    ordered = sorted(before)
-    u = 0.0
-    for a in after:
-        below = bisect.bisect_left(ordered, a)
-        u += below + 0.5 * (bisect.bisect_right(ordered, a) - below)
+    u = u_statistic(after, before)
     if n1 * n2 <= 600:
         counts = _u_counts(n1, n2)
         total = sum(counts)
@@ -85,6 +87,17 @@ def mann_whitney_greater(after: Sequence[float], before: Sequence[float]) -> flo
         return 1.0
     z = (u - mean - 0.5) / math.sqrt(variance)
     return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def u_statistic(after: Sequence[float], before: Sequence[float]) -> float:
+    """Mann–Whitney U of ``after`` over ``before``: the pairs where it is greater (ties
+    count a half)."""
+    ordered = sorted(before)
+    u = 0.0
+    for a in after:
+        below = bisect.bisect_left(ordered, a)
+        u += below + 0.5 * (bisect.bisect_right(ordered, a) - below)
+    return u
 
 
 def _tie_term(values: list[float]) -> float:
@@ -147,6 +160,7 @@ def _best_split(
     first = max(start + chosen.min_baseline, n - chosen.baseline - chosen.recent)
     splits = range(first, n - chosen.min_points + 1)
     best: Change | None = None
+    best_key = (0.0, 0)
     for split in splits:
         begin = max(start, split - chosen.baseline)
         low, high = oriented[begin:split], oriented[split:]
@@ -169,8 +183,13 @@ def _best_split(
             n - split,
             split - begin,
         )
-        if best is None or (found.p_value, -abs(found.change)) < (best.p_value, -abs(best.change)):
-            best = found
+        # the split that separates best (the share of pairs ordered the wrong way), then
+        # the one with more values after it: min p alone favours longer, blurred segments
+        pairs = len(low) * len(high)
+        separation = (u_statistic(high, low) if worse else u_statistic(low, high)) / pairs
+        key = (-separation, -found.points_after)
+        if best is None or key < best_key:
+            best, best_key = found, key
     return best
 
 
