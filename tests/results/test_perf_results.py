@@ -80,7 +80,7 @@ def test_the_four_formats(tmp_path: Path) -> None:
             tmp_path / "p.txt",
             "# name value unit\nstartup 0.21 s\nthroughput 950 ops/s\n"
             "memory 120 MiB\nscore 7 points higher\n",
-        )  # fmt: skip
+        )
     )
     assert [(m.name, m.lower_is_better) for m in plain.measurements] == [
         ("startup", True), ("throughput", False), ("memory", True), ("score", False),
