@@ -111,11 +111,11 @@ def test_ingest_and_check_find_the_step_and_its_commits(
     repository = db.repository_id("github.com/acme/perf", "acme/perf", None)
     rng = random.Random(7)
     values = [100 * (1 + rng.gauss(0, 0.02)) for _ in range(30)]
-    values += [125 * (1 + rng.gauss(0, 0.02)) for _ in range(5)]
+    values += [125 * (1 + rng.gauss(0, 0.02)) for _ in range(6)]
     _history(db, tmp_path, repository, values)
     with db.read() as connection:
         (startup,) = [s for s in series(connection, repository) if s.benchmark == "startup"]
-        assert len(startup.points) == 35 and startup.points[0].commit == "c000"
+        assert len(startup.points) == 36 and startup.points[0].commit == "c000"
         result = check(connection, repository)
         moves = trends(connection, repository, since=0)
     assert result.checked == 2
@@ -157,7 +157,7 @@ def test_the_cli(
     assert "suspect: startup is" in capsys.readouterr().out
     assert main(["perf", "check", "--fail-on-suspect", *state]) == 1
     capsys.readouterr()
-    for i in range(1, 4):
+    for i in range(1, 5):
         assert (
             main(["perf", "ingest", str(tmp_path / "slow.txt"), "--commit", f"s{i}", *state]) == 0
         )

@@ -5,7 +5,7 @@ Inputs: ``path`` (result files or globs, one per line: pytest-benchmark, hyperfi
 Google Benchmark JSON, or plain ``name value unit`` lines), ``threshold`` (the smallest
 regression that fails the job: ``5%`` or ``0.05``, default 5 %), ``default-branch``
 (the history judged against, default ``main``), ``min-points`` (values after a change
-to confirm it, default 4), ``alpha`` (default 0.0005), ``fail-on-suspect`` (``true``:
+to confirm it, default 5), ``alpha`` (default 0.0005), ``fail-on-suspect`` (``true``:
 also fail on newest results slower than every earlier one but not yet confirmed).
 
 The results are recorded with the run, ``github.sha`` and ``github.ref_name``; a run on
@@ -69,7 +69,7 @@ def run(context: ActionContext) -> ActionResult:
         settings = DetectSettings(
             threshold=threshold,
             alpha=float(get_input(context, "alpha", "0.0005")),
-            min_points=max(2, int(get_input(context, "min-points", "4"))),
+            min_points=max(2, int(get_input(context, "min-points", "5"))),
         )
         suspects = get_input(context, "fail-on-suspect", "false").lower() == "true"
         github = context.github

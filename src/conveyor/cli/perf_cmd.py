@@ -73,7 +73,7 @@ def check(
     ] = 0.0005,
     min_points: Annotated[
         int, typer.Option("--min-points", min=2, help="Values after a change to confirm it.")
-    ] = 4,
+    ] = 5,
     fail_on_suspect: Annotated[
         bool, typer.Option("--fail-on-suspect", help="Exit 1 on unconfirmed slow results too.")
     ] = False,

@@ -8,9 +8,9 @@ it (and at most ``recent``), the recent values are compared with the baseline by
 Mann–Whitney U test (exact null distribution: small samples are the point here), oriented
 so that "worse" is higher for times and lower for rates. A split is a candidate when
 
-- its p-value is below ``alpha`` divided by the number of splits tried (Bonferroni: many
-  splits are tried at every check, so the family's false-alarm rate stays below
-  ``alpha``), and
+- its p-value is below ``alpha`` divided by the number of splits that could raise an
+  alert (``recent - min_points + 1``; Bonferroni: several splits are tried at every
+  check, so the family's false-alarm rate stays below ``alpha``), and
 - the median moved by at least ``threshold`` (relative) the wrong way -- a difference too
   small to matter is not reported however significant;
 
@@ -48,7 +48,7 @@ Verdict = Literal["regression", "improvement", "suspect"]
 class DetectSettings:
     threshold: float = 0.05  # the smallest relative change reported
     alpha: float = 0.0005  # the family-wise false-alarm rate of one check
-    min_points: int = 4  # values after a change before it counts (fewer: suspect)
+    min_points: int = 5  # values after a change before it counts (fewer: suspect)
     baseline: int = 30  # values before the split compared with
     recent: int = 10  # a change with more values after it is history: the new normal
     min_baseline: int = 8  # fewer values before a split: nothing is judged
@@ -159,6 +159,9 @@ def _best_split(
     oriented = [v if lower_is_better else -v for v in values]
     first = max(start + chosen.min_baseline, n - chosen.baseline - chosen.recent)
     splits = range(first, n - chosen.min_points + 1)
+    # only a split at most ``recent`` values old can raise an alert: the correction is
+    # for those; older splits only decide what is history
+    tests = max(1, chosen.recent - chosen.min_points + 1)
     best: Change | None = None
     best_key = (0.0, 0)
     for split in splits:
@@ -170,7 +173,7 @@ def _best_split(
             continue
         worse = change > 0
         p = mann_whitney_greater(high, low) if worse else mann_whitney_greater(low, high)
-        p = min(1.0, p * len(splits))
+        p = min(1.0, p * tests)
         if p >= chosen.alpha:
             continue
         found = Change(
