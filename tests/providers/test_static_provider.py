@@ -10,6 +10,7 @@ import httpx
 import pytest
 from providers_helpers import marked_processes
 
+from conveyor.cli.main import main
 from conveyor.delivery.ports import ArtifactRef, Probe, ProviderError, Target
 from conveyor.errors import ConfigError
 from conveyor.providers.pids import identity
@@ -100,19 +101,24 @@ def test_a_discarded_version_leaves_app_and_test_shows_it_again(
 
 
 def test_the_server_comes_back_on_its_ports_after_a_stop(
-    sites: StaticProvider, tmp_path: Path
+    sites: StaticProvider, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     where = shop()
     sites.publish(where, sites.stage(where, site(tmp_path, "v1")))
     sites.switch(where, "v1")
     app = sites.endpoint(where)
-    assert stop_sites(sites.state_dir) >= 1
+    state = ["--state-dir", str(sites.state_dir)]
+    assert main(["router", "stop", *state]) == 0  # conveyor router stop/start cover sites
+    assert "stopped 1 process" in capsys.readouterr().out
     with pytest.raises(httpx.HTTPError):
         httpx.get(str(app))
-    ((_, url),) = start_sites(sites.state_dir)
-    assert url == app and httpx.get(url).headers["X-Conveyor-Version"] == "v1"
+    assert main(["router", "start", *state]) == 0
+    assert f"shop in dev: {app} (live: v1)" in capsys.readouterr().out
+    assert httpx.get(str(app)).headers["X-Conveyor-Version"] == "v1"
     info = (sites.state_dir / "sites" / "shop" / "dev" / "server.json").read_text()
-    assert '"pid"' in info and identity(int(info.split('"pid":')[1].split(",")[0]))
+    assert identity(int(info.split('"pid":')[1].split(",")[0]))
+    ((_, url),) = start_sites(sites.state_dir)  # running already: nothing restarted
+    assert url == app
 
 
 def test_settings_are_checked(sites: StaticProvider) -> None:
