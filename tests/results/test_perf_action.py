@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import textwrap
 from pathlib import Path
@@ -94,3 +95,42 @@ def test_the_job_fails_on_a_confirmed_regression(
     first_slow = next(line.split()[0] for line in log if line.endswith("startup 130"))
     last_fast = log[14].split()[0]
     assert (finding["last_good_commit"], finding["first_bad_commit"]) == (last_fast, first_slow)
+
+
+SECRET_WORKFLOW = """
+name: bench
+on: push
+jobs:
+  perf:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "login[${{ secrets.TOKEN }}] 12 ms" > results.txt
+      - uses: conveyor/perf@v1
+        with:
+          path: results.txt
+"""
+
+
+def test_a_branch_is_judged_against_main_and_secrets_stay_out(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(15):
+        _push(repo, 100 + i % 3, "10%")
+        assert main(["run"]) == 0
+    _git(repo, "checkout", "-q", "-b", "feature")
+    _push(repo, 140, "10%")
+    capsys.readouterr()
+    assert main(["run"]) == 0  # one value of a branch: a suspect, reported, not failing
+    assert re.search(r"suspect: startup is 3\d\.\d% slower", capsys.readouterr().out)
+    assert main(["perf", "check"]) == 0  # main's history is untouched by the branch
+    assert "no change beyond the noise" in capsys.readouterr().out
+
+    (repo / ".github" / "workflows" / "bench.yml").write_text(textwrap.dedent(SECRET_WORKFLOW))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "secret")
+    assert main(["run", "--secret", "TOKEN=hunter2-xyz"]) == 0
+    capsys.readouterr()
+    assert main(["perf", "check", "--branch", "feature", "--format", "json"]) == 0
+    with sqlite3.connect(repo / ".conveyor" / "conveyor.db") as db:
+        dump = "\n".join(db.iterdump())
+    assert "login[***]" in dump and "hunter2-xyz" not in dump

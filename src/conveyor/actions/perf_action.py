@@ -79,7 +79,7 @@ def run(context: ActionContext) -> ActionResult:
             branch=str(github.get("ref_name") or ""),
         )
         with ResultsDb(context.state_dir) as db:
-            done = ingest(db, files, measured)
+            done = ingest(db, files, measured, masker=context.masker)
             with db.read() as connection:
                 result = check(
                     connection,

@@ -10,6 +10,7 @@ least ``--threshold``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,13 +48,15 @@ def ingest(
 ) -> None:
     """Store benchmark results from files (all or nothing)."""
     from conveyor.cli.scope import write_scope
+    from conveyor.engine.masking import env_masker
     from conveyor.results.db import ResultsDb
     from conveyor.results.perf import PerfContext
     from conveyor.results.perf import ingest as run_ingest
 
     with ResultsDb(state_dir) as db:
         repository_id = None if run is not None else write_scope(db).repository_id
-        done = run_ingest(db, files, PerfContext(run, commit, branch, repository_id))
+        context = PerfContext(run, commit, branch, repository_id)
+        done = run_ingest(db, files, context, masker=env_masker(os.environ))
     typer.echo(
         f"ingested {done.results} benchmark results ({len(done.benchmarks)} benchmarks) "
         f"from {done.files} file(s)"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert, select
 
+from conveyor.engine.masking import Masker
 from conveyor.errors import UserError
 from conveyor.results.perf_detect import Change, DetectSettings, find_change
 from conveyor.results.perf_formats import parse_results
@@ -50,8 +51,11 @@ class Ingested:
     repository_id: int
 
 
-def ingest(db: StateDatabase, paths: Sequence[Path], ctx: PerfContext) -> Ingested:
-    """Store the measurements of ``paths`` (all or nothing)."""
+def ingest(
+    db: StateDatabase, paths: Sequence[Path], ctx: PerfContext, *, masker: Masker | None = None
+) -> Ingested:
+    """Store the measurements of ``paths`` (all or nothing), their names masked by
+    ``masker`` (a benchmark's name may carry a parametrized secret, as a test id can)."""
     parsed = []
     for path in paths:
         if not path.is_file():
@@ -65,12 +69,13 @@ def ingest(db: StateDatabase, paths: Sequence[Path], ctx: PerfContext) -> Ingest
         for found in parsed:
             branch = ctx.branch or found.branch or DEFAULT_BRANCH
             for m in found.measurements:
-                names.append(m.name)
+                name = masker.mask(m.name) if masker is not None else m.name
+                names.append(name)
                 rows.append(
                     {
                         "repository_id": repository_id,
                         "run_id": ctx.run_id,
-                        "benchmark": m.name[:1024],
+                        "benchmark": name[:1024],
                         "value": m.value,
                         "unit": m.unit[:32],
                         "lower_is_better": m.lower_is_better,
@@ -133,8 +138,8 @@ class Finding:
     def describe(self) -> str:
         c = self.change
         word = {"regression": "slower", "improvement": "faster", "suspect": "slower"}[c.verdict]
-        if c.verdict != "suspect" and self.unit and not _is_time(self.unit):
-            word = "worse" if c.verdict == "regression" else "better"
+        if not _is_time(self.unit):
+            word = "better" if c.verdict == "improvement" else "worse"
         size = abs(c.change) * 100
         return (
             f"{c.verdict}: {self.benchmark} is {size:.1f}% {word} ({_fmt(c.before)} -> "
