@@ -105,6 +105,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "none).",
     ),
     CommandSpec(
+        "perf",
+        _CLI + "perf_cmd",
+        "Benchmark results and performance regressions: ingest them, check the newest.",
+    ),
+    CommandSpec(
         "shard",
         _CLI + "results_cmd",
         "Print this shard's tests, balanced by recorded durations.",
