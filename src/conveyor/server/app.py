@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from conveyor import __version__
+from conveyor.server import api
 from conveyor.server.config import ServerConfig
 
 
@@ -13,6 +14,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="conveyor", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)  # fmt: skip
     app.state.config = config
+    api.install(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
