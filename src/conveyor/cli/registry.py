@@ -162,6 +162,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Serve webhooks, the API and the dashboard, and run what they trigger.",
     ),
     CommandSpec(
+        "dispatch",
+        _CLI + "dispatch_cmd",
+        "Start a workflow_dispatch run of a workflow on a conveyor server, with inputs.",
+    ),
+    CommandSpec(
         "tokens", _CLI + "tokens_cmd", "The API's tokens: create (printed once), list, revoke."
     ),
 )
