@@ -46,6 +46,9 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.webhook_backlog = Gauge(
+            "conveyor_webhook_backlog", "Recorded deliveries not turned into runs yet.", registry=r
+        )
         self.workers = Gauge("conveyor_workers", "Workers that can take jobs.", registry=r)
 
     def count_workers(self, count: Callable[[], float]) -> None:

@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conveyor.engine.events import Event, RunStarted
-from conveyor.engine.ports import JobExecutor, RunStore
+from conveyor.engine.ports import EventSink, JobExecutor, RunStore
 from conveyor.engine.wire import JobOutcome, JobRequest
 from conveyor.errors import UsageError, UserError, WorkflowInvalid
 from conveyor.launch.runs import LaunchHooks
 from conveyor.server.metrics import Metrics
 from conveyor.server.mirrors import Mirrors
+from conveyor.server.statuses import CommitStatuses
 from conveyor.store.recorder import SqlRunStore
 from conveyor.store.server_store import ServerRepository, ServerStore
 
@@ -162,6 +163,7 @@ class RunQueue:
         max_jobs: int | None = None,
         metrics: Metrics | None = None,
         console: TextIO | None = None,
+        statuses: CommitStatuses | None = None,
     ) -> None:
         from conveyor.launch.names import executor_name
 
@@ -179,6 +181,7 @@ class RunQueue:
         self._active: dict[int, _Active] = {}  # by run id
         self._threads: list[threading.Thread] = []
         self.stopping = threading.Event()
+        self.statuses = statuses
 
     # ------------------------------------------------------------ submit
 
@@ -240,8 +243,20 @@ class RunQueue:
                 "fires": [w.path for w in firing],
             },
         )
-        started = [self._start(self._runner([wp], options), cause) for wp in firing]
+        extra = self._status_sinks(repo, facts.repository, commit)
+        started = [self._start(self._runner([wp], options, extra), cause) for wp in firing]
         return self._ids(started)
+
+    def _status_sinks(
+        self, repo: ServerRepository, full_name: str, commit: str
+    ) -> tuple[EventSink, ...]:
+        """A run's commit-status reporter, when the repository has a token."""
+        from conveyor.git.remotes import repository_from_url
+
+        if self.statuses is None or repo.token_env is None:
+            return ()
+        name = full_name if "/" in full_name else repository_from_url(repo.url) or full_name
+        return (self.statuses.sink(name, commit, repo.token_env),)
 
     def repository(self, name: str) -> ServerRepository:
         found = self.store.repository(name)
@@ -401,15 +416,17 @@ class RunQueue:
 
     # ------------------------------------------------------------ running
 
-    def _hooks(self, active: _Active) -> LaunchHooks:
+    def _hooks(self, active: _Active, extra: tuple[EventSink, ...] = ()) -> LaunchHooks:
         return LaunchHooks(
-            sinks=[_Started(active, self._register)],
+            sinks=[_Started(active, self._register), *extra],
             wrap_executor=lambda jobs: _Slots(jobs, self),
             wrap_store=lambda store: _as_store(_Recording(store, active)),
             console_stream=self._console,
         )
 
-    def _runner(self, plans: list[Any], options: Any) -> Callable[[_Active], None]:
+    def _runner(
+        self, plans: list[Any], options: Any, extra: tuple[EventSink, ...] = ()
+    ) -> Callable[[_Active], None]:
         from conveyor.launch.runs import run_plans
 
         def work(active: _Active) -> None:
@@ -419,7 +436,7 @@ class RunQueue:
                 active.cancel,
                 plain=True,
                 executor=self.executor,
-                hooks=self._hooks(active),
+                hooks=self._hooks(active, extra),
             )
 
         return work
@@ -477,6 +494,27 @@ class RunQueue:
         return ids
 
     # ------------------------------------------------------------ state
+
+    def wait_for(self, run_ids: list[int], cancel: threading.Event | None = None) -> str:
+        """Wait until the runs end here (or ``cancel`` is set): ``success``, ``failure``
+        or ``cancelled``."""
+        while True:
+            with self._lock:
+                running = [i for i in run_ids if i in self._active]
+            if not running:
+                break
+            if cancel is not None and cancel.is_set():
+                return "cancelled"
+            time.sleep(0.1)
+        store = SqlRunStore(self.state_dir, recover=False)
+        try:
+            ends = [store.get_run(i) for i in run_ids]
+        finally:
+            store.close()
+        conclusions = {d.run.conclusion for d in ends if d is not None}
+        if "cancelled" in conclusions:
+            return "cancelled"
+        return "success" if conclusions <= {"success", "skipped"} else "failure"
 
     def active_runs(self) -> list[int]:
         with self._lock:
