@@ -213,9 +213,9 @@ def deliver(
 def repo_block(name: str = "o/demo") -> dict[str, Any]:
     return {
         "full_name": name,
-        "name": name.split("/")[-1],
+        "name": name.rsplit("/", maxsplit=1)[-1],
         "default_branch": "main",
-        "owner": {"login": name.split("/")[0]},
+        "owner": {"login": name.split("/", maxsplit=1)[0]},
     }
 
 
