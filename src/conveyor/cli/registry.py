@@ -157,6 +157,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The routers and versions of apps deployed with the process provider.",
     ),
     CommandSpec(
+        "repos",
+        _CLI + "repos_cmd",
+        "The repositories conveyor serve takes webhooks for: add, list, remove.",
+    ),
+    CommandSpec(
         "serve",
         _CLI + "serve_cmd",
         "Serve webhooks, the API and the dashboard, and run what they trigger.",
