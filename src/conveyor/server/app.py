@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from conveyor import __version__
+from conveyor.dashboard.routes import router as dashboard_router
 from conveyor.server.config import ServerConfig
 
 
@@ -13,6 +14,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="conveyor", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)  # fmt: skip
     app.state.config = config
+
+    app.include_router(dashboard_router(config.state_dir, config.database_url))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.engine.status import RunState
@@ -48,6 +48,7 @@ class RunInfo:
     uid: str = ""
     lease_expires_at: float | None = None
     logs_removed_at: float | None = None  # by `conveyor gc`
+    actor: str = ""  # github.actor of the run (revision 0013; "" before)
 
     @property
     def display_status(self) -> str:
@@ -149,13 +150,43 @@ def list_runs(
     workflow: str | None = None,
     status: str | None = None,
     limit: int | None = 20,
+    repository: str | None = None,
+    branch: str | None = None,
+    event: str | None = None,
+    actor: str | None = None,
+    before: tuple[float, int] | None = None,
 ) -> list[RunInfo]:
     """Newest first, of one repository (or of all, with None). ``workflow`` matches the
     name, the path, or the file name with or without extension; ``status`` matches the
-    status or the conclusion."""
+    status or the conclusion; ``repository`` the history key, display name or
+    ``owner/name``; ``branch`` the branch name or the full ref; ``before``: only runs older
+    than (created_at, id), for the next page."""
     query = _with_repository().order_by(RunRow.created_at.desc(), RunRow.id.desc())
     if repository_id is not None:
         query = query.where(RunRow.repository_id == repository_id)
+    if repository:
+        query = query.where(
+            or_(
+                RepositoryRow.key == repository,
+                RepositoryRow.name == repository,
+                RunRow.repository == repository,
+            )
+        )
+    if branch:
+        refs = [branch] if branch.startswith("refs/") else [f"refs/heads/{branch}", branch]
+        query = query.where(RunRow.ref.in_(refs))
+    if event:
+        query = query.where(RunRow.event == event)
+    if actor:
+        query = query.where(RunRow.actor == actor)
+    if before is not None:
+        created, run_id = before
+        query = query.where(
+            or_(
+                RunRow.created_at < created,
+                and_(RunRow.created_at == created, RunRow.id < run_id),
+            )
+        )
     if workflow:
         path = RunRow.workflow_path
         query = query.where(
