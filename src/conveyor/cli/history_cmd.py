@@ -214,41 +214,31 @@ def _print(lines: Sequence[LogLine]) -> None:
         typer.echo(line.text)
 
 
-FOLLOW_POLL_SECONDS = 0.2
-
-
 def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | None) -> None:
     """Print the run's lines (of the job or step ``target`` names) in order as they are
     stored, with a header when the job or step changes, until the run has ended."""
-    from conveyor.store.selection import select_logs
+    from conveyor.store.follow import POLL_SECONDS, follow_step
 
     after = 0
     shown: tuple[str, int | None] | None = None
     while True:
-        detail = store.get_run(run_id)
-        ended = detail is None or detail.run.status == "completed"
-        wanted: set[tuple[str, int | None]] | None = None
-        if (target or step) and detail is not None and detail.jobs:
-            wanted = set()
-            for selection in select_logs(detail, target, step):
-                if selection.whole_job:
-                    wanted.add((selection.job.job_key, None))
-                wanted.update((selection.job.job_key, step.index) for step in selection.steps)
-        batch = store.lines(run_id, after_seq=after, limit=1000)
-        for line in batch:
-            after = line.seq
+        found = follow_step(store, run_id, after, target, step)
+        after = found.after
+        for line in found.lines:
             where = (line.job_key, line.step_index)
-            if wanted is not None and where not in wanted and (line.job_key, None) not in wanted:
-                continue
-            if where != shown:
-                at = "" if line.step_index is None else f" / step {line.step_index}"
-                typer.echo(f"=== {line.job_key}{at}")
-                shown = where
+            _header(where, shown)
+            shown = where
             typer.echo(line.text)
-        if not batch and ended:
+        if found.ended:
             return
-        if len(batch) < 1000:
-            time.sleep(FOLLOW_POLL_SECONDS)
+        if not found.full:
+            time.sleep(POLL_SECONDS)
+
+
+def _header(where: tuple[str, int | None], shown: tuple[str, int | None] | None) -> None:
+    if where != shown:
+        at = "" if where[1] is None else f" / step {where[1]}"
+        typer.echo(f"=== {where[0]}{at}")
 
 
 # ---------------------------------------------------------------- helpers

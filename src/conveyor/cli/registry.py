@@ -161,6 +161,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _CLI + "serve_cmd",
         "Serve webhooks, the API and the dashboard, and run what they trigger.",
     ),
+    CommandSpec(
+        "tokens", _CLI + "tokens_cmd", "The API's tokens: create (printed once), list, revoke."
+    ),
 )
 
 BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from conveyor.dashboard.source import Sources
 from conveyor.results.targets import Targets
@@ -55,7 +55,7 @@ def _choices(sources: Sources) -> dict[str, list[str]]:
         with sources.engine.connect() as connection:
 
             def names(column: Any) -> list[str]:
-                rows = connection.execute(select(distinct(column)).limit(500))
+                rows = connection.execute(select(column).distinct().limit(500))
                 return sorted(str(v) for (v,) in rows if v)
 
             return {
@@ -72,13 +72,7 @@ def _choices(sources: Sources) -> dict[str, list[str]]:
 
 def runs_page(sources: Sources, filters: dict[str, str], before: str = "") -> RunsPage:
     chosen = {k: filters[k].strip() for k in FILTERS if filters.get(k, "").strip()}
-    cursor: tuple[float, int] | None = None
-    if before:
-        created, _, run_id = before.partition("_")
-        try:
-            cursor = (float(created), int(run_id))
-        except ValueError:
-            cursor = None
+    cursor = int(before) if before.isdigit() else None
     found = list_runs(
         sources.sessions(),
         workflow=chosen.get("workflow"),
@@ -97,5 +91,5 @@ def runs_page(sources: Sources, filters: dict[str, str], before: str = "") -> Ru
         last = found[PAGE_SIZE - 1]
         from urllib.parse import urlencode
 
-        page.older = urlencode({**chosen, "before": f"{last.created_at!r}_{last.id}"})
+        page.older = urlencode({**chosen, "before": str(last.id)})
     return page

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from conveyor import __version__
 from conveyor.dashboard.routes import router as dashboard_router
+from conveyor.server import api
 from conveyor.server.config import ServerConfig
 
 
@@ -14,6 +15,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="conveyor", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)  # fmt: skip
     app.state.config = config
+    api.install(app)
 
     app.include_router(dashboard_router(config.state_dir, config.database_url))
 

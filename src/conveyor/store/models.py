@@ -148,6 +148,9 @@ class JobRow(Base):
     result: Mapped[str | None] = mapped_column(String(32))  # needs.<id>.result
     environment: Mapped[str | None] = mapped_column(String(255))
     environment_url: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    needs: Mapped[list[str]] = mapped_column(  # the job ids it waited for (revision 0012)
+        Json, nullable=False, default=list, server_default="[]"
+    )
 
 
 class StepRow(Base):

@@ -1,0 +1,106 @@
+"""What every API route needs: the history database (opened once per app) and the
+caller's token, checked against the scope the route needs.
+
+``Authorization: Bearer <token>``; no token or an unknown or revoked one is a 401, a
+token whose scope is below the route's a 403 (:mod:`conveyor.server.api.errors` maps
+the errors). The token's user is who the API acts as (e.g. the reviewer of an approval).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from conveyor.errors import Forbidden, NotFound, Unauthenticated
+from conveyor.server.config import ServerConfig
+from conveyor.store.recorder import SqlRunStore
+from conveyor.store.tokens import ApiToken, authenticate
+
+_OPEN_LOCK = threading.Lock()
+_bearer = HTTPBearer(auto_error=False, description="A token from `conveyor tokens create`.")
+
+
+def server_config(request: Request) -> ServerConfig:
+    config: ServerConfig = request.app.state.config
+    return config
+
+
+def history(request: Request) -> SqlRunStore:
+    """The app's history database (opened on first use, closed by :func:`close_history`)."""
+    state = request.app.state
+    store: SqlRunStore | None = getattr(state, "api_store", None)
+    if store is None:
+        with _OPEN_LOCK:
+            store = getattr(state, "api_store", None)
+            if store is None:
+                config: ServerConfig = state.config
+                store = SqlRunStore(config.state_dir, config.database_url, recover=False)
+                state.api_store = store
+    return store
+
+
+def close_history(state: Any) -> None:
+    store: SqlRunStore | None = getattr(state, "api_store", None)
+    if store is not None:
+        state.api_store = None
+        store.close()
+
+
+History = Annotated[SqlRunStore, Depends(history)]
+
+
+def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiToken:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "no token: send 'Authorization: Bearer <token>' (make one with "
+            "`conveyor tokens create --user NAME --scope read|write|reviewer`)"
+        )
+    store = history(request)
+    found = authenticate(store.engine, store.writer, credentials.credentials)
+    if found is None:
+        raise Unauthenticated(
+            "the token is unknown or revoked; make a new one with `conveyor tokens create`"
+        )
+    return found
+
+
+def needs(scope: str) -> Callable[..., ApiToken]:
+    """A dependency: the caller's token, which must have ``scope`` (or a higher one)."""
+
+    def check(token: Annotated[ApiToken, Depends(_caller)]) -> ApiToken:
+        if not token.allows(scope):
+            raise Forbidden(
+                f"this needs a {scope} token; {token.prefix}… (user {token.user}) is "
+                f"{token.scope}: ask for one with `conveyor tokens create --scope {scope}`"
+            )
+        return token
+
+    return check
+
+
+Reader = Annotated[ApiToken, Depends(needs("read"))]
+Writer = Annotated[ApiToken, Depends(needs("write"))]
+Reviewer = Annotated[ApiToken, Depends(needs("reviewer"))]
+
+
+def repository_filter(store: SqlRunStore, repository: str | None) -> int | None:
+    """The id of the repository named ``repository`` (its name or its key); None: every
+    repository. An unknown one is a 404 naming the known ones."""
+    if not repository:
+        return None
+    from conveyor.store.repositories import list_repositories
+
+    with store.engine.connect() as connection:
+        known = list_repositories(connection)
+    for info in known:
+        if repository in (info.name, info.key):
+            return info.id
+    names = ", ".join(sorted(info.name for info in known)) or "none yet"
+    raise NotFound(f"no repository {repository!r}; known: {names}")
