@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from conveyor import __version__
+from conveyor.dashboard.routes import router as dashboard_router
 from conveyor.server import api
 from conveyor.server.config import ServerConfig
 
@@ -92,6 +93,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.schedules = schedules
     app.include_router(webhooks.router)
     api.install(app)
+
+    app.include_router(dashboard_router(config.state_dir, config.database_url))
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

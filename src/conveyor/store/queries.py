@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.engine.status import RunState
@@ -49,7 +48,7 @@ class RunInfo:
     uid: str = ""
     lease_expires_at: float | None = None
     logs_removed_at: float | None = None  # by `conveyor gc`
-    actor: str = ""  # who started it (github.actor), from the run's record
+    actor: str = ""  # who started it (github.actor; revision 0013)
 
     @property
     def display_status(self) -> str:
@@ -148,11 +147,11 @@ def _run_info(
 
 
 def _actor(dialect: str) -> ColumnElement[Any]:
-    """github.actor of a run, read from its record (JSON text) by the database."""
-    if dialect == "postgresql":
-        found: ColumnElement[Any] = cast(RunRow.record, JSONB)["options"]["repo"]["actor"].astext
-        return found
-    return func.json_extract(RunRow.record, "$.options.repo.actor")
+    """github.actor of a run: its ``actor`` column (revision 0013, filled from the record
+    for runs recorded before; indexed, for the dashboard's filter)."""
+    del dialect  # the same column everywhere
+    column: ColumnElement[Any] = RunRow.__table__.c.actor
+    return column
 
 
 def _with_repository(dialect: str = "") -> Select[RunRow, str, str, Any]:
@@ -176,11 +175,13 @@ def list_runs(
     branch: str | None = None,
     actor: str | None = None,
     before: int | None = None,
+    repository: str | None = None,
 ) -> list[RunInfo]:
     """Newest first, of one repository (or of all, with None). ``workflow`` matches the
     name, the path, or the file name with or without extension; ``status`` matches the
     status or the conclusion; ``branch`` the ref (``refs/heads/<branch>`` or as
-    written); ``actor`` who started it; ``before`` pages: only runs listed after run
+    written); ``actor`` who started it; ``repository`` the history key, the display name
+    or ``owner/name``; ``before`` pages: only runs listed after run
     ``before`` (older than it)."""
     with sessions() as session:
         dialect = _dialect(session)
@@ -192,6 +193,14 @@ def list_runs(
             query = query.where(RunRow.ref.in_((f"refs/heads/{branch}", branch)))
         if actor:
             query = query.where(_actor(dialect) == actor)
+        if repository:
+            query = query.where(
+                or_(
+                    RepositoryRow.key == repository,
+                    RepositoryRow.name == repository,
+                    RunRow.repository == repository,
+                )
+            )
         if before is not None:
             created = session.scalar(select(RunRow.created_at).where(RunRow.id == before))
             if created is None:

@@ -141,6 +141,7 @@ class SqlRunStore(StateDatabase):
                 ref=run.ref,
                 sha=run.sha,
                 repository=run.repository,
+                actor=run.actor,
                 status=_RUNNING,
                 created_at=now,
                 started_at=now,
