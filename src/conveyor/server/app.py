@@ -79,6 +79,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         schedules.stop()
         dispatcher.stop()
         handed = queue.shutdown(config.shutdown_grace)
+        api.close(app.state)
         if statuses is not None:
             statuses.close()
         log.info("server stopped", extra={"handed_back": handed})

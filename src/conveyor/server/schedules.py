@@ -30,6 +30,8 @@ class ServerSchedules:
         self._scheduler: Scheduler | None = None
         self._thread: threading.Thread | None = None
         self._firings: FiringStore | None = None
+        self.entries: list[ScheduleEntry] = []  # what is watched (GET /api/schedules)
+        self.names: dict[str, str] = {}  # history key -> the repository's server name
 
     def start(self) -> int:
         """Load the entries and start firing them; how many crons are watched."""
@@ -49,6 +51,8 @@ class ServerSchedules:
                 continue
             entries += found
             names[key] = (repo.name, commit)
+        self.entries = list(entries)
+        self.names = {key: name for key, (name, _) in names.items()}
         firings = FiringStore(self.runs.state_dir)
         self._firings = firings
 

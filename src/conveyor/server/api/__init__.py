@@ -7,9 +7,20 @@ errors become HTTP answers in one place (:mod:`conveyor.server.api.errors`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
-from conveyor.server.api import approvals, deliveries, errors, logs, results, runs, schedules
+from conveyor.server.api import (
+    access,
+    approvals,
+    deliveries,
+    errors,
+    logs,
+    results,
+    runs,
+    schedules,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -17,3 +28,8 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     for module in (runs, logs, approvals, deliveries, results, schedules):
         app.include_router(module.router)
+
+
+def close(state: Any) -> None:
+    """Close what the API opened (at the server's shutdown)."""
+    access.close_history(state)
