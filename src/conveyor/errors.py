@@ -58,6 +58,11 @@ class Forbidden(UserError):
     """Known credentials that may not do this (a token's scope, a reviewer list)."""
 
 
+class Unavailable(ConveyorError):
+    """The service cannot take the request now (it is shutting down, say); try again
+    later or elsewhere (the API's 503)."""
+
+
 class DatabaseError(UserError):
     """The history database cannot be reached or used (server down, missing database,
     unparsable URL, an error of the database itself). The message names the URL with its

@@ -35,7 +35,7 @@ from typing import Any, TextIO
 from conveyor.engine.events import Event, RunStarted
 from conveyor.engine.ports import EventSink, JobExecutor, RunStore
 from conveyor.engine.wire import JobOutcome, JobRequest
-from conveyor.errors import UsageError, UserError, WorkflowInvalid
+from conveyor.errors import NotFound, Unavailable, UsageError, UserError, WorkflowInvalid
 from conveyor.launch.runs import LaunchHooks
 from conveyor.server.metrics import Metrics
 from conveyor.server.mirrors import Mirrors
@@ -48,11 +48,7 @@ log = logging.getLogger("conveyor.server.queue")
 _START_TIMEOUT = 300.0  # compile + record; a run that has not begun by then is reported
 
 
-class NotFound(UserError):
-    """No such repository or run (HTTP 404)."""
-
-
-class Stopping(UserError):
+class Stopping(Unavailable):
     """The server is shutting down and takes no new work (HTTP 503)."""
 
 

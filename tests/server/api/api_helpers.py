@@ -26,7 +26,7 @@ jobs:
     steps:
       - id: hi
         run: |
-          echo "hello ${{ inputs.who }}"
+          echo "hello ${{ inputs.who || 'nobody' }}"
           echo "greeting=hi" >> "$GITHUB_OUTPUT"
   test:
     needs: build
@@ -100,5 +100,3 @@ class Api:
 def make_token(state: Path, user: str, scope: str) -> str:
     out = conveyor("tokens", "create", "--user", user, "--scope", scope, "--state-dir", str(state))
     return out.strip().splitlines()[-1]
-
-

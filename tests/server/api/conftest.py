@@ -17,9 +17,7 @@ from server_helpers import conveyor, git, make_remote, run_server
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     root = tmp_path_factory.mktemp("api")
-    remote = make_remote(
-        root / "remote", {"ci.yml": CI, "slow.yml": SLOW, "deploy.yml": DEPLOY}
-    )
+    remote = make_remote(root / "remote", {"ci.yml": CI, "slow.yml": SLOW, "deploy.yml": DEPLOY})
     (remote / "conveyor.toml").write_text(CONVEYOR_TOML, encoding="utf-8")
     git(remote, "add", "-A")
     git(remote, "commit", "-qm", "environments")

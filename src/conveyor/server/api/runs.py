@@ -128,7 +128,7 @@ def rerun_run(
 
 
 @router.post(
-    "/repos/{name}/dispatch", response_model=Accepted, status_code=202, tags=["repositories"]
+    "/repos/{name:path}/dispatch", response_model=Accepted, status_code=202, tags=["repositories"]
 )
 def dispatch(
     *,
