@@ -15,20 +15,22 @@ from api_helpers import Api
 def _sse(api: Api, path: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every event of a stream until it ends, with the time each one came."""
     events: list[dict[str, Any]] = []
-    with api.client() as client:
-        with client.stream("GET", path, headers=headers or {}, timeout=120) as answer:
-            assert answer.status_code == 200, answer.read()
-            assert answer.headers["content-type"].startswith("text/event-stream")
-            current: dict[str, Any] = {}
-            for raw in answer.iter_lines():
-                if raw == "":
-                    if "data" in current:
-                        current["at"] = time.monotonic()
-                        events.append(current)
-                    current = {}
-                    continue
-                name, _, value = raw.partition(":")
-                current[name] = value.removeprefix(" ")
+    with (
+        api.client() as client,
+        client.stream("GET", path, headers=headers or {}, timeout=120) as answer,
+    ):
+        assert answer.status_code == 200, answer.read()
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        current: dict[str, Any] = {}
+        for raw in answer.iter_lines():
+            if raw == "":
+                if "data" in current:
+                    current["at"] = time.monotonic()
+                    events.append(current)
+                current = {}
+                continue
+            name, _, value = raw.partition(":")
+            current[name] = value.removeprefix(" ")
     return events
 
 
