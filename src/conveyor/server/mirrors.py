@@ -66,6 +66,13 @@ class Mirrors:
         with self._lock(name):
             return self._sync(name, url)
 
+    def ensure(self, name: str, url: str) -> Path:
+        """The mirror, cloned the first time (not fetched again)."""
+        mirror = self.mirror_dir(name)
+        if (mirror / "HEAD").is_file():
+            return mirror
+        return self.sync(name, url)
+
     def _sync(self, name: str, url: str) -> Path:
         mirror = self.mirror_dir(name)
         if not (mirror / "HEAD").is_file():
