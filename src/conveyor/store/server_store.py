@@ -180,7 +180,8 @@ class ServerStore(StateDatabase):
                     statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
                 else:  # pragma: no cover - conveyor supports SQLite and PostgreSQL
                     statement = insert(table).values(values)
-                if connection.execute(statement).rowcount == 1:
+                row = connection.execute(statement.returning(table.id)).first()
+                if row is not None:  # None: the id was there already (ON CONFLICT)
                     inserted.add(item.delivery_id)
         others = {item.delivery_id for item in items} - inserted
         earlier: dict[str, Delivery] = {}
