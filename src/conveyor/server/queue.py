@@ -380,16 +380,18 @@ class RunQueue:
         (resumed,) = self._ids([self._start(work, "resume")])
         return resumed
 
-    def resume_interrupted(self, since: float | None = None) -> list[int]:
-        """Resume the server's runs whose server stopped while they ran (recovered now as
-        interrupted: their process is gone), and those interrupted since ``since``."""
+    def resume_interrupted(self, within: float = 7 * 86400.0) -> list[int]:
+        """Resume the server's runs whose server stopped while they ran: recovered now as
+        interrupted (their process is gone), or found so by another conveyor since, in the
+        last ``within`` seconds, and not resumed since."""
+        from conveyor.store.recovery import INTERRUPTED_NOTE
+
         store = SqlRunStore(self.state_dir, recover=False)
         try:
             recovered = set(store.recover())
         finally:
             store.close()
-        if since is not None:
-            recovered.update(self.store.interrupted_runs(since))
+        recovered.update(self.store.interrupted_runs(time.time() - within, INTERRUPTED_NOTE))
         resumed: list[int] = []
         checkouts = self.mirrors.root / "checkouts"
         for run_id in sorted(recovered):

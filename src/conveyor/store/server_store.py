@@ -254,16 +254,16 @@ class ServerStore(StateDatabase):
             found = session.scalar(select(RunRow.record).where(RunRow.id == run_id))
             return None if found is None else str(found)
 
-    def interrupted_runs(self, since: float) -> list[int]:
-        """Runs recorded interrupted at or after ``since`` that have a plan to resume from."""
+    def interrupted_runs(self, since: float, note: str) -> list[int]:
+        """Runs recorded interrupted at or after ``since`` that have a plan to resume from
+        and whose note ends with ``note`` (not resumed since they were interrupted)."""
         from conveyor.store.models import RunRow
 
         with self._read() as session:
-            return list(
-                session.scalars(
-                    select(RunRow.id)
-                    .where(RunRow.conclusion == "interrupted", RunRow.record.is_not(None))
-                    .where(RunRow.ended_at >= since)
-                    .order_by(RunRow.id)
-                )
-            )
+            rows = session.execute(
+                select(RunRow.id, RunRow.note)
+                .where(RunRow.conclusion == "interrupted", RunRow.record.is_not(None))
+                .where(RunRow.ended_at >= since)
+                .order_by(RunRow.id)
+            ).all()
+        return [int(i) for i, text in rows if (text or "").rstrip().endswith(note)]
