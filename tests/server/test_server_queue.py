@@ -109,3 +109,23 @@ def test_refusals(queue: tuple[RunQueue, Path]) -> None:
     runs.stopping.set()
     with pytest.raises(UserError, match="shutting down"):
         runs.rerun(run_id)
+
+
+def test_dispatch_resolves_the_ref_and_fills_the_payload(queue: tuple[RunQueue, Path]) -> None:
+    runs, remote = queue
+    git(remote, "tag", "v2")
+    (run_id,) = runs.dispatch(
+        "o/demo", ".github/workflows/dispatch.yml", ref="v2", inputs={"who": "tagged"}, actor="eve"
+    )
+    (other,) = runs.dispatch("o/demo", ".github/workflows/dispatch.yml", inputs={"who": "main"})
+    assert runs.wait_idle(60)
+    tagged, main = run_detail(runs.state_dir, run_id).run, run_detail(runs.state_dir, other).run
+    assert (tagged.ref, tagged.event, tagged.sha) == (
+        "refs/tags/v2",
+        "workflow_dispatch",
+        git(remote, "rev-parse", "HEAD"),
+    )
+    assert main.ref == "refs/heads/main"
+    assert "hello tagged" in run_text(runs.state_dir, run_id)
+    with pytest.raises(NotFound, match="no branch or tag"):
+        runs.dispatch("o/demo", ".github/workflows/dispatch.yml", ref="nope", inputs={"who": "x"})

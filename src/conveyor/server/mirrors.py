@@ -105,7 +105,12 @@ class Mirrors:
     def resolve(self, name: str, url: str, ref: str) -> str | None:
         """The commit ``ref`` (a full ref, a branch or tag name, or a sha) names in the
         mirror after a fetch; None when it names none."""
-        mirror = self.sync(name, url)
+        self.sync(name, url)
+        return self.lookup(name, ref)
+
+    def lookup(self, name: str, ref: str) -> str | None:
+        """As :meth:`resolve`, in the mirror as it is (no fetch)."""
+        mirror = self.mirror_dir(name)
         for candidate in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}"):
             found = git_out(
                 "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=mirror
