@@ -135,7 +135,11 @@ def server_env(state: Path, database_url: str | None = None) -> dict[str, str]:
 
 @contextlib.contextmanager
 def run_server(
-    state: Path, *extra: str, database_url: str | None = None, cwd: Path | None = None
+    state: Path,
+    *extra: str,
+    database_url: str | None = None,
+    cwd: Path | None = None,
+    schedules: bool = False,
 ) -> Iterator[Server]:
     """``conveyor serve`` as a real process on a free port, until the block ends."""
     port = free_port()
@@ -145,7 +149,16 @@ def run_server(
     log = state.parent / f"server-{port}.log"
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "conveyor", "serve", "--port", str(port), "--no-schedules", *extra],
+        [
+            sys.executable,
+            "-m",
+            "conveyor",
+            "serve",
+            "--port",
+            str(port),
+            *([] if schedules else ["--no-schedules"]),
+            *extra,
+        ],
         env=env,
         cwd=cwd or state.parent,
         stdout=handle,

@@ -25,6 +25,8 @@ from server_helpers import (
     wait_until,
 )
 
+from conveyor.store.recorder import SqlRunStore
+
 ZERO = "0" * 40
 # uvicorn shuts down cleanly, then re-raises the SIGTERM it caught (as systemd expects)
 _STOPPED = (0, -signal.SIGTERM)
@@ -76,6 +78,9 @@ def test_a_run_whose_server_was_killed_is_resumed_by_the_next_one(tmp_path: Path
         first.stop(signal.SIGKILL)
     (run,) = runs(state)
     assert run.status == "in_progress"  # nobody recorded an end
+    # Another conveyor (here: this process) notices first and marks it interrupted.
+    SqlRunStore(state).close()
+    assert runs(state)[0].conclusion == "interrupted"
     with run_server(state) as second:
         record = handled(state, "k1")
         detail = run_detail(state, record.run_ids[0])

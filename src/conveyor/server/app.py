@@ -30,6 +30,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     """The server for ``config``; ``app.state.config`` holds it for the routers."""
     from conveyor.server import webhooks
     from conveyor.server.deliveries import Dispatcher
+    from conveyor.server.intake import Intake
     from conveyor.server.metrics import CONTENT_TYPE, Metrics
     from conveyor.server.queue import RunQueue
     from conveyor.server.schedules import ServerSchedules
@@ -49,6 +50,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         statuses=statuses,
     )
     dispatcher = Dispatcher(queue)
+    intake = Intake(queue.store)
     metrics.webhook_backlog.set_function(lambda: float(dispatcher.pending))
     schedules = ServerSchedules(queue)
 
@@ -78,6 +80,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         queue.stopping.set()
         schedules.stop()
         dispatcher.stop()
+        intake.close()
         handed = queue.shutdown(config.shutdown_grace)
         api.close(app.state)
         if statuses is not None:
@@ -91,6 +94,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.metrics = metrics
     app.state.queue = queue
     app.state.dispatcher = dispatcher
+    app.state.intake = intake
     app.state.schedules = schedules
     app.include_router(webhooks.router)
     api.install(app)

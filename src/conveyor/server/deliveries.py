@@ -3,7 +3,9 @@
 The HTTP handler only checks, records (once per ``X-GitHub-Delivery``) and answers; a
 dispatcher thread takes each recorded delivery, resolves its commits in the mirror
 (fetching), submits them to the run queue with the trigger rules, and records the runs
-it started (``started``), or why none (``ignored``/``failed``). Deliveries still
+it started (``started``), or why none (``ignored``/``failed``). It takes the next
+delivery only while fewer than ``max_runs`` runs are in progress, so a burst waits in the
+database (the ``conveyor_webhook_backlog`` metric), not as idle threads. Deliveries still
 ``queued`` when the server stopped are taken again on start, so none is lost.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from conveyor.errors import ConveyorError
 from conveyor.server.github_events import resolve_targets, targets
@@ -22,8 +25,9 @@ log = logging.getLogger("conveyor.server.deliveries")
 
 
 class Dispatcher:
-    def __init__(self, runs: RunQueue, threads: int = 2) -> None:
+    def __init__(self, runs: RunQueue, threads: int = 2, max_runs: int = 0) -> None:
         self.runs = runs
+        self.max_runs = max_runs or 2 * runs.max_jobs  # runs in progress before waiting
         self._todo: queue.Queue[str | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._loop, name=f"conveyor-deliveries-{i}", daemon=True)
@@ -64,6 +68,8 @@ class Dispatcher:
             delivery_id = self._todo.get()
             if delivery_id is None:
                 return
+            while len(self.runs.active_runs()) >= self.max_runs and not self.runs.stopping.is_set():
+                time.sleep(0.05)  # the rest waits, recorded, until runs end
             try:
                 self.handle(delivery_id)
             except Stopping:
@@ -84,7 +90,7 @@ class Dispatcher:
         try:
             repo = self.runs.repository(delivery.repository)
             mirrors = self.runs.mirrors
-            mirrors.sync(repo.name, repo.url)
+            mirrors.ensure(repo.name, repo.url)  # fetched below when a commit is missing
             found = targets(delivery.event, delivery.payload, mirrors.default_branch(repo.name))
 
             def lookup(ref: str) -> str | None:

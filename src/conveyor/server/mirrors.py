@@ -6,14 +6,18 @@ fetched again (``git fetch --prune``) when a webhook names a commit it does not 
 ``<state>/server/checkouts/<name>/<sha>`` is a detached linked worktree of the mirror at
 that commit, made once per commit and shared by the runs on it (jobs copy it into their
 own workspaces, so nothing writes to it). Fetches and checkouts of one repository are
-serialised by a lock; different repositories proceed in parallel.
+serialised by a lock (a file lock too, for servers sharing the state directory);
+different repositories proceed in parallel.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from conveyor.errors import UserError
@@ -34,9 +38,20 @@ class Mirrors:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def _lock(self, name: str) -> threading.Lock:
+    @contextlib.contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        """This repository's lock: between threads, and (a file lock) between servers
+        sharing the state directory."""
         with self._guard:
-            return self._locks.setdefault(name, threading.Lock())
+            lock = self._locks.setdefault(name, threading.Lock())
+        folder = self.root / "mirrors"
+        folder.mkdir(parents=True, exist_ok=True)
+        with lock, (folder / f"{safe_name(name)}.lock").open("a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def mirror_dir(self, name: str) -> Path:
         return self.root / "mirrors" / f"{safe_name(name)}.git"
@@ -50,6 +65,13 @@ class Mirrors:
         """Clone the mirror the first time, fetch it afterwards; returns its directory."""
         with self._lock(name):
             return self._sync(name, url)
+
+    def ensure(self, name: str, url: str) -> Path:
+        """The mirror, cloned the first time (not fetched again)."""
+        mirror = self.mirror_dir(name)
+        if (mirror / "HEAD").is_file():
+            return mirror
+        return self.sync(name, url)
 
     def _sync(self, name: str, url: str) -> Path:
         mirror = self.mirror_dir(name)
@@ -83,7 +105,12 @@ class Mirrors:
     def resolve(self, name: str, url: str, ref: str) -> str | None:
         """The commit ``ref`` (a full ref, a branch or tag name, or a sha) names in the
         mirror after a fetch; None when it names none."""
-        mirror = self.sync(name, url)
+        self.sync(name, url)
+        return self.lookup(name, ref)
+
+    def lookup(self, name: str, ref: str) -> str | None:
+        """As :meth:`resolve`, in the mirror as it is (no fetch)."""
+        mirror = self.mirror_dir(name)
         for candidate in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}"):
             found = git_out(
                 "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=mirror

@@ -239,9 +239,59 @@ class RunQueue:
                 "fires": [w.path for w in firing],
             },
         )
-        extra = self._status_sinks(repo, facts.repository, commit)
-        started = [self._start(self._runner([wp], options, extra), cause) for wp in firing]
+        started = [
+            self._start(
+                self._runner([wp], options, self._status_sinks(repo, facts.repository, commit)),
+                cause,
+            )
+            for wp in firing
+        ]
         return self._ids(started)
+
+    def dispatch(
+        self,
+        repository: str,
+        workflow: str,
+        *,
+        ref: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+        actor: str = "conveyor",
+    ) -> list[int]:
+        """``workflow_dispatch`` of ``workflow`` (a path in the repository) on ``ref`` (a
+        branch, tag or full ref; default: the default branch), fetched first; the run ids."""
+        from conveyor.planner.payloads import PayloadRepo, dispatch_payload
+        from conveyor.triggers.resolve import branch_ref
+
+        self._check_open()
+        repo = self.repository(repository)
+        self.mirrors.sync(repo.name, repo.url)
+        default = self.mirrors.default_branch(repo.name)
+        wanted = ref or default
+        commit = self.mirrors.lookup(repo.name, wanted)
+        if commit is None:
+            raise NotFound(f"repository {repo.name!r} has no branch or tag {wanted!r}")
+        if wanted.startswith("refs/"):
+            full_ref = wanted
+        elif self.mirrors.lookup(repo.name, f"refs/heads/{wanted}") is None and (
+            self.mirrors.lookup(repo.name, f"refs/tags/{wanted}") is not None
+        ):
+            full_ref = f"refs/tags/{wanted}"
+        else:
+            full_ref = branch_ref(wanted)
+        payload = dispatch_payload(
+            PayloadRepo(repo.name, default, actor), ref=full_ref, inputs={}, workflow=workflow
+        )
+        payload["sender"] = {"login": actor}
+        return self.submit(
+            repo.name,
+            commit,
+            "workflow_dispatch",
+            payload,
+            ref=full_ref,
+            workflow=workflow,
+            inputs=inputs,
+            cause="dispatch",
+        )
 
     def _status_sinks(
         self, repo: ServerRepository, full_name: str, commit: str
@@ -376,16 +426,18 @@ class RunQueue:
         (resumed,) = self._ids([self._start(work, "resume")])
         return resumed
 
-    def resume_interrupted(self, since: float | None = None) -> list[int]:
-        """Resume the server's runs whose server stopped while they ran (recovered now as
-        interrupted: their process is gone), and those interrupted since ``since``."""
+    def resume_interrupted(self, within: float = 7 * 86400.0) -> list[int]:
+        """Resume the server's runs whose server stopped while they ran: recovered now as
+        interrupted (their process is gone), or found so by another conveyor since, in the
+        last ``within`` seconds, and not resumed since."""
+        from conveyor.store.recovery import INTERRUPTED_NOTE
+
         store = SqlRunStore(self.state_dir, recover=False)
         try:
             recovered = set(store.recover())
         finally:
             store.close()
-        if since is not None:
-            recovered.update(self.store.interrupted_runs(since))
+        recovered.update(self.store.interrupted_runs(time.time() - within, INTERRUPTED_NOTE))
         resumed: list[int] = []
         checkouts = self.mirrors.root / "checkouts"
         for run_id in sorted(recovered):

@@ -14,6 +14,7 @@ and handed to the dispatcher (202).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -30,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from conveyor.git.identity import key_from_url
 from conveyor.server.github_events import RUNNABLE, classify
-from conveyor.store.server_store import IGNORED, QUEUED, ServerRepository
+from conveyor.store.server_store import IGNORED, QUEUED, NewDelivery, ServerRepository
 
 log = logging.getLogger("conveyor.server.webhooks")
 _ROOT = Path("/")  # registered URLs are absolute
@@ -179,8 +180,11 @@ async def github_webhook(request: Request) -> JSONResponse:
             raise Refused(400, "headers", "X-GitHub-Event and X-GitHub-Delivery are required")
         if len(delivery) > _MAX_ID or len(event) > 64:
             raise Refused(400, "headers", "X-GitHub-Delivery or X-GitHub-Event is too long")
-        registered = await run_in_threadpool(state.queue.store.repositories)
-        repo = find_repository(registered, request.query_params.get("repository"), payload)
+        named = request.query_params.get("repository")
+        repo = find_repository(state.intake.repositories(), named, payload)
+        if repo is None:  # registered a moment ago?
+            registered = await run_in_threadpool(state.intake.repositories, True)
+            repo = find_repository(registered, named, payload)
         if repo is None:
             raise Refused(
                 404,
@@ -198,8 +202,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         state.metrics.webhooks.labels(event="other", outcome=IGNORED).inc()
         return JSONResponse({"status": IGNORED, "reason": reason}, 202)
     action = payload.get("action")
-    new, record = await run_in_threadpool(
-        state.queue.store.record_delivery,
+    item = NewDelivery(
         delivery,
         repo.name,
         event,
@@ -208,6 +211,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         status=QUEUED if reason is None else IGNORED,
         note=reason or "",
     )
+    new, record = await asyncio.wrap_future(state.intake.record(item))
     if not new:
         state.metrics.webhooks.labels(event=event, outcome="redelivered").inc()
         return JSONResponse(

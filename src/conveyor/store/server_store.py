@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -40,6 +41,17 @@ class Delivery:
     status: str
     payload: dict[str, Any] = field(default_factory=dict)
     run_ids: tuple[int, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    delivery_id: str
+    repository: str
+    event: str
+    action: str
+    payload: dict[str, Any]
+    status: str = QUEUED
     note: str = ""
 
 
@@ -137,6 +149,65 @@ class ServerStore(StateDatabase):
             return False, earlier
         return True, _delivery(row)
 
+    def record_deliveries(self, items: list[NewDelivery]) -> list[tuple[bool, Delivery]]:
+        """Record many deliveries in one transaction (one write lock for a burst);
+        for each, as :meth:`record_delivery`. A delivery id given twice, or already
+        recorded (by this server or another), is new once only."""
+        now = time.time()
+        table = WebhookDeliveryRow
+        dialect = self.writer.dialect.name
+        inserted: set[str] = set()
+        with self.writer.begin() as connection:
+            for item in items:
+                if item.delivery_id in inserted:
+                    continue
+                values = {
+                    "delivery_id": item.delivery_id,
+                    "repository": item.repository,
+                    "event": item.event,
+                    "action": item.action,
+                    "payload": item.payload,
+                    "status": item.status,
+                    "run_ids": [],
+                    "note": item.note,
+                    "received_at": now,
+                    "handled_at": None if item.status == QUEUED else now,
+                }
+                if dialect == "postgresql":
+                    statement: Any = postgresql.insert(table).values(values)
+                    statement = statement.on_conflict_do_nothing()
+                elif dialect == "sqlite":
+                    statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
+                else:  # pragma: no cover - conveyor supports SQLite and PostgreSQL
+                    statement = insert(table).values(values)
+                row = connection.execute(statement.returning(table.id)).first()
+                if row is not None:  # None: the id was there already (ON CONFLICT)
+                    inserted.add(item.delivery_id)
+        others = {item.delivery_id for item in items} - inserted
+        earlier: dict[str, Delivery] = {}
+        if others:
+            with self._read() as session:
+                rows = session.scalars(
+                    select(WebhookDeliveryRow).where(WebhookDeliveryRow.delivery_id.in_(others))
+                )
+                earlier = {row.delivery_id: _delivery(row) for row in rows}
+        answers: list[tuple[bool, Delivery]] = []
+        reported: set[str] = set()
+        for item in items:
+            if item.delivery_id in inserted and item.delivery_id not in reported:
+                reported.add(item.delivery_id)
+                answers.append((True, Delivery(item.delivery_id, item.repository, item.event,
+                                               item.action, item.status, item.payload,
+                                               (), item.note)))  # fmt: skip
+                continue
+            if item.delivery_id in inserted:  # given twice in this batch
+                answers.append(
+                    (False, answers[[a[1].delivery_id for a in answers].index(item.delivery_id)][1])
+                )
+                continue
+            answers.append((False, earlier[item.delivery_id]))
+        return answers
+
     def delivery(self, delivery_id: str) -> Delivery | None:
         with self._read() as session:
             row = session.scalar(
@@ -183,16 +254,16 @@ class ServerStore(StateDatabase):
             found = session.scalar(select(RunRow.record).where(RunRow.id == run_id))
             return None if found is None else str(found)
 
-    def interrupted_runs(self, since: float) -> list[int]:
-        """Runs recorded interrupted at or after ``since`` that have a plan to resume from."""
+    def interrupted_runs(self, since: float, note: str) -> list[int]:
+        """Runs recorded interrupted at or after ``since`` that have a plan to resume from
+        and whose note ends with ``note`` (not resumed since they were interrupted)."""
         from conveyor.store.models import RunRow
 
         with self._read() as session:
-            return list(
-                session.scalars(
-                    select(RunRow.id)
-                    .where(RunRow.conclusion == "interrupted", RunRow.record.is_not(None))
-                    .where(RunRow.ended_at >= since)
-                    .order_by(RunRow.id)
-                )
-            )
+            rows = session.execute(
+                select(RunRow.id, RunRow.note)
+                .where(RunRow.conclusion == "interrupted", RunRow.record.is_not(None))
+                .where(RunRow.ended_at >= since)
+                .order_by(RunRow.id)
+            ).all()
+        return [int(i) for i, text in rows if (text or "").rstrip().endswith(note)]
