@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from site_helpers import CHROMIUM, Site, fill_history, make_project, serving  # noqa: E402
+from site_helpers import CHROMIUM, Site, fill_history, make_project, serving
 
 
 @pytest.fixture(scope="module")

@@ -267,11 +267,17 @@ def fill_history(repo: Path) -> None:
     for index, flaky in enumerate(("passed", "failed", "passed", "failed")):
         report = reports / f"r{index}.xml"
         report.write_text(
-            junit({"test_ok": "passed", "test_slow": "passed", "test_flaky": flaky,
-                   "test_broken": "failed" if index == 3 else "passed"})  # fmt: skip
+            junit(
+                {
+                    "test_ok": "passed",
+                    "test_slow": "passed",
+                    "test_flaky": flaky,
+                    "test_broken": "failed" if index == 3 else "passed",
+                }
+            )
         )
-        conveyor(repo, "ingest", str(report), "--tier", "unit", "--commit", f"{index:040x}",
-                 "--branch", "main")  # fmt: skip
+        commit = f"{index:040x}"
+        conveyor(repo, "ingest", str(report), "--tier", "unit", "--commit", commit)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import httpx
 from site_helpers import Site
 
 Page = Any  # playwright.sync_api.Page
+SEEN = "t => [...document.querySelectorAll('.line')].some(l => l.textContent.trim() === t)"
 
 
 def _confirm(page: Page, comment: str = "") -> None:
@@ -43,9 +44,7 @@ def test_runs_page_lists_and_filters_runs_with_durations_against_targets(
     assert page.locator("table.runs tbody tr").count() == 1
 
 
-def test_run_page_shows_graph_steps_logs_annotations_and_summaries(
-    page: Page, site: Site
-) -> None:
+def test_run_page_shows_graph_steps_logs_annotations_and_summaries(page: Page, site: Site) -> None:
     page.goto(site.url + "/runs/1")
     graph = page.locator("svg.graph")
     assert graph.locator("path.edge").count() == 3  # build->test, build->package, test->package
@@ -86,16 +85,10 @@ def test_live_logs_arrive_while_the_run_writes_them(page: Page, site: Site) -> N
         assert run_id, "the slow run was not recorded"
         page.goto(f"{site.url}/runs/{run_id}")
         lines = page.locator(".line", has_text=re.compile(r"^tick \d+"))
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.line')].some(l => l.textContent.startsWith('tick 3'))",
-            timeout=20000,
-        )
+        page.wait_for_function(SEEN, arg="tick 3", timeout=20000)
         early = lines.count()
         assert process.poll() is None, "the run ended before its lines were seen live"
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.line')].some(l => l.textContent.startsWith('tick 40'))",
-            timeout=30000,
-        )
+        page.wait_for_function(SEEN, arg="tick 40", timeout=30000)
         assert lines.count() > early
         texts = [t.strip() for t in lines.all_inner_texts()]
         assert texts == [f"tick {i}" for i in range(1, 41)][: len(texts)]  # in order, once
@@ -200,9 +193,7 @@ def test_schedules_and_trends_pages(page: Page, site: Site) -> None:
     assert "PR validation: duration p50 / p95" in page.inner_text("main")
 
 
-def test_pages_are_usable_at_phone_width_in_the_dark_by_keyboard(
-    browser: Any, site: Site
-) -> None:
+def test_pages_are_usable_at_phone_width_in_the_dark_by_keyboard(browser: Any, site: Site) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
     phone = context.new_page()
     try:
