@@ -78,7 +78,9 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
         from conveyor.store.models import RepositoryRow
 
         repo_url = session.scalar(select(RepositoryRow.url).where(RepositoryRow.id == url))
-    needs = workflow_needs(record)
+    needs = {job.job_id: list(job.needs) for job in detail.jobs if job.needs}
+    if not needs:  # recorded before jobs kept their needs: the workflow file says
+        needs = workflow_needs(record)
     anchors = {job.job_key: f"job-{index}" for index, job in enumerate(detail.jobs, 1)}
     graph = render_graph(group_jobs(detail.jobs, needs), anchors)
     summaries = {

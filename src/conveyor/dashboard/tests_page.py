@@ -17,6 +17,7 @@ from conveyor.results.stats import Stats, compute_stats
 from conveyor.store.results_models import QUARANTINE, RESULTS
 
 FAILURES = 25
+STATS_SECONDS = 60.0  # the window's counts (conveyor stats) are read again after this long
 
 
 @dataclass(slots=True)
@@ -50,6 +51,7 @@ class TestsPage:
     __test__ = False
     days: int
     stats: Stats
+    computed_at: float  # when the counts were read (kept STATS_SECONDS)
     tiers: list[TierCounts] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     quarantined: set[str] = field(default_factory=set)
@@ -71,13 +73,27 @@ def _tier_counts(connection: object, since: float) -> list[TierCounts]:
     return [found[name] for name in sorted(found)]
 
 
+def _counts(sources: Sources, days: int) -> tuple[Stats, list[TierCounts], float]:
+    """:func:`compute_stats` and the per-tier counts of the window, kept for
+    :data:`STATS_SECONDS` (they aggregate every result of the window)."""
+
+    def compute() -> tuple[Stats, list[TierCounts], float]:
+        now = time.time()
+        with sources.engine.connect() as connection:
+            stats = compute_stats(connection, days=days, targets=sources.targets(), now=now)
+            return stats, _tier_counts(connection, now - days * DAY), now
+
+    return sources.cached(f"tests:{days}", STATS_SECONDS, compute)
+
+
 def tests_page(sources: Sources, days: int) -> TestsPage:
-    now = time.time()
-    since = now - days * DAY
+    """The counts (kept a minute), then what changes under the viewer's hands: the newest
+    failures and the quarantine, read on every request."""
+    stats, tiers, computed_at = _counts(sources, days)
+    since = time.time() - days * DAY
     c = RESULTS.c
+    page = TestsPage(days, stats, computed_at, tiers=tiers)
     with sources.engine.connect() as connection:
-        stats = compute_stats(connection, days=days, targets=sources.targets(), now=now)
-        page = TestsPage(days, stats, tiers=_tier_counts(connection, since))
         rows = connection.execute(
             select(c.id, c.test_id, c.tier, c.run_id, c.file, c.line, c.message, c.output,
                    c.recorded_at)

@@ -46,13 +46,17 @@ def _rank(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def _run_days(
-    connection: Connection, since: float, postgres: bool
-) -> dict[str, dict[float, tuple[int, int, float | None, float | None]]]:
+RunDays = dict[str, dict[float, tuple[int, int, float | None, float | None]]]
+TestDays = dict[str, dict[float, tuple[int, int, int]]]
+CategoryDays = dict[str, dict[float, int]]
+PAST_SECONDS = 300.0  # days before today are read again after this long (late ingests)
+
+
+def _run_days(connection: Connection, since: float, until: float, postgres: bool) -> RunDays:
     """workflow -> day -> (runs, successes, p50, p95)."""
     c = RunRow.__table__.c
     day = _day(c.created_at, postgres).label("day")
-    window = [c.created_at >= since, c.conclusion.is_not(None)]
+    window = [c.created_at >= since, c.created_at < until, c.conclusion.is_not(None)]
     found: dict[str, dict[float, tuple[int, int, float | None, float | None]]] = defaultdict(dict)
     if postgres:
         query = (
@@ -89,9 +93,7 @@ def _run_days(
     return found
 
 
-def _test_days(
-    connection: Connection, since: float, postgres: bool
-) -> dict[str, dict[float, tuple[int, int, int]]]:
+def _test_days(connection: Connection, since: float, until: float, postgres: bool) -> TestDays:
     """tier -> day -> (passed, failed, flaky)."""
     c = RESULTS.c
     day = _day(c.recorded_at, postgres).label("day")
@@ -103,7 +105,7 @@ def _test_days(
             count_where(c.status.in_(sorted(FAILING))),
             count_where(c.status == FLAKY),
         )
-        .where(c.recorded_at >= since)
+        .where(c.recorded_at >= since, c.recorded_at < until)
         .group_by(c.tier, day)
     )
     found: dict[str, dict[float, tuple[int, int, int]]] = defaultdict(dict)
@@ -114,21 +116,48 @@ def _test_days(
     return found
 
 
-def _categories(
-    connection: Connection, since: float, postgres: bool
-) -> dict[str, dict[float, int]]:
+def _categories(connection: Connection, since: float, until: float, postgres: bool) -> CategoryDays:
     c = RESULTS.c
     day = _day(c.recorded_at, postgres).label("day")
     query = (
         select(day, func.substr(c.message, 1, 2000))
-        .where(c.recorded_at >= since, c.status.in_(sorted(FAILING)))
+        .where(c.recorded_at >= since, c.recorded_at < until, c.status.in_(sorted(FAILING)))
         .order_by(c.recorded_at.desc())
         .limit(CATEGORY_SAMPLE)
     )
     found: dict[str, dict[float, int]] = defaultdict(lambda: defaultdict(int))
     for d, message in connection.execute(query):
         found[classify(str(message or ""))][float(d) * DAY] += 1
-    return found
+    return {name: dict(days) for name, days in found.items()}
+
+
+def _read(sources: Sources, since: float, until: float) -> tuple[RunDays, TestDays, CategoryDays]:
+    with sources.engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        return (
+            dict(_run_days(connection, since, until, postgres)),
+            dict(_test_days(connection, since, until, postgres)),
+            _categories(connection, since, until, postgres),
+        )
+
+
+def _days(
+    sources: Sources, start: float, today: float, now: float
+) -> tuple[RunDays, TestDays, CategoryDays]:
+    """The window's days: the ones before today kept for :data:`PAST_SECONDS` (closed
+    days do not change but for late ingests), today read on every request."""
+    past = sources.cached(
+        f"trends:{start}:{today}", PAST_SECONDS, lambda: _read(sources, start, today)
+    )
+    fresh = _read(sources, today, now + DAY)
+    return _merge(past[0], fresh[0]), _merge(past[1], fresh[1]), _merge(past[2], fresh[2])
+
+
+def _merge(old: dict[str, dict[float, Any]], new: dict[str, dict[float, Any]]) -> Any:
+    both = {key: dict(days) for key, days in old.items()}
+    for key, days in new.items():
+        both.setdefault(key, {}).update(days)
+    return both
 
 
 def _pct(value: float) -> str:
@@ -142,11 +171,7 @@ def trends_page(sources: Sources, days: int) -> TrendsPage:
     end = math.floor(now / DAY) * DAY
     targets = sources.targets()
     page = TrendsPage(days)
-    with sources.engine.connect() as connection:
-        postgres = connection.dialect.name == "postgresql"
-        runs = _run_days(connection, start, postgres)
-        tests = _test_days(connection, start, postgres)
-        categories = _categories(connection, start, postgres)
+    runs, tests, categories = _days(sources, start, end, now)
     totals: dict[float, list[int]] = defaultdict(lambda: [0, 0])
     for per_day in runs.values():
         for at, (count, ok, _, _) in per_day.items():

@@ -180,9 +180,8 @@ def list_runs(
     """Newest first, of one repository (or of all, with None). ``workflow`` matches the
     name, the path, or the file name with or without extension; ``status`` matches the
     status or the conclusion; ``branch`` the ref (``refs/heads/<branch>`` or as
-    written); ``actor`` who started it; ``repository`` the history key, the display name
-    or ``owner/name``; ``before`` pages: only runs listed after run
-    ``before`` (older than it)."""
+    written); ``actor`` who started it; ``repository`` the history key or the display
+    name; ``before`` pages: only runs listed after run ``before`` (older than it)."""
     with sessions() as session:
         dialect = _dialect(session)
         query = _with_repository(dialect).order_by(RunRow.created_at.desc(), RunRow.id.desc())
@@ -193,14 +192,15 @@ def list_runs(
             query = query.where(RunRow.ref.in_((f"refs/heads/{branch}", branch)))
         if actor:
             query = query.where(_actor(dialect) == actor)
-        if repository:
-            query = query.where(
-                or_(
-                    RepositoryRow.key == repository,
-                    RepositoryRow.name == repository,
-                    RunRow.repository == repository,
+        if repository:  # the (few) repositories first, then their runs by index
+            ids = session.scalars(
+                select(RepositoryRow.id).where(
+                    or_(RepositoryRow.key == repository, RepositoryRow.name == repository)
                 )
-            )
+            ).all()
+            if not ids:
+                return []
+            query = query.where(RunRow.repository_id.in_(ids))
         if before is not None:
             created = session.scalar(select(RunRow.created_at).where(RunRow.id == before))
             if created is None:

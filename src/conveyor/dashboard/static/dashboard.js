@@ -76,7 +76,7 @@ async function runAction(button) {
   const form = button.closest("form.rollback");
   if (form) {
     body = { app: form.dataset.app, environment: form.dataset.environment,
-             version: form.elements.version.value, comment: answer.comment };
+             version: form.elements.version.value, reason: answer.comment };
   }
   button.disabled = true;
   try {
