@@ -48,7 +48,7 @@ log = logging.getLogger("conveyor.server.queue")
 _START_TIMEOUT = 300.0  # compile + record; a run that has not begun by then is reported
 
 
-class Stopping(Unavailable):
+class Stopping(Unavailable, UserError):
     """The server is shutting down and takes no new work (HTTP 503)."""
 
 
