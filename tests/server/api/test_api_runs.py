@@ -149,6 +149,13 @@ def test_dispatch_with_inputs_and_the_refusals(api: Api) -> None:
     assert bad_ref.status_code == 404
     assert bad_input.status_code == 400, bad_input.text
     assert extra.status_code == 422 and not_json.status_code == 422
+    with api.client("write") as client:
+        as_text = client.post(
+            "/api/repos/o/demo/dispatch",
+            content=b'{"workflow": "ci"}',
+            headers={"Content-Type": "text/plain"},
+        )
+    assert as_text.status_code == 422
     api.wait_run(run_id)
     with api.client() as client:
         lines = client.get(f"/api/runs/{run_id}/logs", params={"job": "build"}).json()
