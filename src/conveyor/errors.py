@@ -50,6 +50,10 @@ class Conflict(UserError):
     already finished, locked)."""
 
 
+class TooLarge(UserError):
+    """A request body over the size the API takes (the API's 413)."""
+
+
 class Unauthenticated(UserError):
     """No credentials, or credentials that are unknown or revoked (the API's 401)."""
 

@@ -156,6 +156,12 @@ def test_dispatch_with_inputs_and_the_refusals(api: Api) -> None:
             headers={"Content-Type": "text/plain"},
         )
     assert as_text.status_code == 422
+    with api.client("write") as client:
+        huge = client.post(
+            "/api/repos/o/demo/dispatch",
+            json={"workflow": "ci", "inputs": {"who": "x" * (2 * 1024 * 1024)}},
+        )
+    assert huge.status_code == 413 and "at most 1048576" in huge.json()["detail"]
     api.wait_run(run_id)
     with api.client() as client:
         lines = client.get(f"/api/runs/{run_id}/logs", params={"job": "build"}).json()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from conveyor.server.api import (
     access,
@@ -27,7 +27,7 @@ def install(app: FastAPI) -> None:
     """Add the API's routes and its error mapping to ``app``."""
     errors.install(app)
     for module in (runs, logs, approvals, deliveries, results, schedules):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(access.limited_body)])
 
 
 def close(state: Any) -> None:

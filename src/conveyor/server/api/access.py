@@ -16,13 +16,26 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from conveyor.errors import Forbidden, NotFound, Unauthenticated
+from conveyor.errors import Forbidden, NotFound, TooLarge, Unauthenticated
 from conveyor.server.config import ServerConfig
 from conveyor.store.recorder import SqlRunStore
 from conveyor.store.tokens import ApiToken, authenticate
 
 _OPEN_LOCK = threading.Lock()
 _bearer = HTTPBearer(auto_error=False, description="A token from `conveyor tokens create`.")
+
+
+MAX_BODY_BYTES = 1024 * 1024  # an API body is a few fields; more is a mistake or an attack
+
+
+async def limited_body(request: Request) -> None:
+    """Refuse a body over :data:`MAX_BODY_BYTES` (413), declared or streamed."""
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else None
+    if size is None and request.method in ("POST", "PUT", "PATCH"):
+        size = len(await request.body())
+    if size is not None and size > MAX_BODY_BYTES:
+        raise TooLarge(f"the body is {size} bytes; the API takes at most {MAX_BODY_BYTES}")
 
 
 def server_config(request: Request) -> ServerConfig:

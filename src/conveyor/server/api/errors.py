@@ -2,7 +2,7 @@
 
 Every route raises the project's own errors (:mod:`conveyor.errors`); this maps them:
 ``Unauthenticated`` 401 (with ``WWW-Authenticate: Bearer``), ``Forbidden`` 403,
-``NotFound`` 404, ``Conflict`` 409, ``DatabaseError`` and ``Unavailable`` 503, any
+``NotFound`` 404, ``Conflict`` 409, ``TooLarge`` 413, ``DatabaseError`` and ``Unavailable`` 503, any
 other ``UserError`` 400, any other ``ConveyorError`` 500. The body is ``{"detail":
 message, "error": class name}``. Request validation (FastAPI's) stays 422 with its own
 body. The webhooks keep their own answers (:mod:`conveyor.server.webhooks`).
@@ -19,6 +19,7 @@ from conveyor.errors import (
     DatabaseError,
     Forbidden,
     NotFound,
+    TooLarge,
     Unauthenticated,
     Unavailable,
     UserError,
@@ -28,6 +29,7 @@ STATUS: tuple[tuple[type[ConveyorError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (TooLarge, 413),
     (Conflict, 409),
     (DatabaseError, 503),
     (Unavailable, 503),
