@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install check lint types test test-local test-process bench demo clean fuzz
+.PHONY: install check lint types test test-local test-process bench demo clean fuzz screenshots
 
 
 
@@ -49,6 +49,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# docs/screenshots/*.png: every dashboard page in Chromium (Debian's /usr/bin/chromium),
+# from `conveyor serve` over runs `conveyor run` makes in a scratch project.
+screenshots: $(STAMP)
+	$(BIN)/python tests/dashboard/make_screenshots.py docs/screenshots
 
 # The demo copies the example service into $(DEMO_DIR) as its own git repository, runs
 # its PR-validation workflow and its nightly build with conveyor, and shows the nightly

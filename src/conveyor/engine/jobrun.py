@@ -89,6 +89,7 @@ def run_job(call: JobCall) -> JobOutcome:
             placement_on.labels,
             started,
             environment,
+            needs=tuple(job.needs),
         )
     )
     if problem:

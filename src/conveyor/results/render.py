@@ -37,7 +37,9 @@ def flaky_text(found: list[FlakyTest]) -> str:
 
 
 def stats_json(stats: Stats) -> dict[str, Any]:
-    return dataclasses.asdict(stats)
+    data = dataclasses.asdict(stats)
+    data.pop("flaky", None)  # `conveyor flaky` lists them
+    return data
 
 
 def _mark(ok: bool | None) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
-from conveyor.results.flaky import DAY, TierTestCounts, find_flaky, window_summary
+from conveyor.results.flaky import DAY, FlakyTest, TierTestCounts, find_flaky, window_summary
 from conveyor.results.perf import Trend, trends
 from conveyor.results.targets import Targets
 from conveyor.store.models import RunRow
@@ -64,6 +64,7 @@ class Stats:
     slowest: list[SlowTest] = field(default_factory=list)
     targets: Targets = field(default_factory=Targets)
     benchmarks: list[Trend] = field(default_factory=list)  # on the default branch, worst first
+    flaky: list[FlakyTest] = field(default_factory=list)  # most flaky first
 
 
 def p95(values: list[float]) -> float | None:
@@ -173,6 +174,7 @@ def compute_stats(
     found = find_flaky(
         connection, days=days, now=current, repository_id=repository_id, summary=summary
     )
+    stats.flaky = found
     stats.flaky_tests = len(found)
     stats.flaky_rate = stats.flaky_tests / stats.tests_seen if stats.tests_seen else 0.0
     stats.flaky_ok = stats.flaky_rate <= chosen.flakiness
