@@ -44,6 +44,7 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - run: echo "built $GITHUB_SHA on $GITHUB_REF from $GITHUB_EVENT_NAME" && cat marker.txt
+      - run: echo "secret=${CONVEYOR_TEST_WEBHOOK_SECRET:-unset} token=${CONVEYOR_TEST_STATUS_TOKEN:-unset}"
 """
 
 
