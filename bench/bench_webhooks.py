@@ -91,7 +91,8 @@ def _wait_handled(state: Path, deliveries: list[str], timeout: float) -> list[An
     with ServerStore(state) as store:
         while time.monotonic() < deadline:
             counts = store.count_deliveries()
-            if counts.get("queued", 0) == 0 and sum(counts.values()) >= len(deliveries):
+            waiting = counts.get("queued", 0) + counts.get("starting", 0)
+            if waiting == 0 and sum(counts.values()) >= len(deliveries):
                 break
             time.sleep(0.5)
         records = [store.delivery(d) for d in deliveries]

@@ -44,6 +44,9 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - run: echo "built $GITHUB_SHA on $GITHUB_REF from $GITHUB_EVENT_NAME" && cat marker.txt
+      - run: >-
+          echo "secret=${CONVEYOR_TEST_WEBHOOK_SECRET:-unset}
+          token=${CONVEYOR_TEST_STATUS_TOKEN:-unset}"
 """
 
 
@@ -345,7 +348,7 @@ def handled(state: Path, delivery_id: str, database_url: str | None = None) -> A
 
     def done() -> bool:
         record = delivery(state, delivery_id, database_url)
-        if record is None or record.status == "queued":
+        if record is None or record.status in ("queued", "starting"):
             return False
         ended = [run_detail(state, i, database_url) for i in record.run_ids]
         if any(d is None or d.run.status != "completed" for d in ended):

@@ -140,6 +140,8 @@ def test_metrics_logs_and_commit_statuses(tmp_path: Path) -> None:
     _register(remote, state)
     head = git(remote, "rev-parse", "HEAD")
     with recording_server() as api, run_server(state, "--status-api-url", api.url) as server:
+        openapi = httpx.get(server.url + "/api/openapi.json").json()
+        assert {"/webhooks/github", "/metrics", "/healthz"} <= set(openapi["paths"])
         before = httpx.get(server.url + "/metrics")
         assert before.headers["content-type"].startswith("text/plain")
         assert metric(before.text, "conveyor_queue_depth") == 0

@@ -48,6 +48,7 @@ def test_a_push_runs_the_pushed_commit_once_even_when_redelivered(
     text = run_text(server.state, run_id)
     assert f"built {second} on refs/heads/main from push" in text
     assert "second" in text  # the exact commit's files, not the first commit's
+    assert "secret=unset token=unset" in text  # the server's secrets are not the steps'
     again = deliver(server.url, "push", payload, delivery="d-push-1")
     assert again.status_code == 200
     assert again.json() == {

@@ -30,6 +30,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     """The server for ``config``; ``app.state.config`` holds it for the routers."""
     from conveyor.server import webhooks
     from conveyor.server.deliveries import Dispatcher
+    from conveyor.server.envsecrets import EnvSecrets
     from conveyor.server.intake import Intake
     from conveyor.server.metrics import CONTENT_TYPE, Metrics
     from conveyor.server.queue import RunQueue
@@ -39,8 +40,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     if config.database_url:  # the engine's wiring opens the database from the environment
         os.environ["CONVEYOR_DATABASE_URL"] = config.database_url
     metrics = Metrics()
+    secrets = EnvSecrets()
     statuses = (
-        CommitStatuses(config.status_api_url, config.public_url) if config.status_api_url else None
+        CommitStatuses(config.status_api_url, config.public_url, secrets)
+        if config.status_api_url
+        else None
     )
     queue = RunQueue(
         config.state_dir,
@@ -63,6 +67,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             await run_in_threadpool(_stop)
 
     def _start() -> None:
+        for repo in queue.store.repositories():  # out of the environment steps inherit
+            secrets.take([repo.webhook_secret_env, repo.token_env])
         if config.resume:
             resumed = queue.resume_interrupted()
             if resumed:
@@ -95,6 +101,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.queue = queue
     app.state.dispatcher = dispatcher
     app.state.intake = intake
+    app.state.secrets = secrets
     app.state.schedules = schedules
     app.include_router(webhooks.router)
     api.install(app)

@@ -40,6 +40,7 @@ class Dispatcher:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
+        self.runs.store.requeue_starting()
         for delivery_id in self.runs.store.queued_deliveries():
             self.add(delivery_id)
 
@@ -84,9 +85,10 @@ class Dispatcher:
     def handle(self, delivery_id: str) -> list[int]:
         """Start the runs of one recorded delivery; their ids."""
         store = self.runs.store
-        delivery = store.delivery(delivery_id)
-        if delivery is None or delivery.status != "queued":
-            return list(delivery.run_ids) if delivery else []
+        self.runs.check_open()
+        delivery = store.claim_delivery(delivery_id)
+        if delivery is None:  # handled already, or by another server
+            return []
         try:
             repo = self.runs.repository(delivery.repository)
             mirrors = self.runs.mirrors
@@ -109,6 +111,7 @@ class Dispatcher:
                     cause=f"webhook:{delivery.event}",
                 )
         except Stopping:
+            store.requeue(delivery_id)
             raise
         except ConveyorError as exc:
             store.finish_delivery(delivery_id, FAILED, [], str(exc))

@@ -201,7 +201,7 @@ class RunQueue:
         from conveyor.planner.build import plan_workflows
         from conveyor.workflow.inputs import INPUT_EVENTS, validate_dispatch_inputs
 
-        self._check_open()
+        self.check_open()
         repo = self.repository(repository)
         checkout = self.mirrors.checkout(repo.name, repo.url, commit)
         loaded = _load_workflows(checkout, workflow, event)
@@ -262,7 +262,7 @@ class RunQueue:
         from conveyor.planner.payloads import PayloadRepo, dispatch_payload
         from conveyor.triggers.resolve import branch_ref
 
-        self._check_open()
+        self.check_open()
         repo = self.repository(repository)
         self.mirrors.sync(repo.name, repo.url)
         default = self.mirrors.default_branch(repo.name)
@@ -372,7 +372,7 @@ class RunQueue:
         from conveyor.planner.build import plan_workflow
         from conveyor.workflow.loader import load_workflow
 
-        self._check_open()
+        self.check_open()
         text = self.store.run_record(run_id)
         if text is None:
             raise NotFound(f"run {run_id} does not exist, or was recorded without its plan")
@@ -410,7 +410,7 @@ class RunQueue:
         """Continue run ``run_id`` (interrupted, or handed back by a stopped server)."""
         from conveyor.launch.runs import resume_run
 
-        self._check_open()
+        self.check_open()
 
         def work(active: _Active) -> None:
             resume_run(
@@ -580,7 +580,7 @@ class RunQueue:
                 return False
             alive[0].join(min(0.1, max(0.0, deadline - time.monotonic())))
 
-    def _check_open(self) -> None:
+    def check_open(self) -> None:
         if self.stopping.is_set():
             raise Stopping("the server is shutting down and takes no new runs; retry later")
 

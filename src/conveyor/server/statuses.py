@@ -10,13 +10,13 @@ so a slow API never holds a run up; a failed call is logged and dropped.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from conveyor.engine.events import Event, RunFinished, RunStarted
 from conveyor.engine.status import Conclusion
+from conveyor.server.envsecrets import EnvSecrets
 
 log = logging.getLogger("conveyor.server.statuses")
 
@@ -32,7 +32,10 @@ _STATES = {
 
 
 class CommitStatuses:
-    def __init__(self, api_url: str, public_url: str | None = None) -> None:
+    def __init__(
+        self, api_url: str, public_url: str | None = None, secrets: EnvSecrets | None = None
+    ) -> None:
+        self.secrets = secrets or EnvSecrets()
         self.api_url = api_url.rstrip("/")
         self.public_url = public_url.rstrip("/") if public_url else None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="conveyor-status")
@@ -45,7 +48,7 @@ class CommitStatuses:
         self._pool.submit(self._send, full_name, sha, token_env, body)
 
     def _send(self, full_name: str, sha: str, token_env: str, body: dict[str, str]) -> None:
-        token = os.environ.get(token_env, "")
+        token = self.secrets.get(token_env) or ""
         headers = {"Accept": "application/vnd.github+json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

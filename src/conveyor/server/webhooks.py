@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from conveyor.git.identity import key_from_url
+from conveyor.server.envsecrets import EnvSecrets
 from conveyor.server.github_events import RUNNABLE, classify
 from conveyor.store.server_store import IGNORED, QUEUED, NewDelivery, ServerRepository
 
@@ -54,10 +54,12 @@ def signature_of(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def _check_signature(repo: ServerRepository, header: str | None, body: bytes) -> None:
+def _check_signature(
+    repo: ServerRepository, header: str | None, body: bytes, secrets: EnvSecrets
+) -> None:
     if repo.webhook_secret_env is None:
         return  # registered without a secret: unsigned webhooks are taken (see conveyor repos)
-    secret = os.environ.get(repo.webhook_secret_env)
+    secret = secrets.get(repo.webhook_secret_env)
     if not secret:
         raise Refused(
             401,
@@ -192,7 +194,7 @@ async def github_webhook(request: Request) -> JSONResponse:
                 "no registered repository matches this delivery; conveyor repos add NAME "
                 "--url GIT_URL (or add ?repository=NAME to the webhook URL)",
             )
-        _check_signature(repo, request.headers.get("x-hub-signature-256"), body)
+        _check_signature(repo, request.headers.get("x-hub-signature-256"), body, state.secrets)
     except Refused as refused:
         return _refuse(request, refused)
     if event == "ping":

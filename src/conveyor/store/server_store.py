@@ -21,7 +21,8 @@ from conveyor.errors import UserError
 from conveyor.store.database import StateDatabase
 from conveyor.store.server_models import ServerRepositoryRow, WebhookDeliveryRow
 
-QUEUED, STARTED, IGNORED, FAILED = "queued", "started", "ignored", "failed"
+QUEUED, STARTING, STARTED = "queued", "starting", "started"
+IGNORED, FAILED = "ignored", "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +225,41 @@ class ServerStore(StateDatabase):
                 .where(WebhookDeliveryRow.delivery_id == delivery_id)
                 .values(status=status, run_ids=run_ids, note=note, handled_at=time.time())
             )
+
+    def claim_delivery(self, delivery_id: str) -> Delivery | None:
+        """Take a ``queued`` delivery to start its runs (it becomes ``starting``); None when
+        it is not queued (another dispatcher, or another server, took it)."""
+        with self._write.begin() as session:
+            result = session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.delivery_id == delivery_id)
+                .where(WebhookDeliveryRow.status == QUEUED)
+                .values(status=STARTING)
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+        return self.delivery(delivery_id)
+
+    def requeue(self, delivery_id: str) -> None:
+        """A delivery whose runs were not started after all, queued again."""
+        with self._write.begin() as session:
+            session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.delivery_id == delivery_id)
+                .where(WebhookDeliveryRow.status == STARTING)
+                .values(status=QUEUED)
+            )
+
+    def requeue_starting(self) -> int:
+        """Deliveries a stopped server was starting, queued again (at least once: a run it
+        had begun for one may start again); how many."""
+        with self._write.begin() as session:
+            result = session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.status == STARTING)
+                .values(status=QUEUED)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def queued_deliveries(self) -> list[str]:
         """Deliveries accepted but not handled yet (the server stopped first), oldest first."""
