@@ -4,6 +4,7 @@ with their labels, and how many jobs wait in each label queue (Redis brokers).""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from conveyor.executors.celery_config import CelerySettings
@@ -30,3 +31,19 @@ def queue_depths(client: Any, settings: CelerySettings) -> dict[str, int]:
         if client.type(key) == b"list":
             depths[key.decode()[len(start) :]] = int(client.llen(key))
     return depths
+
+
+def worker_counter(settings: CelerySettings) -> Callable[[], float]:
+    """How many workers are alive, asked at each call (a ``/metrics`` scrape): NaN while
+    Redis cannot be reached."""
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+
+    def count() -> float:
+        try:
+            return float(len(live_workers(client, settings)))
+        except redis.RedisError:
+            return float("nan")
+
+    return count

@@ -148,8 +148,9 @@ class _Active:
 
 
 class RunQueue:
-    """Starts runs in the background on ``executor`` (``local``, ``process``, ``celery``
-    once available), at most ``max_jobs`` jobs at a time over all runs."""
+    """Starts runs in the background on ``executor`` (``local``, ``process``, ``celery``),
+    at most ``max_jobs`` jobs at a time over all runs (with Celery: handed to the workers
+    at a time; give ``--max-jobs`` the workers' total concurrency)."""
 
     def __init__(
         self,
@@ -168,7 +169,13 @@ class RunQueue:
         self.max_jobs = max_jobs or max(2, os.cpu_count() or 2)
         self.slots = threading.BoundedSemaphore(self.max_jobs)
         self.metrics = metrics or Metrics()
-        self.metrics.count_workers(lambda: float(self.max_jobs))
+        if self.executor == "celery":
+            from conveyor.executors.celery_config import CelerySettings
+            from conveyor.executors.celery_status import worker_counter
+
+            self.metrics.count_workers(worker_counter(CelerySettings.from_env()))
+        else:  # jobs run here: as many workers as job slots
+            self.metrics.count_workers(lambda: float(self.max_jobs))
         self.mirrors = Mirrors(self.state_dir)
         self.store = ServerStore(self.state_dir)
         self._console = console if console is not None else Path(os.devnull).open("w")  # noqa: SIM115
