@@ -20,7 +20,7 @@ from conveyor.store.loglines import read_lines
 from conveyor.store.models import RunRow
 from conveyor.store.queries import AnnotationInfo, RunDetail, get_run
 
-MAX_LINES = 5000  # the newest lines shown when the page opens; the API has the rest
+MAX_LINES = 2000  # the newest lines shown when the page opens; the API has the rest
 _FAILED = ("failure", "cancelled", "timed_out")
 
 
@@ -97,7 +97,7 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
     lines = lines[-MAX_LINES:]
     data = [
         {"seq": ln.seq, "job": ln.job_key, "step": ln.step_index, "stream": ln.stream,
-         "time": ln.at, "text": ln.text}
+         "text": ln.text}
         for ln in lines
     ]  # fmt: skip
     run = detail.run
@@ -109,7 +109,7 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
         annotations=notes,
         artifacts=_artifacts(sources.state_dir, run.id, run.uid),
         approvals=of_run(sources.engine, run_id),
-        log_json=json.dumps(data).replace("</", "<\\/"),
+        log_json=json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
         last_seq=lines[-1].seq if lines else 0,
         truncated=truncated,
         source_url=_source_url(repo_url, run.sha),
