@@ -50,12 +50,21 @@ class Conflict(UserError):
     already finished, locked)."""
 
 
+class TooLarge(UserError):
+    """A request body over the size the API takes (the API's 413)."""
+
+
 class Unauthenticated(UserError):
     """No credentials, or credentials that are unknown or revoked (the API's 401)."""
 
 
 class Forbidden(UserError):
     """Known credentials that may not do this (a token's scope, a reviewer list)."""
+
+
+class Unavailable(ConveyorError):
+    """The service cannot take the request now (it is shutting down, say); try again
+    later or elsewhere (the API's 503)."""
 
 
 class DatabaseError(UserError):

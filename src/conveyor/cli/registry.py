@@ -157,9 +157,19 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The routers and versions of apps deployed with the process provider.",
     ),
     CommandSpec(
+        "repos",
+        _CLI + "repos_cmd",
+        "The repositories conveyor serve takes webhooks for: add, list, remove.",
+    ),
+    CommandSpec(
         "serve",
         _CLI + "serve_cmd",
         "Serve webhooks, the API and the dashboard, and run what they trigger.",
+    ),
+    CommandSpec(
+        "dispatch",
+        _CLI + "dispatch_cmd",
+        "Start a workflow_dispatch run of a workflow on a conveyor server, with inputs.",
     ),
     CommandSpec(
         "tokens", _CLI + "tokens_cmd", "The API's tokens: create (printed once), list, revoke."

@@ -334,3 +334,33 @@ def _job_info(
             for s in steps
         ),
     )
+
+
+def run_from_jsonable(data: dict[str, Any]) -> RunInfo:
+    """A :class:`RunInfo` from :func:`to_jsonable`'s dict (e.g. the API's answer);
+    fields this conveyor does not know are ignored."""
+    names = {f.name for f in dataclasses.fields(RunInfo)}
+    return RunInfo(**{k: v for k, v in data.items() if k in names})
+
+
+def detail_from_jsonable(data: dict[str, Any]) -> RunDetail:
+    """A :class:`RunDetail` from :func:`to_jsonable`'s dict (``GET /api/runs/{id}``)."""
+
+    def known(kind: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(kind)}
+        return {k: v for k, v in values.items() if k in names}
+
+    jobs = []
+    for job in data.get("jobs", []):
+        steps = tuple(StepInfo(**known(StepInfo, step)) for step in job.get("steps", []))
+        values = known(JobInfo, job)
+        values["steps"] = steps
+        values["needs"] = tuple(values.get("needs", ()))
+        jobs.append(JobInfo(**values))
+    return RunDetail(
+        run=run_from_jsonable(data["run"]),
+        jobs=tuple(jobs),
+        annotations=tuple(
+            AnnotationInfo(**known(AnnotationInfo, note)) for note in data.get("annotations", [])
+        ),
+    )

@@ -7,13 +7,29 @@ errors become HTTP answers in one place (:mod:`conveyor.server.api.errors`).
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
 
-from conveyor.server.api import approvals, deliveries, errors, logs, results, runs, schedules
+from fastapi import Depends, FastAPI
+
+from conveyor.server.api import (
+    access,
+    approvals,
+    deliveries,
+    errors,
+    logs,
+    results,
+    runs,
+    schedules,
+)
 
 
 def install(app: FastAPI) -> None:
     """Add the API's routes and its error mapping to ``app``."""
     errors.install(app)
     for module in (runs, logs, approvals, deliveries, results, schedules):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(access.limited_body)])
+
+
+def close(state: Any) -> None:
+    """Close what the API opened (at the server's shutdown)."""
+    access.close_history(state)

@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from conveyor.errors import Forbidden, NotFound, Unauthenticated
+from conveyor.errors import Forbidden, NotFound, TooLarge, Unauthenticated
 from conveyor.server.config import ServerConfig
 from conveyor.store.recorder import SqlRunStore
 from conveyor.store.tokens import ApiToken, authenticate
 
 _OPEN_LOCK = threading.Lock()
 _bearer = HTTPBearer(auto_error=False, description="A token from `conveyor tokens create`.")
+
+
+MAX_BODY_BYTES = 1024 * 1024  # an API body is a few fields; more is a mistake or an attack
+
+
+async def limited_body(request: Request) -> None:
+    """Refuse a body over :data:`MAX_BODY_BYTES` (413), declared or streamed."""
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else None
+    if size is None and request.method in ("POST", "PUT", "PATCH"):
+        size = len(await request.body())
+    if size is not None and size > MAX_BODY_BYTES:
+        raise TooLarge(f"the body is {size} bytes; the API takes at most {MAX_BODY_BYTES}")
 
 
 def server_config(request: Request) -> ServerConfig:
@@ -91,16 +105,28 @@ Reviewer = Annotated[ApiToken, Depends(needs("reviewer"))]
 
 
 def repository_filter(store: SqlRunStore, repository: str | None) -> int | None:
-    """The id of the repository named ``repository`` (its name or its key); None: every
-    repository. An unknown one is a 404 naming the known ones."""
+    """The history id of ``repository``: a name the server registered it under
+    (``conveyor repos add NAME``), or its history name or key; None: every repository.
+    A registered repository with no runs yet matches nothing (id 0); an unknown name is
+    a 404 naming the known ones."""
     if not repository:
         return None
-    from conveyor.store.repositories import list_repositories
+    from sqlalchemy import select
+
+    from conveyor.git.identity import key_from_url
+    from conveyor.store.repositories import find_repository, list_repositories
+    from conveyor.store.server_models import ServerRepositoryRow
 
     with store.engine.connect() as connection:
         known = list_repositories(connection)
-    for info in known:
-        if repository in (info.name, info.key):
-            return info.id
-    names = ", ".join(sorted(info.name for info in known)) or "none yet"
+        for info in known:
+            if repository in (info.name, info.key):
+                return info.id
+        url = connection.execute(
+            select(ServerRepositoryRow.url).where(ServerRepositoryRow.name == repository)
+        ).scalar()
+        if url is not None:
+            return find_repository(connection, key_from_url(str(url), Path.cwd())) or 0
+        served = list(connection.execute(select(ServerRepositoryRow.name)).scalars())
+    names = ", ".join(sorted({*served, *(info.name for info in known)})) or "none yet"
     raise NotFound(f"no repository {repository!r}; known: {names}")

@@ -8,13 +8,16 @@ run's starter with ``prevent-self-review``). Environments are read from the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body
+from fastapi import Path as PathParam
 
 from conveyor.server.api.access import History, Reader, Reviewer, repository_filter
 from conveyor.server.api.models import Decided, DecisionBody, Pending
 from conveyor.server.api.runs import RunId, run_detail
+from conveyor.store.recorder import SqlRunStore
 
 router = APIRouter(prefix="/api", tags=["approvals"])
 
@@ -45,7 +48,7 @@ def pending_approvals(
 def decide_approval(
     *,
     run_id: RunId,
-    environment: Annotated[str, Path(min_length=1)],
+    environment: Annotated[str, PathParam(min_length=1)],
     decision: Literal["approve", "reject"],
     store: History,
     token: Reviewer,
@@ -57,6 +60,7 @@ def decide_approval(
     from conveyor.tiers.configfile import load_config
 
     run_detail(store, run_id)
+    root = run_root(store, run_id)
     count = decide(
         store.engine,
         store.writer,
@@ -65,9 +69,27 @@ def decide_approval(
         approved=decision == "approve",
         by=token.user,
         comment=body.comment if body is not None else "",
-        environments=load_config().config.environments,
+        environments=load_config(start=root).config.environments,
     )
     verdict = "approved" if decision == "approve" else "rejected"
     return Decided(
         run_id=run_id, environment=environment, decision=verdict, jobs=count, by=token.user
     )
+
+
+def run_root(store: SqlRunStore, run_id: int) -> Path | None:
+    """The checkout the run ran in, from its record (None: unknown or gone)."""
+    from sqlalchemy import select
+
+    from conveyor.engine.durable import decode_record
+    from conveyor.store.models import RunRow
+
+    with store.engine.connect() as connection:
+        text = connection.execute(select(RunRow.record).where(RunRow.id == run_id)).scalar()
+    if not text:
+        return None
+    try:
+        root = Path(decode_record(text).options.repo.root)
+    except ValueError:
+        return None
+    return root if root.is_dir() else None

@@ -2,9 +2,10 @@
 
 Every route raises the project's own errors (:mod:`conveyor.errors`); this maps them:
 ``Unauthenticated`` 401 (with ``WWW-Authenticate: Bearer``), ``Forbidden`` 403,
-``NotFound`` 404, ``Conflict`` 409, ``DatabaseError`` 503, any other ``UserError`` 400,
-any other ``ConveyorError`` 500. The body is ``{"detail": message, "error": class
-name}``. Request validation (FastAPI's) stays 422 with its own body.
+``NotFound`` 404, ``Conflict`` 409, ``TooLarge`` 413, ``DatabaseError`` and ``Unavailable`` 503, any
+other ``UserError`` 400, any other ``ConveyorError`` 500. The body is ``{"detail":
+message, "error": class name}``. Request validation (FastAPI's) stays 422 with its own
+body. The webhooks keep their own answers (:mod:`conveyor.server.webhooks`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from conveyor.errors import (
     DatabaseError,
     Forbidden,
     NotFound,
+    TooLarge,
     Unauthenticated,
+    Unavailable,
     UserError,
 )
 
@@ -26,8 +29,10 @@ STATUS: tuple[tuple[type[ConveyorError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (TooLarge, 413),
     (Conflict, 409),
     (DatabaseError, 503),
+    (Unavailable, 503),
     (UserError, 400),
     (ConveyorError, 500),
 )

@@ -3,15 +3,16 @@ re-run and dispatch through the server's run queue (``app.state.queue``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 
 from conveyor.engine.status import Conclusion, RunState
-from conveyor.errors import NotFound, UsageError
+from conveyor.errors import Conflict, NotFound, UsageError
 from conveyor.reporting.model import Report
 from conveyor.server.api.access import History, Reader, Writer, repository_filter
 from conveyor.server.api.models import Accepted, DispatchBody, RerunBody, RunPage
+from conveyor.server.queue import RunQueue
 from conveyor.store.queries import RunDetail
 from conveyor.store.recorder import SqlRunStore
 
@@ -83,32 +84,25 @@ def run_tests(run_id: RunId, store: History, _token: Reader) -> Report:
         return build_report(connection, run_id, state_dir=store.state_dir)
 
 
-def _queue(request: Request) -> Any:
-    queue = getattr(request.app.state, "queue", None)
+def _queue(request: Request) -> RunQueue:
+    queue: RunQueue | None = getattr(request.app.state, "queue", None)
     if queue is None:
         raise HTTPException(503, "this server has no run queue (start it with `conveyor serve`)")
     return queue
-
-
-def _accepted(answer: Any, detail: str) -> Accepted:
-    """The queue's answer (a run id, run ids, or an object with ``run_id``) as JSON."""
-    if isinstance(answer, int):
-        return Accepted(run_id=answer, run_ids=[answer], detail=detail)
-    if isinstance(answer, list | tuple):
-        ids = [int(a) if isinstance(a, int) else int(getattr(a, "run_id", 0)) for a in answer]
-        return Accepted(run_id=ids[0] if ids else None, run_ids=ids, detail=detail)
-    run_id = getattr(answer, "run_id", None)
-    return Accepted(
-        run_id=run_id, run_ids=[run_id] if isinstance(run_id, int) else [], detail=detail
-    )
 
 
 @router.post("/runs/{run_id}/cancel", response_model=Accepted, status_code=202)
 def cancel_run(run_id: RunId, request: Request, store: History, token: Writer) -> Accepted:
     """Cancel the run: its jobs stop (their process groups are killed), it ends
     ``cancelled``."""
-    run_detail(store, run_id)
-    _queue(request).cancel(run_id)
+    detail = run_detail(store, run_id)
+    if detail.run.status == RunState.COMPLETED.value:
+        raise Conflict(f"run {run_id} has already finished ({detail.run.conclusion})")
+    if not _queue(request).cancel(run_id):
+        raise Conflict(
+            f"run {run_id} is {detail.run.status} but not running on this server "
+            f"(pid {detail.run.pid}@{detail.run.host}); cancel it where it runs"
+        )
     return Accepted(run_id=run_id, run_ids=[run_id], detail=f"cancelling (by {token.user})")
 
 
@@ -124,31 +118,40 @@ def rerun_run(
     """Run the run again (a new attempt), or only its failed jobs (``failed_only``)."""
     run_detail(store, run_id)
     failed_only = body.failed_only if body is not None else False
-    answer = _queue(request).rerun(run_id, failed_only)
-    what = "failed jobs of " if failed_only else ""
-    return _accepted(answer, f"re-running the {what}run {run_id} (by {token.user})")
+    ids = _queue(request).rerun(run_id, failed_only)
+    what = "failed jobs of the " if failed_only else ""
+    return Accepted(
+        run_id=ids[0] if ids else None,
+        run_ids=ids,
+        detail=f"re-running the {what}run {run_id} (by {token.user})",
+    )
 
 
 @router.post(
-    "/repos/{name}/dispatch", response_model=Accepted, status_code=202, tags=["repositories"]
+    "/repos/{name:path}/dispatch", response_model=Accepted, status_code=202, tags=["repositories"]
 )
 def dispatch(
     *,
     name: Annotated[str, Path(min_length=1, description="The repository's name.")],
     body: DispatchBody,
     request: Request,
-    store: History,
     token: Writer,
 ) -> Accepted:
     """A ``workflow_dispatch`` event for the workflow at ``ref`` with ``inputs`` (typed
     and checked as ``conveyor trigger workflow_dispatch`` does); the runs are queued."""
-    repository_filter(store, name)
-    answer = _queue(request).submit(
-        repository=name,
-        event="workflow_dispatch",
+    from conveyor.server.dispatch import dispatch as start
+
+    ids = start(
+        _queue(request),
+        name,
         workflow=body.workflow,
         ref=body.ref,
         inputs=body.inputs,
         actor=token.user,
     )
-    return _accepted(answer, f"dispatched {body.workflow} (by {token.user})")
+    what = f"run {', '.join(map(str, ids))}" if ids else "nothing: the workflow did not fire"
+    return Accepted(
+        run_id=ids[0] if ids else None,
+        run_ids=ids,
+        detail=f"dispatched {body.workflow} (by {token.user}): {what}",
+    )

@@ -1,8 +1,9 @@
 """Scheduled workflows and their next fire times.
 
-The entries come from the server (``app.state.schedules``: a callable giving the
-``ScheduleEntry`` list of every repository it serves -- the schedule daemon's own); a
-server without one has none.
+The entries are the ones the server's schedule daemon watches
+(:class:`conveyor.server.schedules.ServerSchedules`: every ``on.schedule`` cron of the
+default branch of each registered repository); a server started without schedules has
+none.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ def schedules(
 ) -> list[ScheduleInfo]:
     """Every ``on.schedule`` cron of the repositories served, with its next fire times."""
     source = getattr(request.app.state, "schedules", None)
-    entries: list[ScheduleEntry] = list(source()) if callable(source) else []
+    entries: list[ScheduleEntry] = list(getattr(source, "entries", []))
+    names: dict[str, str] = dict(getattr(source, "names", {}))
     now = datetime.now(UTC)
     return [
         ScheduleInfo(
-            repository=entry.repository,
+            repository=names.get(entry.repository, entry.repository),
             workflow_path=entry.workflow_path,
             name=entry.name,
             cron=entry.cron,
