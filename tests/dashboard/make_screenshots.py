@@ -38,46 +38,47 @@ def seed_history(state: Path) -> None:
     """30 days of finished runs and test results (bulk inserts), older than the real ones."""
     rng = random.Random(14)
     now = time.time()
-    with ResultsDb(state) as db, db.writer.begin() as connection:
+    with ResultsDb(state) as db:
         repository_id = db.repository_id("github.com/acme/shop", "acme/shop")
-        runs, ingests, results = [], [], []
-        for index in range(600):
-            created = now - 30 * DAY + index * (30 * DAY / 600) - 3600
-            workflow = ("PR validation", "nightly", "post-merge")[index % 3]
-            base = {"PR validation": 200, "nightly": 5400, "post-merge": 1200}[workflow]
-            duration = base * rng.uniform(0.6, 1.4)
-            ok = rng.random() < 0.93
-            runs.append({
-                "id": 1000 + index, "repository_id": repository_id, "run_number": 1000 + index,
-                "workflow_path": f".github/workflows/{workflow.replace(' ', '-')}.yml",
-                "workflow_name": workflow, "event": "push", "ref": "refs/heads/main",
-                "sha": f"{rng.getrandbits(160):040x}", "repository": "acme/shop",
-                "actor": rng.choice(("alice", "bob", "carol")), "status": "completed",
-                "conclusion": "success" if ok else "failure", "created_at": created,
-                "started_at": created, "ended_at": created + duration, "duration": duration,
+    runs, ingests, results = [], [], []
+    for index in range(600):
+        created = now - 30 * DAY + index * (30 * DAY / 600) - 3600
+        workflow = ("PR validation", "nightly", "post-merge")[index % 3]
+        base = {"PR validation": 200, "nightly": 5400, "post-merge": 1200}[workflow]
+        duration = base * rng.uniform(0.6, 1.4)
+        ok = rng.random() < 0.93
+        runs.append({
+            "id": 1000 + index, "repository_id": repository_id, "run_number": 1000 + index,
+            "workflow_path": f".github/workflows/{workflow.replace(' ', '-')}.yml",
+            "workflow_name": workflow, "event": "push", "ref": "refs/heads/main",
+            "sha": f"{rng.getrandbits(160):040x}", "repository": "acme/shop",
+            "actor": rng.choice(("alice", "bob", "carol")), "status": "completed",
+            "conclusion": "success" if ok else "failure", "created_at": created,
+            "started_at": created, "ended_at": created + duration, "duration": duration,
+        })  # fmt: skip
+        if index % 3:
+            continue
+        ingests.append({"id": 1000 + index, "repository_id": repository_id,
+                        "created_at": created, "tier": ("unit", "integration")[index % 2],
+                        "run_id": 1000 + index, "total": 20})  # fmt: skip
+        for k in range(20):
+            status = "passed"
+            if rng.random() < 0.04:
+                status = "failed"
+            elif k == 3 and rng.random() < 0.3:
+                status = "flaky"
+            message = "" if status == "passed" else rng.choice((
+                "AssertionError: assert 2 == 3", "TimeoutError: timed out after 30s",
+                "ConnectionRefusedError: [Errno 111] Connection refused",
+                "ModuleNotFoundError: No module named 'yaml'"))  # fmt: skip
+            results.append({
+                "ingest_id": 1000 + index, "repository_id": repository_id,
+                "recorded_at": created, "tier": ("unit", "integration")[index % 2],
+                "run_id": 1000 + index, "test_id": f"tests/test_shop.py::test_{k}",
+                "name": f"test_{k}", "file": "tests/test_shop.py", "line": 10 + k,
+                "duration": rng.uniform(0.01, 2.0), "status": status, "message": message,
             })  # fmt: skip
-            if index % 3:
-                continue
-            ingests.append({"id": 1000 + index, "repository_id": repository_id,
-                            "created_at": created, "tier": ("unit", "integration")[index % 2],
-                            "run_id": 1000 + index, "total": 20})  # fmt: skip
-            for k in range(20):
-                status = "passed"
-                if rng.random() < 0.04:
-                    status = "failed"
-                elif k == 3 and rng.random() < 0.3:
-                    status = "flaky"
-                message = "" if status == "passed" else rng.choice((
-                    "AssertionError: assert 2 == 3", "TimeoutError: timed out after 30s",
-                    "ConnectionRefusedError: [Errno 111] Connection refused",
-                    "ModuleNotFoundError: No module named 'yaml'"))  # fmt: skip
-                results.append({
-                    "ingest_id": 1000 + index, "repository_id": repository_id,
-                    "recorded_at": created, "tier": ("unit", "integration")[index % 2],
-                    "run_id": 1000 + index, "test_id": f"tests/test_shop.py::test_{k}",
-                    "name": f"test_{k}", "file": "tests/test_shop.py", "line": 10 + k,
-                    "duration": rng.uniform(0.01, 2.0), "status": status, "message": message,
-                })  # fmt: skip
+    with ResultsDb(state) as db, db.writer.begin() as connection:
         connection.execute(insert(RunRow), runs)
         connection.execute(insert(INGESTS), ingests)
         connection.execute(insert(RESULTS), results)

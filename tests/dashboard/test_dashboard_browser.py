@@ -211,3 +211,33 @@ def test_pages_are_usable_at_phone_width_in_the_dark_by_keyboard(browser: Any, s
         assert phone.evaluate("document.activeElement.getAttribute('href')") == "/"
     finally:
         context.close()
+
+
+def test_rerun_failed_jobs_then_cancel_a_rerun(page: Page, site: Site) -> None:
+    page.goto(site.url + "/runs/1")
+    page.click("button[data-action=rerun-failed]")
+    _confirm(page)
+    page.wait_for_url(re.compile(r"/runs/(?!1$)\d+$"), timeout=30000)
+    rerun = int(page.url.rsplit("/", 1)[1])
+    deadline = time.monotonic() + 60
+    detail = site.api(f"/api/runs/{rerun}")
+    while detail["run"]["status"] != "completed":  # type: ignore[index]
+        assert time.monotonic() < deadline, "the re-run did not finish"
+        time.sleep(0.3)
+        detail = site.api(f"/api/runs/{rerun}")
+    jobs = {job["job_id"] for job in detail["jobs"]}  # type: ignore[index]
+    assert "test" in jobs and "package" not in jobs  # the failed job and what it needs
+    # a run the server runs can be cancelled from its page
+    runs = site.api("/api/runs?workflow=slow")
+    slow = (runs["runs"] if isinstance(runs, dict) else runs)[0]["id"]  # type: ignore[index]
+    page.goto(f"{site.url}/runs/{slow}")
+    page.click("button[data-action=rerun]")
+    _confirm(page)
+    page.wait_for_url(re.compile(rf"/runs/(?!{slow}$)\d+$"), timeout=30000)
+    page.wait_for_function(SEEN, arg="tick 2", timeout=30000)
+    page.click("button[data-action=cancel]")
+    _confirm(page)
+    page.wait_for_function(
+        "() => document.getElementById('run-status')?.textContent === 'cancelled'",
+        timeout=60000,
+    )

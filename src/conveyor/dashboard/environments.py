@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from conveyor.dashboard.source import Sources
 from conveyor.store.approvals import Approval, pending
 from conveyor.store.deliveries import LIVE, SUCCEEDED, Deployment
+from conveyor.store.delivery_models import DeploymentRow
 
 HISTORY = 15
 
@@ -34,23 +37,18 @@ class EnvironmentsPage:
 def environments_page(sources: Sources) -> EnvironmentsPage:
     config = sources.config()
     store = sources.delivery()
-    recent = store.deployments(None, limit=2000)
-    pairs: list[tuple[str, str]] = []
+    c = DeploymentRow.__table__.c
+    with sources.engine.connect() as connection:
+        seen = {
+            (str(env), str(app))
+            for env, app in connection.execute(select(c.environment, c.app).distinct())
+        }
     order = list(config.environments)
-    for deployment in recent:
-        if deployment.environment not in order:
-            order.append(deployment.environment)
+    order += sorted({env for env, _ in seen} - set(order))
     apps = list(config.apps)
-    for deployment in recent:
-        if deployment.app not in apps:
-            apps.append(deployment.app)
-    seen = {(d.environment, d.app) for d in recent}
-    for environment in order:
-        for app in apps:
-            if (environment, app) in seen or (
-                environment in config.environments and app in config.apps
-            ):
-                pairs.append((environment, app))
+    apps += sorted({app for _, app in seen} - set(apps))
+    declared = {(env, app) for env in config.environments for app in config.apps}
+    pairs = [(env, app) for env in order for app in apps if (env, app) in seen | declared]
     page = EnvironmentsPage(environments=order)
     page.reviewers = {name: list(env.reviewers) for name, env in config.environments.items()}
     for environment, app in pairs:

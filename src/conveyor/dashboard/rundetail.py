@@ -5,9 +5,8 @@ approvals waiting, and what can be done with it."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -17,10 +16,10 @@ from conveyor.dashboard.source import Sources
 from conveyor.engine.runkeys import run_key
 from conveyor.store.approvals import Approval, of_run
 from conveyor.store.loglines import read_lines
-from conveyor.store.models import RunRow
+from conveyor.store.models import RepositoryRow, RunRow
 from conveyor.store.queries import AnnotationInfo, RunDetail, get_run
 
-MAX_LINES = 5000  # the newest lines shown when the page opens; the API has the rest
+MAX_LINES = 2000  # the newest lines shown when the page opens; the API has the rest
 _FAILED = ("failure", "cancelled", "timed_out")
 
 
@@ -47,7 +46,6 @@ class RunPage:
     source_url: str  # where file:line links point ("" : the step's log)
     done: bool
     has_failed: bool
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _source_url(repository_url: str | None, sha: str) -> str:
@@ -72,12 +70,11 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
     if detail is None:
         return None
     with sessions() as session:
-        record, url = session.execute(
-            select(RunRow.record, RunRow.repository_id).where(RunRow.id == run_id)
+        record, repository_url = session.execute(
+            select(RunRow.record, RepositoryRow.url)
+            .join(RepositoryRow, RepositoryRow.id == RunRow.repository_id)
+            .where(RunRow.id == run_id)
         ).one()
-        from conveyor.store.models import RepositoryRow
-
-        repo_url = session.scalar(select(RepositoryRow.url).where(RepositoryRow.id == url))
     needs = {job.job_id: list(job.needs) for job in detail.jobs if job.needs}
     if not needs:  # recorded before jobs kept their needs: the workflow file says
         needs = workflow_needs(record)
@@ -97,7 +94,7 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
     lines = lines[-MAX_LINES:]
     data = [
         {"seq": ln.seq, "job": ln.job_key, "step": ln.step_index, "stream": ln.stream,
-         "time": ln.at, "text": ln.text}
+         "text": ln.text}
         for ln in lines
     ]  # fmt: skip
     run = detail.run
@@ -109,10 +106,10 @@ def run_page(sources: Sources, run_id: int) -> RunPage | None:
         annotations=notes,
         artifacts=_artifacts(sources.state_dir, run.id, run.uid),
         approvals=of_run(sources.engine, run_id),
-        log_json=json.dumps(data).replace("</", "<\\/"),
+        log_json=json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
         last_seq=lines[-1].seq if lines else 0,
         truncated=truncated,
-        source_url=_source_url(repo_url, run.sha),
+        source_url=_source_url(repository_url, run.sha),
         done=run.status == "completed",
         has_failed=any((j.conclusion or "") in _FAILED for j in detail.jobs),
     )

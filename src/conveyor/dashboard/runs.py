@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ PAGE_SIZE = 50
 FILTERS = ("repository", "workflow", "branch", "event", "status", "actor")
 STATUSES = ("success", "failure", "cancelled", "in_progress", "queued", "waiting", "interrupted")
 _NAMES_SECONDS = 60.0
+CHOICE_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +51,20 @@ def _view(run: RunInfo, targets: Targets) -> RunRowView:
 
 
 def _choices(sources: Sources) -> dict[str, list[str]]:
-    """The names each filter offers (distinct values, kept for a minute)."""
+    """What each filter suggests: the names seen in the last 30 days (an index range,
+    not the whole history), kept for a minute."""
 
     def compute() -> dict[str, list[str]]:
+        since = time.time() - CHOICE_DAYS * 86400
         with sources.engine.connect() as connection:
 
             def names(column: Any) -> list[str]:
-                rows = connection.execute(select(column).distinct().limit(500))
-                return sorted(str(v) for (v,) in rows if v)
+                query = select(column).where(RunRow.created_at >= since).distinct().limit(500)
+                return sorted(str(v) for (v,) in connection.execute(query) if v)
 
+            repositories = connection.execute(select(RepositoryRow.name).limit(500))
             return {
-                "repository": names(RepositoryRow.name),
+                "repository": sorted(str(v) for (v,) in repositories),
                 "workflow": names(RunRow.workflow_name),
                 "event": names(RunRow.event),
                 "actor": names(RunRow.actor),

@@ -197,22 +197,50 @@ function sinkFor(job, step) {
   return sink;
 }
 
-function addLine(line) {
+// A step's lines are drawn when its section is opened (a big run's page opens fast);
+// lines that arrive live open their step, as the step is running.
+function addLine(line, live) {
   const sink = sinkFor(line.job, line.step);
   if (!sink) return;
+  const details = sink.pre.closest("details");
+  if (details && !details.open) {
+    if (live) {
+      details.open = true;
+    } else {
+      if (!sink.pending) {
+        sink.pending = [];
+        details.addEventListener("toggle", () => {
+          const waiting = sink.pending || [];
+          sink.pending = [];
+          waiting.forEach((l) => drawLine(sink, l));
+        });
+      }
+      sink.pending.push(line);
+      return;
+    }
+  }
+  if (sink.pending && sink.pending.length) {
+    const waiting = sink.pending;
+    sink.pending = [];
+    waiting.forEach((l) => drawLine(sink, l));
+  }
+  drawLine(sink, line);
+}
+
+function drawLine(sink, line) {
   sink.pre.hidden = false;
-  let text = String(line.text);
+  const text = String(line.text);
   const raw = text.match(/^::(end)?group::(.*)$/);
   if (raw && raw[1]) { sink.group = null; return; }
   const opens = raw ? raw[2] : text.startsWith(GROUP_MARK) ? text.slice(GROUP_MARK.length) : null;
   if (opens !== null) {
-    const details = document.createElement("details");
-    details.className = "group";
+    const group = document.createElement("details");
+    group.className = "group";
     const summary = document.createElement("summary");
     summary.appendChild(ansiLine(opens, sink.state));
-    details.appendChild(summary);
-    sink.pre.appendChild(details);
-    sink.group = details;
+    group.appendChild(summary);
+    sink.pre.appendChild(group);
+    sink.group = group;
     return;
   }
   const row = document.createElement("span");
@@ -221,7 +249,6 @@ function addLine(line) {
   row.appendChild(ansiLine(text, sink.state));
   row.appendChild(document.createTextNode("\n"));
   (sink.group || sink.pre).appendChild(row);
-  sink.lines += 1;
 }
 
 // Server-sent events over fetch (so the token goes in the Authorization header, which
@@ -254,7 +281,7 @@ async function follow(runId, after) {
           if (!data.length) continue;
           try {
             const line = JSON.parse(data.join("\n"));
-            if (line.seq > last) { addLine(line); last = line.seq; }
+            if (line.seq > last) { addLine(line, true); last = line.seq; }
           } catch (e) { /* not a line */ }
         }
       }
@@ -276,7 +303,7 @@ function setupRun() {
   const run = document.getElementById("run");
   const data = document.getElementById("log-data");
   if (!run || !data) return;
-  JSON.parse(data.textContent).forEach(addLine);
+  JSON.parse(data.textContent).forEach((line) => addLine(line, false));
   if (run.dataset.done !== "true") follow(run.dataset.run, Number(run.dataset.lastSeq || 0));
 }
 
