@@ -58,7 +58,7 @@ bench: $(STAMP)
 
 # docs/screenshots/*.png: every dashboard page in Chromium (Debian's /usr/bin/chromium),
 # from `conveyor serve` over runs `conveyor run` makes in a scratch project.
-screenshots: $(STAMP)
+screenshots: $(STAMP) browser
 	$(BIN)/python tests/dashboard/make_screenshots.py docs/screenshots
 
 # The demo copies the example service into $(DEMO_DIR) as its own git repository, runs
