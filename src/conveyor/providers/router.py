@@ -155,10 +155,7 @@ class Router:
             pin = request.headers.get(self.pin_header)
         if pin is None and self.pin_cookie is not None:
             pin = request.cookies.get(self.pin_cookie)
-        if pin is not None:
-            share = zlib.crc32(pin.encode()) % 10000 / 100
-        else:
-            share = random.random() * 100
+        share = zlib.crc32(pin.encode()) % 10000 / 100 if pin is not None else random.random() * 100
         return canary if share < self.weight else live
 
     def _close_when_idle(self, upstream: Upstream) -> None:

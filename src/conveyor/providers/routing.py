@@ -3,8 +3,9 @@
 ``<state dir>/deploy/<app>/<environment>/``:
 
 - ``routing.json``: the versions (their port, process id, status), which one is live
-  and the canary's share of the traffic, if a canary is in progress -- written only by the provider, under ``routing.lock``, replaced atomically, so
-  the router can read it at any time;
+  and the canary's share of the traffic, if a canary is in progress -- written only by
+  the provider, under ``routing.lock``, replaced atomically, so the router can read it
+  at any time;
 - ``router.json``: the running router (process id, ports, control token), written by
   the router once it listens;
 - ``router.log``: the router's output;

@@ -132,12 +132,18 @@ class CanaryStore(DeliveryStore):
         with self._write.begin() as session:
             session.add(
                 CanaryResultRow(
-                    canary_id=canary_id, step=result.step, interval=result.interval,
-                    metric=result.metric, verdict=result.verdict,
-                    canary_value=result.canary_value, stable_value=result.stable_value,
-                    p_value=result.p_value, effect=result.effect,
-                    detail=self._mask(result.detail), at=result.at,
-                )  # fmt: skip
+                    canary_id=canary_id,
+                    step=result.step,
+                    interval=result.interval,
+                    metric=result.metric,
+                    verdict=result.verdict,
+                    canary_value=result.canary_value,
+                    stable_value=result.stable_value,
+                    p_value=result.p_value,
+                    effect=result.effect,
+                    detail=self._mask(result.detail),
+                    at=result.at,
+                )
             )
 
     def results(self, canary_id: int) -> list[CanaryResult]:
@@ -149,9 +155,17 @@ class CanaryStore(DeliveryStore):
             ).all()
         return [
             CanaryResult(
-                r.step, r.interval, r.metric, r.verdict, r.canary_value, r.stable_value,
-                r.p_value, r.effect, r.detail, r.at,
-            )  # fmt: skip
+                r.step,
+                r.interval,
+                r.metric,
+                r.verdict,
+                r.canary_value,
+                r.stable_value,
+                r.p_value,
+                r.effect,
+                r.detail,
+                r.at,
+            )
             for r in rows
         ]
 
