@@ -156,6 +156,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _CLI + "router_cmd",
         "The routers and versions of apps deployed with the process provider.",
     ),
+    CommandSpec(
+        "canary",
+        _CLI + "canary_cmd",
+        "Canary releases: status (step, weights, analysis results), abort, promote.",
+    ),
 )
 
 BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}

@@ -174,18 +174,15 @@ class CanaryStore(DeliveryStore):
             row = session.get(CanaryRow, canary_id)
             return None if row is None else _canary(row)
 
-    def latest_canary(self, repository_id: int, environment: str, app: str) -> Canary | None:
-        """The newest canary of the app in the environment (active or not)."""
+    def latest_canary(self, repository_id: int | None, environment: str, app: str) -> Canary | None:
+        """The newest canary of the app in the environment (active or not), of the
+        repository (None: of any)."""
+        query = select(CanaryRow).where(CanaryRow.environment == environment, CanaryRow.app == app)
+        if repository_id is not None:
+            query = query.where(CanaryRow.repository_id == repository_id)
         with self._read() as session:
             row = session.scalar(
-                select(CanaryRow)
-                .where(
-                    CanaryRow.repository_id == repository_id,
-                    CanaryRow.environment == environment,
-                    CanaryRow.app == app,
-                )
-                .order_by(CanaryRow.started_at.desc(), CanaryRow.id.desc())
-                .limit(1)
+                query.order_by(CanaryRow.started_at.desc(), CanaryRow.id.desc()).limit(1)
             )
             return None if row is None else _canary(row)
 
