@@ -26,7 +26,7 @@ both.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -204,6 +204,22 @@ def parse_pin(text: str) -> Pin | None:
     raise PlanError(f"pin: {text!r}: write 'header X-User' or 'cookie session'")
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _valid(model: type[M], data: Any, where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join([where, *(str(p) for p in e["loc"])])
+            + ": "
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise PlanError(problems) from exc
+
+
 def make_plan(
     steps: Any, analysis: Any, *, pin: Pin | None = None, time_scale: float = 1.0
 ) -> CanaryPlan:
@@ -215,19 +231,15 @@ def make_plan(
         raise PlanError("steps: give a list of steps (weight:, pause:, analysis:) or a preset")
     if time_scale <= 0:
         raise PlanError("time-scale must be more than 0")
-    try:
-        plan = CanaryPlan(
-            steps=[Step.model_validate(s) for s in steps],
-            analysis=None if analysis is None else Analysis.model_validate(analysis),
-            pin=pin,
-            time_scale=time_scale,
-        )
-    except ValidationError as exc:
-        problems = "; ".join(
-            ".".join(str(p) for p in e["loc"]) + ": " + str(e["msg"]).removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        raise PlanError(problems) from exc
+    parsed: list[Step] = []
+    for number, step in enumerate(steps):
+        parsed.append(_valid(Step, step, f"steps[{number}]"))
+    plan = CanaryPlan(
+        steps=parsed,
+        analysis=None if analysis is None else _valid(Analysis, analysis, "analysis"),
+        pin=pin,
+        time_scale=time_scale,
+    )
     for step in plan.steps:
         if step.analysis is not None:
             plan.step_analysis(step)
