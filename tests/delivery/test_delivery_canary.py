@@ -273,3 +273,25 @@ def test_bad_canary_inputs_deploy_nothing(shop: Project) -> None:
         result = _canary(shop, "v1", steps, analysis)
         assert not result.ok and wanted in result.message, result.message
     assert _history(shop) == []
+
+
+def test_abort_does_it_itself_when_the_deploy_step_is_gone(shop: Project) -> None:
+    _publish(shop, "v1")
+    assert _deploy(shop, "v1").ok
+    _publish(shop, "v2")
+    thread, out = _in_thread(lambda: _canary(shop, "v2", [{"weight": 50}, {"pause": {}}]))
+    shown = _wait_status(shop, PAUSED)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with CanaryStore(shop.state_dir) as db:  # as if the step's process had died
+        db.update_canary(shown["id"], owner_pid=gone.pid)
+    aborted = _cli(shop, "abort", "--as", "carol", "--wait", "0")
+    assert aborted.returncode == 0, aborted.stderr
+    assert "is aborted (its deploy step was gone)" in aborted.stdout
+    assert {httpx.get(f"{_url(shop)}/version").text for _ in range(20)} == {"v1"}
+    thread.join(30)
+    (result,) = out
+    assert not result.ok and "was ended by another process: canary aborted" in result.message
+    aborted_row, live = _history(shop)
+    assert aborted_row.status == ABORTED_DEPLOYMENT and "aborted by carol" in aborted_row.reason
+    assert live.version == "v1" and live.status == LIVE

@@ -72,6 +72,26 @@ def _find(store: CanaryStore, app: str, env: str) -> Canary:
     return found
 
 
+def _orphaned(canary: Canary) -> bool:
+    """Whether the process running the canary is gone (known only on its own host)."""
+    import socket
+
+    from conveyor.providers.pids import identity
+
+    return canary.owner_host == socket.gethostname() and identity(canary.owner_pid) is None
+
+
+def _abort_here(store: CanaryStore, canary: Canary, reason: str, config: Path | None) -> None:
+    from conveyor.actions.delivery_common import DeliveryConfig
+    from conveyor.actions.delivery_wiring import wire
+    from conveyor.delivery.canary import abort_orphaned
+    from conveyor.tiers.configfile import load_config
+
+    loaded = DeliveryConfig(load_config(config, start=Path.cwd()))
+    wired = wire(loaded, canary.app, canary.environment, store.state_dir)
+    abort_orphaned(store, wired.provider, wired.target, canary, reason, log=typer.echo)
+
+
 def _identity(given: str | None) -> str:
     from conveyor.git.ancestry import identity_of_user
 
@@ -177,12 +197,18 @@ def _command(
     reason: str,
     wait: float,
     state_dir: Path | None,
+    config: Path | None = None,
 ) -> None:
     from conveyor.errors import ConveyorError, UserError
     from conveyor.store.canaries import ACTIVE
 
     with _store(state_dir) as store:
         canary = _find(store, app, env)
+        if command == "abort" and canary.status in ACTIVE and _orphaned(canary):
+            why = f"aborted by {_identity(who)}" + f": {reason}" * bool(reason)
+            _abort_here(store, canary, why, config)
+            typer.echo(f"canary #{canary.id} is aborted (its deploy step was gone)")
+            return
         if not store.command_canary(canary.id, command, _identity(who), reason):
             raise UserError(
                 f"canary #{canary.id} of {app} in {env} is {canary.status}, not in progress: "
@@ -216,11 +242,17 @@ def abort(
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
     who: AsOption = None,
     wait: WaitOption = 30.0,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="conveyor.toml (default: found from here).")
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Abort the canary: its share of the traffic back to 0, the stable version keeps
-    everything, the deployment recorded as aborted."""
-    _command(app, env, "abort", who=who, reason=reason, wait=wait, state_dir=state_dir)
+    everything, the deployment recorded as aborted. When the deploy step running it is
+    gone (its process died), the abort is done here."""
+    _command(
+        app, env, "abort", who=who, reason=reason, wait=wait, state_dir=state_dir, config=config
+    )
 
 
 @canary_app.command("promote")

@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 from conveyor.delivery.analysis import Judgement, Reader, Versions, analyse
 from conveyor.delivery.canary_plan import Analysis, CanaryPlan, Step
 from conveyor.delivery.deploy import Deployed, DeployRequest, _Deploy, _endpoint
-from conveyor.delivery.ports import CanaryProvider, Provider, ProviderError
+from conveyor.delivery.ports import CanaryProvider, Provider, ProviderError, Target
 from conveyor.delivery.rollback import DeliveryError, retire
 from conveyor.errors import ConveyorError
 from conveyor.reporting.notify import Message, send_message
@@ -78,6 +78,10 @@ class _Abort(Exception):
         super().__init__(reason)
         self.reason = reason
         self.verdict = verdict or {}
+
+
+class _Ended(Exception):
+    """Another process ended the canary (and recorded why)."""
 
 
 class _PromoteFull(Exception):
@@ -196,6 +200,11 @@ class _Canary(_Deploy):
             self.log(f"promoted by {promote.by}: skipping the remaining steps")
         except _Abort as abort:
             self._abort(row, abort)
+        except _Ended as ended:
+            raise DeliveryError(
+                f"canary {artifact.version} of {target.app} in {target.environment} was ended "
+                f"by another process: {ended}"
+            ) from None
         except (ProviderError, ConveyorError, OSError) as exc:
             self._abort(row, _Abort(f"the canary could not go on: {exc}"), FAILED)
         return self._promote(row, current)
@@ -355,6 +364,8 @@ class _Canary(_Deploy):
         if taken is None:
             return False
         command, by, reason = taken
+        if command == "ended":
+            raise _Ended(reason)
         why = f": {reason}" if reason else ""
         if command == "abort":
             raise _Abort(f"aborted by {by or 'someone'}{why}", {"by": by, "reason": reason})
@@ -453,3 +464,37 @@ class _Canary(_Deploy):
         )
         for warning in outcome.warnings:
             self.log(f"Warning: {warning}")
+
+
+def abort_orphaned(
+    store: CanaryStore,
+    provider: Provider,
+    target: Target,
+    canary: Canary,
+    reason: str,
+    *,
+    log: Callable[[str], None],
+) -> None:
+    """Abort a canary whose deploy step is gone (its process died): what the step would
+    have done -- weight 0, the alias on the stable version alone, the canary retired, the
+    deployment and the canary recorded as aborted."""
+    problems: list[str] = []
+    if isinstance(provider, CanaryProvider):
+        try:
+            provider.set_weight(target, canary.stable_ref, canary.canary_ref, 0.0)
+        except (ProviderError, ConveyorError, OSError) as exc:
+            problems.append(f"setting its weight to 0 failed: {exc}")
+    try:
+        provider.switch(target, canary.stable_ref)
+    except (ProviderError, ConveyorError, OSError) as exc:
+        problems.append(f"the switch back to {canary.stable_version} failed: {exc}")
+    retire(provider, target, canary.canary_ref, log)
+    said = f"canary aborted: {reason}" + "".join(f"; {p}" for p in problems)
+    if canary.deployment_id is not None:
+        store.finish_deployment(canary.deployment_id, ABORTED_DEPLOYMENT, reason=said)
+    store.update_canary(
+        canary.id, status=ABORTED, weight=0.0, message=said, command=None,
+        verdict={"reason": reason}, ended_at=time.time(),
+    )  # fmt: skip
+    if problems:
+        raise DeliveryError(said)

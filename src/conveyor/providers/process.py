@@ -402,6 +402,11 @@ def describe(
                 "router": f"http://{info.host}:{info.port}" if info else None,
                 "router_pid": info.pid if info else None,
                 "live": routing.live,
+                "canary": (
+                    {"version": routing.canary.version, "weight": routing.canary.weight}
+                    if routing.canary
+                    else None
+                ),
                 "versions": [
                     {
                         "id": record.id,

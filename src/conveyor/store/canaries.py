@@ -205,9 +205,13 @@ class CanaryStore(DeliveryStore):
         return bool(getattr(done, "rowcount", 0))
 
     def take_command(self, canary_id: int) -> tuple[str, str, str] | None:
-        """The command left for the canary (command, by whom, why), cleared."""
+        """The command left for the canary (command, by whom, why), cleared; ``("ended",
+        "", message)`` when another process ended the canary (an abort done by
+        ``conveyor canary abort`` because its deploy step seemed gone)."""
         with self._write.begin() as session:
             row = session.get(CanaryRow, canary_id)
+            if row is not None and row.status not in ACTIVE:
+                return ("ended", "", row.message)
             if row is None or row.command is None:
                 return None
             taken = (row.command, row.command_by, row.command_reason)
