@@ -65,7 +65,7 @@ class Metric(_Strict):
     success: str | None = None  # a threshold the canary's value must meet
     baseline: bool = False  # judged against the stable version (Mann-Whitney U)
     direction: Literal["lower", "higher"] = "lower"  # which values are better
-    alpha: float = Field(0.05, gt=0, lt=1)  # the test's significance level
+    alpha: float = Field(0.01, gt=0, lt=1)  # the test's significance level
     min_effect: float = Field(0.3, alias="min-effect", ge=0, le=1)  # Cliff's delta
     tolerance: float = Field(0.1, ge=0)  # relative change of the value that matters
     min_samples: int = Field(5, alias="min-samples", ge=2)
