@@ -10,10 +10,11 @@ analysis every INTERVAL, promote or abort), recorded in a real history database:
 - SLOW_RUNS canaries of a version whose answers take 30 % longer (p95).
 
 Every version answers after DELAY_MS (the slow one after 1.3x that). Plan: weight
-WEIGHT %, a pause of 3.5 intervals (so 3 analysis intervals), then 100 %. Analysis:
-``error-rate < 2 %`` (threshold) and ``latency-p95`` against the stable version
-(Mann-Whitney U over each request's latency, alpha 0.01, effect >= 0.3, >= 10 % worse);
-failure-limit 0.
+WEIGHT %, a pause of 3.5 intervals (half an interval of warm-up, then 3 analysis
+intervals), then 100 %. Analysis: ``error-rate < 2 %`` (threshold; the first failing
+interval aborts) and ``latency-p95`` against the stable version (Mann-Whitney U over each
+request's latency, alpha 0.01, effect >= 0.3, >= 10 % worse; failure-limit 1: a second
+failing interval aborts, one noisy interval on a busy machine does not).
 
 Reported: ``bad_aborted`` (of BAD_RUNS), ``intervals_to_abort`` (the most any bad canary
 took), ``requests_affected`` (the most failed requests a bad canary served before its
@@ -65,10 +66,11 @@ BAD_RUNS, HEALTHY_RUNS, SLOW_RUNS = 5, 20, 5
 STEPS = [{"weight": WEIGHT}, {"pause": INTERVAL * 3.5}, {"weight": 100}]
 ANALYSIS = {
     "interval": INTERVAL,
+    "warmup": INTERVAL / 2,
     "metrics": [
         {"name": "errors", "metric": "error-rate", "success": "< 0.02"},
         {"name": "latency", "metric": "latency-p95", "baseline": True, "alpha": 0.01,
-         "min-effect": 0.3, "tolerance": 0.1, "min-samples": 10},
+         "min-effect": 0.3, "tolerance": 0.1, "min-samples": 10, "failure-limit": 1},
     ],
 }  # fmt: skip
 

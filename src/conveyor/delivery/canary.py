@@ -13,7 +13,8 @@ The procedure, after the usual gate check, deploy lock, stage and smoke, and pub
    canary's share through the provider (:class:`~conveyor.delivery.ports.CanaryProvider`);
    ``pause`` waits (a time, or until promoted), analysing every interval in the
    background; ``analysis`` runs ``count`` intervals. Each interval's results are
-   recorded (:mod:`conveyor.delivery.analysis`). More failures than ``failure-limit``
+   recorded (:mod:`conveyor.delivery.analysis`). More failures of a metric than its
+   ``failure-limit`` (the metric's own, else the analysis's)
    abort; more inconclusive results than ``inconclusive-limit`` pause for a human;
 3. after the last step: switch the live alias to the canary, run ``verify:`` (a failure
    rolls back, as a plain deploy), retire the old version.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Event
 from typing import Any, NoReturn
 
@@ -93,6 +94,7 @@ class _PromoteFull(Exception):
 @dataclass(slots=True)
 class _Tally:
     failures: int = 0
+    failures_by_metric: dict[str, int] = field(default_factory=dict)
     inconclusive: int = 0
     intervals: int = 0
 
@@ -251,6 +253,10 @@ class _Canary(_Deploy):
         )
         deadline = time.monotonic() + seconds
         tally = _Tally()
+        if background is not None and background.warmup > 0:
+            warmup = min(self.plan.seconds(background.warmup), seconds)
+            if self._sleep(warmup):
+                return
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -270,6 +276,8 @@ class _Canary(_Deploy):
     def _analysis(self, index: int, analysis: Analysis) -> None:
         self.log(f"canary analysis: {analysis.count} intervals")
         tally = _Tally()
+        if analysis.warmup > 0 and self._sleep(self.plan.seconds(analysis.warmup)):
+            return
         while tally.intervals < analysis.count:
             if self._interval(index, analysis, tally):
                 return
@@ -305,13 +313,18 @@ class _Canary(_Deploy):
         )
         self.log(f"interval {self.interval_number}: {said}")
         failed = [j for j in judged if j.verdict == "fail"]
+        limits = {m.name: m.failure_limit for m in analysis.metrics}
+        for judgement in failed:
+            count = tally.failures_by_metric.get(judgement.metric, 0) + 1
+            tally.failures_by_metric[judgement.metric] = count
+            limit = limits.get(judgement.metric)
+            if count > (analysis.failure_limit if limit is None else limit):
+                raise _Abort(
+                    f"metric {judgement.metric} failed: {judgement.detail}",
+                    self._verdict(index, judgement),
+                )
         if failed:
             tally.failures += 1
-            if tally.failures > analysis.failure_limit:
-                first = failed[0]
-                raise _Abort(
-                    f"metric {first.metric} failed: {first.detail}", self._verdict(index, first)
-                )
         elif any(j.verdict == "inconclusive" for j in judged):
             tally.inconclusive += 1
             if tally.inconclusive > analysis.inconclusive_limit:

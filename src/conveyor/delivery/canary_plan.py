@@ -69,6 +69,8 @@ class Metric(_Strict):
     min_effect: float = Field(0.3, alias="min-effect", ge=0, le=1)  # Cliff's delta
     tolerance: float = Field(0.1, ge=0)  # relative change of the value that matters
     min_samples: int = Field(5, alias="min-samples", ge=2)
+    # failing intervals allowed before the abort (default: the analysis's failure-limit)
+    failure_limit: int | None = Field(None, alias="failure-limit", ge=0)
 
     @field_validator("success")
     @classmethod
@@ -106,6 +108,7 @@ class Analysis(_Strict):
     buckets: int = Field(10, ge=1, le=1000)  # samples per interval (traffic rates)
     prometheus: str | None = None  # the Prometheus server's URL
     background: bool = True  # also analyse every interval during pauses
+    warmup: Duration = 0.0  # not judged after each step starts (a new version's cold start)
 
 
 class Step(_Strict):
