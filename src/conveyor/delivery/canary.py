@@ -95,6 +95,7 @@ class _PromoteFull(Exception):
 class _Tally:
     failures: int = 0
     failures_by_metric: dict[str, int] = field(default_factory=dict)
+    window_start: float | None = None  # where the next interval's window starts
     inconclusive: int = 0
     intervals: int = 0
 
@@ -251,25 +252,18 @@ class _Canary(_Deploy):
         background = (
             self.plan.analysis if self.plan.analysis and self.plan.analysis.background else None
         )
-        deadline = time.monotonic() + seconds
+        deadline = time.time() + seconds
         tally = _Tally()
         if background is not None and background.warmup > 0:
             warmup = min(self.plan.seconds(background.warmup), seconds)
             if self._sleep(warmup):
                 return
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            start = tally.window_start or time.time()
+            if background is None or deadline - start < self.plan.seconds(background.interval):
+                # no analysis, or the rest of the pause is too short to judge
+                self._sleep(max(0.0, deadline - time.time()))
                 return
-            if background is None:
-                if self._sleep(left):
-                    return
-                continue
-            interval = self.plan.seconds(background.interval)
-            if left < interval:  # the last part of the pause: too short to judge
-                if self._sleep(left):
-                    return
-                continue
             if self._interval(index, background, tally):
                 return
 
@@ -285,10 +279,12 @@ class _Canary(_Deploy):
     def _interval(self, index: int, analysis: Analysis, tally: _Tally) -> bool:
         """Wait one interval and judge it; True when a human promoted meanwhile."""
         assert self.reader is not None
-        start = time.time()
-        if self._sleep(self.plan.seconds(analysis.interval)):
+        # intervals follow each other without a gap: judging one overlaps the next
+        start = tally.window_start or time.time()
+        if self._sleep(max(0.0, start + self.plan.seconds(analysis.interval) - time.time())):
             return True
         end = time.time()
+        tally.window_start = end
         judged = analyse(self.reader, analysis, start, end)
         self.interval_number += 1
         tally.intervals += 1
