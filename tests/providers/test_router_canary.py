@@ -13,7 +13,7 @@ import pytest
 from providers_helpers import artifact, target
 
 from conveyor.delivery.ports import CanaryProvider, Pin, ProviderError
-from conveyor.providers.process import ProcessProvider
+from conveyor.providers.process import ProcessProvider, describe
 
 
 def publish(provider: ProcessProvider, base: Path, version: str, **knobs: float) -> str:
@@ -44,6 +44,8 @@ def test_weights_split_the_traffic_and_a_switch_ends_the_split(
     assert seen["v2 failed"] > 10
     with pytest.raises(ProviderError, match="is live"):
         provider.retire(where, canary)
+    (shown,) = describe(provider.state_dir)
+    assert shown["live"] == stable and shown["canary"] == {"version": canary, "weight": 30}
 
     traffic = provider.traffic(where, [stable, canary], began, time.time() + 1, 4)
     assert [len(traffic[v]) for v in (stable, canary)] == [4, 4]
