@@ -62,15 +62,17 @@ INTERVAL = 1.0  # seconds
 WEIGHT = 20.0  # percent
 DELAY_MS = 20.0
 BAD_RUNS, HEALTHY_RUNS, SLOW_RUNS = 5, 20, 5
+LATENCY_LIMIT = int(os.environ.get("CANARY_LATENCY_FAILURE_LIMIT", "1"))
 
 STEPS = [{"weight": WEIGHT}, {"pause": INTERVAL * 3.5}, {"weight": 100}]
 ANALYSIS = {
     "interval": INTERVAL,
     "warmup": INTERVAL / 2,
+    "window": "cumulative",
     "metrics": [
         {"name": "errors", "metric": "error-rate", "success": "< 0.02"},
         {"name": "latency", "metric": "latency-p95", "baseline": True, "alpha": 0.01,
-         "min-effect": 0.3, "tolerance": 0.1, "min-samples": 10, "failure-limit": 1},
+         "min-effect": 0.3, "tolerance": 0.1, "min-samples": 10, "failure-limit": LATENCY_LIMIT},
     ],
 }  # fmt: skip
 

@@ -96,6 +96,7 @@ class _Tally:
     failures: int = 0
     failures_by_metric: dict[str, int] = field(default_factory=dict)
     window_start: float | None = None  # where the next interval's window starts
+    first_start: float | None = None  # where the first one started (cumulative windows)
     inconclusive: int = 0
     intervals: int = 0
 
@@ -285,7 +286,10 @@ class _Canary(_Deploy):
             return True
         end = time.time()
         tally.window_start = end
-        judged = analyse(self.reader, analysis, start, end)
+        if tally.first_start is None:
+            tally.first_start = start
+        since = tally.first_start if analysis.window == "cumulative" else start
+        judged = analyse(self.reader, analysis, since, end)
         self.interval_number += 1
         tally.intervals += 1
         for judgement in judged:

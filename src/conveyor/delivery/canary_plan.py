@@ -109,6 +109,10 @@ class Analysis(_Strict):
     prometheus: str | None = None  # the Prometheus server's URL
     background: bool = True  # also analyse every interval during pauses
     warmup: Duration = 0.0  # not judged after each step starts (a new version's cold start)
+    # what each judgement looks at: the last interval, or everything since the step's
+    # analysis began (Kayenta's default: transient noise is diluted, a lasting
+    # difference gathers evidence)
+    window: Literal["interval", "cumulative"] = "interval"
 
 
 class Step(_Strict):
