@@ -20,8 +20,9 @@ Sources (:class:`~conveyor.delivery.canary_plan.Metric`):
 Judging: a threshold (``success: "< 0.01"``) on the canary's value; and/or
 ``baseline: true``: Mann-Whitney U (one-sided, "is the canary worse?") over the two
 samples -- it fails only when p < ``alpha``, the effect size (Cliff's delta toward worse)
-is at least ``min-effect`` and the value is worse by at least ``tolerance`` (relative),
-so a statistically significant but negligible difference passes.
+is at least ``min-effect`` and the canary's median sample is worse than the stable one's
+by at least ``tolerance`` (relative), so a statistically significant but negligible
+difference passes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import math
 import operator
 import os
 import re
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,10 +246,14 @@ def judge(metric: Metric, canary: Reading, stable: Reading | None) -> Judgement:
         test = mann_whitney(canary.samples, stable.samples, worse)
         p_value = test.p_value
         effect = test.effect if worse == "greater" else -test.effect
-        change = _relative(canary.value, stable.value, metric.direction)
+        # how much worse, as Kayenta measures it: the samples' medians (the bulk of the
+        # distribution, not its summary's tail, which noise dominates on a busy machine)
+        change = _relative(
+            statistics.median(canary.samples), statistics.median(stable.samples), metric.direction
+        )
         said = (
-            f"canary {canary.value:.4g} vs stable {stable.value:.4g} ({change:+.1%} worse), "
-            f"Mann-Whitney p={p_value:.3g}, effect {effect:+.2f}"
+            f"canary {canary.value:.4g} vs stable {stable.value:.4g}, median {change:+.1%} "
+            f"worse, Mann-Whitney p={p_value:.3g}, effect {effect:+.2f}"
         )
         if p_value < metric.alpha and effect >= metric.min_effect and change >= metric.tolerance:
             problems.append(said)
