@@ -295,3 +295,29 @@ def test_abort_does_it_itself_when_the_deploy_step_is_gone(shop: Project) -> Non
     aborted_row, live = _history(shop)
     assert aborted_row.status == ABORTED_DEPLOYMENT and "aborted by carol" in aborted_row.reason
     assert live.version == "v1" and live.status == LIVE
+
+
+def test_what_an_abort_stores_and_sends_is_masked(shop: Project, webhook: Webhook) -> None:
+    secret = "s3cr3t-t0ken-value"
+    shop.masker.add(secret)
+    _publish(shop, "v1")
+    assert _deploy(shop, "v1").ok
+    _publish(shop, "v2")
+    analysis = {
+        "metrics": [{"name": f"probe-{secret}", "source": "command",
+                     "command": "echo 0.5", "success": "< 0.1"}],
+        "interval": "0.5s",
+    }  # fmt: skip
+    result = _canary(shop, "v2", [{"weight": 10}, {"analysis": {"count": 2}}], analysis)
+    assert not result.ok and "canary aborted: metric probe-***" in result.message
+    assert secret not in result.message
+    with CanaryStore(shop.state_dir) as db:
+        canary = db.latest_canary(None, "dev", "web")
+        assert canary is not None
+        results = db.results(canary.id)
+    assert canary.status == ABORTED and canary.verdict["canary_value"] == 0.5
+    stored = [canary.message, str(canary.verdict), *(r.metric + r.detail for r in results)]
+    stored += [d.reason for d in _history(shop)]
+    assert all(secret not in text for text in stored) and "***" in canary.message
+    (note,) = webhook.received
+    assert note["event"] == "canary_aborted" and secret not in json.dumps(note)

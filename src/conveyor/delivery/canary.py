@@ -439,10 +439,11 @@ class _Canary(_Deploy):
         self._update(
             status=status, weight=0.0, message=reason, verdict=abort.verdict, ended_at=time.time()
         )
-        self._announce(canary, abort, reason)
+        stored = self.canary_store.canary(canary.id)  # what is told is what was stored: masked
+        self._announce(stored or canary)
         raise DeliveryError(f"{where}: {reason}; {canary.stable_version} keeps all the traffic")
 
-    def _announce(self, canary: Canary, abort: _Abort, reason: str) -> None:
+    def _announce(self, canary: Canary) -> None:
         settings = self.request.notify
         if settings is None:
             return
@@ -450,8 +451,8 @@ class _Canary(_Deploy):
             f"Canary aborted: {canary.app} {canary.canary_version} in {canary.environment} "
             f"({canary.stable_version} keeps all traffic)"
         )
-        verdict = abort.verdict
-        lines = [subject, f"Why: {abort.reason}"]
+        verdict, reason = canary.verdict, canary.message
+        lines = [subject, f"Why: {reason}"]
         if "metric" in verdict:
             lines.append(
                 f"Metric {verdict['metric']}: canary {verdict['canary_value']}, stable "
@@ -472,7 +473,7 @@ class _Canary(_Deploy):
             settings,
             Message(subject=subject, text="\n".join(lines), payload=payload),
             canary.run_id or 0,
-            Decision(send=True, reasons=[f"canary aborted: {abort.reason}"]),
+            Decision(send=True, reasons=[reason]),
             env=dict(self.request.env),
         )
         for warning in outcome.warnings:

@@ -121,9 +121,14 @@ class CanaryStore(DeliveryStore):
 
     def update_canary(self, canary_id: int, **values: Any) -> None:
         """Set columns of a canary (``status``, ``step``, ``weight``, ``message``,
-        ``paused_until``, ``verdict``, ``ended_at``); ``message`` is stored masked."""
+        ``paused_until``, ``verdict``, ``ended_at``); texts are stored masked."""
         if "message" in values:
             values["message"] = self._mask(str(values["message"]))
+        if "verdict" in values:
+            values["verdict"] = {
+                key: self._mask(value) if isinstance(value, str) else value
+                for key, value in dict(values["verdict"]).items()
+            }
         values["updated_at"] = time.time()
         with self._write.begin() as session:
             session.execute(update(CanaryRow).where(CanaryRow.id == canary_id).values(**values))
@@ -135,7 +140,7 @@ class CanaryStore(DeliveryStore):
                     canary_id=canary_id,
                     step=result.step,
                     interval=result.interval,
-                    metric=result.metric,
+                    metric=self._mask(result.metric),
                     verdict=result.verdict,
                     canary_value=result.canary_value,
                     stable_value=result.stable_value,
