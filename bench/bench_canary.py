@@ -30,7 +30,8 @@ Targets: every bad canary aborted within 3 intervals with at most the bound affe
 0 stable failures, 20/20 healthy promoted with no false abort, every slow one caught, at
 >= 200 requests/s.
 
-Usage: ``.venv/bin/python bench/run_all.py canary``.
+Usage: ``.venv/bin/python bench/run_all.py canary`` (``CANARY_LATENCY_FAILURE_LIMIT=0``
+to see the latency metric abort at its first failing interval instead).
 """
 
 from __future__ import annotations

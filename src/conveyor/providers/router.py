@@ -132,6 +132,9 @@ class Router:
             if version not in routing.versions:
                 del self.upstreams[version]
                 self._close_when_idle(upstream)
+        for version in list(self.traffic):
+            if version not in routing.versions:  # discarded: nobody asks about it any more
+                del self.traffic[version]
         return record.id
 
     def _upstream(self, version: str, port: int) -> Upstream:

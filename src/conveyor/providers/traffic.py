@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-KEEP = 500_000  # requests remembered per version (a few minutes at a high rate)
+# requests remembered per version: ~30 MB at most; 13 minutes at 250 requests/s (a
+# longer cumulative analysis window sees the newest requests only)
+KEEP = 200_000
 
 
 class Traffic:
