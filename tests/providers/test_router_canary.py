@@ -13,6 +13,7 @@ import pytest
 from providers_helpers import artifact, target
 
 from conveyor.delivery.ports import CanaryProvider, Pin, ProviderError
+from conveyor.providers import control
 from conveyor.providers.process import ProcessProvider, describe
 
 
@@ -56,6 +57,13 @@ def test_weights_split_the_traffic_and_a_switch_ends_the_split(
     assert sum(b.errors for b in traffic[canary]) == seen["v2 failed"]
     assert sum(len(b.latencies) for b in traffic[canary]) == canary_requests
     assert all(0 < ms < 1000 for b in traffic[stable] for ms in b.latencies)
+    info = control.running_router(provider.home(where))
+    assert info is not None
+    raw = control.call(info, "GET", f"/metrics?start={began}&end={time.time() + 1}&buckets=1")
+    (whole,) = raw["versions"][canary]
+    assert whole["requests"] == canary_requests
+    assert whole["error_rate"] == pytest.approx(seen["v2 failed"] / canary_requests)
+    assert 0 < whole["p50"] <= whole["p95"] <= whole["p99"] < 1000
 
     provider.set_weight(where, stable, canary, 0)
     assert counts(url, 50) == Counter({"v1": 50})

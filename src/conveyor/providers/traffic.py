@@ -31,7 +31,8 @@ class Traffic:
 
 def buckets(traffic: Traffic | None, start: float, end: float, count: int) -> list[dict[str, Any]]:
     """The requests that ended in [start, end), in ``count`` equal buckets: per bucket its
-    ``start``, ``requests``, ``errors`` and ``latencies`` (milliseconds, each request's)."""
+    ``start``, ``requests``, ``errors``, ``latencies`` (milliseconds, each request's), and
+    for people reading it: ``error_rate`` and the ``p50``/``p95``/``p99`` latencies."""
     count = max(1, count)
     width = (end - start) / count if end > start else 1.0
     out: list[dict[str, Any]] = [
@@ -50,4 +51,11 @@ def buckets(traffic: Traffic | None, start: float, end: float, count: int) -> li
         if status == 0 or status >= 500:
             bucket["errors"] += 1
         bucket["latencies"].append(round(seconds * 1000, 3))
+    for bucket in out:
+        requests, latencies = bucket["requests"], sorted(bucket["latencies"])
+        bucket["error_rate"] = bucket["errors"] / requests if requests else None
+        for q in (50, 95, 99):
+            bucket[f"p{q}"] = (
+                latencies[min(len(latencies) - 1, q * len(latencies) // 100)] if latencies else None
+            )
     return out
