@@ -32,6 +32,8 @@ ORDER = [
     "executors",  # job processes
     "launch",  # the engine wired to executors, store, console
     "triggers",  # events from git, schedules
+    "dashboard",  # the browser dashboard's pages (mounted by the server)
+    "server",  # conveyor serve: webhooks, API, queue (FastAPI on uvicorn)
     "cli",  # commands
     "__main__",
 ]

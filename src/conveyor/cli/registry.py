@@ -83,6 +83,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         hidden=True,
     ),
     CommandSpec(
+        "worker",
+        _CLI + "worker_cmd",
+        "Run jobs from Celery's queues: those whose runs-on labels this worker has.",
+    ),
+    CommandSpec(
         "ingest", _CLI + "results_cmd", "Store test results from report files (all or nothing)."
     ),
     CommandSpec(
@@ -98,6 +103,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "This repository's success rates, durations, pass rates, flakiness and slowest tests "
         "vs the targets in conveyor.toml's ``[targets]`` (the seeds' defaults when there is "
         "none).",
+    ),
+    CommandSpec(
+        "perf",
+        _CLI + "perf_cmd",
+        "Benchmark results and performance regressions: ingest them, check the newest.",
     ),
     CommandSpec(
         "shard",
@@ -160,6 +170,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "canary",
         _CLI + "canary_cmd",
         "Canary releases: status (step, weights, analysis results), abort, promote.",
+    ),
+    CommandSpec(
+        "serve",
+        _CLI + "serve_cmd",
+        "Serve webhooks, the API and the dashboard, and run what they trigger.",
     ),
 )
 

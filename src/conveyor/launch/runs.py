@@ -42,6 +42,13 @@ def make_executor(
         from conveyor.executors.process import ProcessJobExecutor
 
         return ProcessJobExecutor(secrets)
+    if name == "celery":
+        from conveyor.executors.celery_config import require_celery
+
+        require_celery("--executor celery")
+        from conveyor.executors.celery_executor import CeleryJobExecutor
+
+        return CeleryJobExecutor(secrets)
     return LocalJobExecutor(LocalStepRunner(), actions, masker, secrets)
 
 
@@ -56,7 +63,8 @@ def run_plans(
     """Run ``plans`` (recorded in the history store); cancelled when ``cancel`` is set.
 
     ``plain``: plain console lines (the daemon), or None to choose by terminal.
-    ``executor``: ``local`` or ``process`` (default: ``$CONVEYOR_EXECUTOR``, else local).
+    ``executor``: ``local``, ``process`` or ``celery`` (default: ``$CONVEYOR_EXECUTOR``,
+    else local).
     """
     name = executor_name(executor)
     expose_conveyor(options.state_dir)
@@ -68,7 +76,13 @@ def run_plans(
     jobs = make_executor(name, {**options.secrets, **environment_secrets}, masker, actions)
     sinks: list[EventSink] = [console, rollback_sink(options.repo.root, options.state_dir)]
     services = Services(
-        executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
+        executor=jobs,
+        actions=actions,
+        masker=masker,
+        sinks=sinks,
+        store=store,
+        gate=gate,
+        labels_routed=name == "celery",
     )
     try:
         return run_workflows(plans, options, services, cancel)
@@ -117,7 +131,13 @@ def resume_run(
         root, home = record.options.repo.root, record.options.state_dir
         sinks: list[EventSink] = [console, rollback_sink(root, home)]
         services = Services(
-            executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
+            executor=jobs,
+            actions=actions,
+            masker=masker,
+            sinks=sinks,
+            store=store,
+            gate=gate,
+            labels_routed=name == "celery",
         )
         try:
             return resume_workflow(resumed, secrets, services, cancel, wait=wait)

@@ -1,4 +1,4 @@
-"""The canary tables (revision 0009), on the store's declarative ``Base``.
+"""The canary tables (revision 0010), on the store's declarative ``Base``.
 
 ``canaries``: one canary release of an app in an environment -- its deployment, the
 stable and canary versions, where it is in its plan (step, weight), its status
