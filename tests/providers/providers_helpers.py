@@ -16,9 +16,16 @@ APP = Path(__file__).resolve().parents[1] / "fixtures" / "deploy_app" / "app.py"
 
 
 def artifact(
-    base: Path, version: str, *, unhealthy: bool = False, crash: bool = False
+    base: Path,
+    version: str,
+    *,
+    unhealthy: bool = False,
+    crash: bool = False,
+    error_rate: float = 0.0,
+    delay_ms: float = 0.0,
 ) -> ArtifactRef:
-    """The fixture app's files as a build artifact reporting ``version``."""
+    """The fixture app's files as a build artifact reporting ``version`` (its share of
+    500s and its delay: the canary knobs)."""
     folder = base / "artifacts" / version
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(APP, folder / "app.py")
@@ -27,6 +34,10 @@ def artifact(
         (folder / "UNHEALTHY").write_text("", encoding="utf-8")
     if crash:
         (folder / "CRASH").write_text("", encoding="utf-8")
+    if error_rate:
+        (folder / "ERROR_RATE").write_text(str(error_rate), encoding="utf-8")
+    if delay_ms:
+        (folder / "DELAY_MS").write_text(str(delay_ms), encoding="utf-8")
     return ArtifactRef(
         app="web", version=version, digest=f"sha256:{version}", kind="files", location=str(folder)
     )

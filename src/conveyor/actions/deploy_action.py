@@ -19,6 +19,10 @@ Inputs:
   app to the environment is in progress; ``check-timeout`` (default ``10m``) per command;
   ``config`` (path to conveyor.toml).
 
+``strategy: canary`` (with ``steps``, ``analysis``, ``pin``, ``time-scale``:
+:mod:`conveyor.actions.canary_inputs`) gives the new version a growing share of the
+traffic, judged by metrics, instead of switching at once (:mod:`conveyor.delivery.canary`).
+
 The build's files are checked against its digest before they are staged. Outputs:
 ``version``, ``digest``, ``provider-version``, ``previous-version``, ``deployment-id``,
 ``url``, ``status`` (``live``, or why not).
@@ -35,6 +39,7 @@ from typing import Literal
 from pydantic import TypeAdapter, ValidationError
 
 from conveyor.actions.artifact_store import ArtifactError
+from conveyor.actions.canary_inputs import canary_plan
 from conveyor.actions.common import InputError, fail, get_input, log
 from conveyor.actions.delivery_common import (
     delivery_config,
@@ -84,6 +89,7 @@ def _deploy(context: ActionContext, staging: Path) -> ActionResult:
     rollback_on = split_words(get_input(context, "rollback-on"))
     lock_timeout = _seconds(context, "lock-timeout", "10m")
     check_timeout = _seconds(context, "check-timeout", "10m")
+    plan = canary_plan(context)
     with open_store(context) as db:
         repository = run_repository(db, context)
         artifact = db.artifact(repository, app, version)
@@ -117,13 +123,27 @@ def _deploy(context: ActionContext, staging: Path) -> ActionResult:
             notify=config.loaded.config.notify,
         )
         try:
-            done = deploy(
-                db,
-                wired.provider,
-                request,
-                log=lambda line: log(context, line),
-                cancel=context.cancel,
-            )
+            if plan is not None:
+                from conveyor.delivery.canary import deploy_canary
+                from conveyor.store.canaries import CanaryStore
+
+                with CanaryStore(context.state_dir, masker=context.masker) as canaries:
+                    done = deploy_canary(
+                        canaries,
+                        wired.provider,
+                        request,
+                        plan,
+                        log=lambda line: log(context, line),
+                        cancel=context.cancel,
+                    )
+            else:
+                done = deploy(
+                    db,
+                    wired.provider,
+                    request,
+                    log=lambda line: log(context, line),
+                    cancel=context.cancel,
+                )
         except DeliveryError as exc:
             failed = fail(context, str(exc))
             failed.outputs = {"version": version, "digest": artifact.digest, "status": "failed"}

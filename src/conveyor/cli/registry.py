@@ -172,6 +172,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The repositories conveyor serve takes webhooks for: add, list, remove.",
     ),
     CommandSpec(
+        "canary",
+        _CLI + "canary_cmd",
+        "Canary releases: status (step, weights, analysis results), abort, promote.",
+    ),
+    CommandSpec(
         "serve",
         _CLI + "serve_cmd",
         "Serve webhooks, the API and the dashboard, and run what they trigger.",

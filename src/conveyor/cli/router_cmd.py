@@ -81,8 +81,13 @@ def status(
         for version in entry["versions"]:
             mark = "*" if version["id"] == entry["live"] else " "
             state = f"running on {version['port']}" if version["running"] else "stopped"
+            canary = entry.get("canary") or {}
+            share = ""
+            if canary.get("version") == version["id"]:
+                mark, share = "~", f", canary {canary['weight']:g}% of new requests"
             typer.echo(
                 f"  {mark} {version['id']:>3}  {version['name']}  {version['status']}, {state}"
+                + share
             )
 
 

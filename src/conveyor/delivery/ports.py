@@ -12,9 +12,9 @@ builds one from an app's settings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from conveyor.errors import ConveyorError
 
@@ -120,4 +120,49 @@ class Provider(Protocol):
         """Where the live alias answers HTTP (the process provider's router), for
         ``verify:`` checks and the environment's URL; None when it has no such address
         (a Lambda is invoked: probe it by version)."""
+        ...
+
+
+# -- canaries -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """Keep a client on one version during a canary: by this request header's value, or
+    this cookie's."""
+
+    header: str | None = None
+    cookie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One version's traffic in a slice of time: requests, errors (5xx or no answer),
+    and the latencies (ms) of each request when the provider sees them (the router), else
+    the percentiles it was given (``{"p95": ms}``, e.g. from CloudWatch)."""
+
+    start: float
+    requests: int
+    errors: int
+    latencies: tuple[float, ...] = ()
+    percentiles: Mapping[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class CanaryProvider(Protocol):
+    """A provider that can split traffic between the live version and a canary
+    (``strategy: canary`` of ``conveyor/deploy@v1``), and report each version's traffic."""
+
+    def set_weight(
+        self, target: Target, stable: str, canary: str, weight: float, pin: Pin | None = None
+    ) -> None:
+        """Send ``weight`` percent (0-100) of new requests to ``canary``, the rest to
+        ``stable`` (the live alias, which stays where it is until a switch)."""
+        ...
+
+    def traffic(
+        self, target: Target, versions: Sequence[str], start: float, end: float, buckets: int
+    ) -> dict[str, list[Bucket]]:
+        """Each version's traffic between ``start`` and ``end`` (wall clock), in
+        ``buckets`` equal slices."""
         ...

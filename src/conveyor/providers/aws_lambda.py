@@ -13,7 +13,14 @@ update-alias pattern, with boto3 (``pip install 'conveyor[aws]'``).
   to an earlier version;
 - **live** / **versions**: ``get-alias`` / ``list-versions-by-function``;
 - **discard** and **retire** change nothing: the alias never pointed at ``$LATEST``, and
-  published versions cost nothing and are what a rollback goes back to.
+  published versions cost nothing and are what a rollback goes back to;
+- **set_weight** (canaries): ``update-alias`` with ``RoutingConfig``
+  ``AdditionalVersionWeights`` ``{canary: weight / 100}`` beside the alias's version (one
+  extra version, as Lambda allows); a switch clears it. Lambda cannot pin a client: a
+  ``pin`` is ignored. **traffic**: CloudWatch ``GetMetricData`` of ``AWS/Lambda``
+  ``Invocations`` and ``Errors`` (Sum) and ``Duration`` (p50/p90/p95/p99) per
+  ``ExecutedVersion`` of the alias, one period per bucket (Lambda's metrics have a
+  one-minute resolution: use intervals of minutes there).
 
 The function must exist (it is infrastructure: its role, runtime and handler are set
 where it is created). Credentials come from boto3's usual chain.
@@ -25,11 +32,21 @@ import contextlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conveyor.delivery.ports import ArtifactRef, Probe, ProbeResult, ProviderError, Staged, Target
+from conveyor.delivery.ports import (
+    ArtifactRef,
+    Bucket,
+    Pin,
+    Probe,
+    ProbeResult,
+    ProviderError,
+    Staged,
+    Target,
+)
 from conveyor.errors import ConfigError
 from conveyor.providers.settings import LambdaSettings, parse
 
@@ -56,7 +73,7 @@ class LambdaProvider:
     name = "aws-lambda"
 
     def __init__(self) -> None:
-        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients: dict[tuple[str, str | None, str], Any] = {}
 
     def check(self, target: Target) -> None:
         self._settings(target)
@@ -72,13 +89,13 @@ class LambdaProvider:
             ) from exc
         return settings
 
-    def _client(self, settings: LambdaSettings) -> Any:
-        key = (settings.region, settings.endpoint_url)
+    def _client(self, settings: LambdaSettings, service: str = "lambda") -> Any:
+        key = (settings.region, settings.endpoint_url, service)
         if key not in self._clients:
             import boto3
 
             self._clients[key] = boto3.client(
-                "lambda", region_name=settings.region, endpoint_url=settings.endpoint_url
+                service, region_name=settings.region, endpoint_url=settings.endpoint_url
             )
         return self._clients[key]
 
@@ -187,8 +204,107 @@ class LambdaProvider:
         what = f"moving alias {settings.alias} of {function} to version {version}"
         exists = self._alias(target, settings) is not None
         with self._aws(target, what):
-            move = client.update_alias if exists else client.create_alias
-            move(FunctionName=function, Name=settings.alias, FunctionVersion=version)
+            if exists:  # and no canary weights left: a switch ends any split
+                client.update_alias(
+                    FunctionName=function,
+                    Name=settings.alias,
+                    FunctionVersion=version,
+                    RoutingConfig={"AdditionalVersionWeights": {}},
+                )
+            else:
+                client.create_alias(
+                    FunctionName=function, Name=settings.alias, FunctionVersion=version
+                )
+
+    # -- canaries -------------------------------------------------------------------------
+
+    def set_weight(
+        self, target: Target, stable: str, canary: str, weight: float, pin: Pin | None = None
+    ) -> None:
+        settings = self._settings(target)
+        function = settings.function_name(target.environment)
+        live = self._alias(target, settings)
+        if live != stable:
+            raise ProviderError(
+                f"{target.app} in {target.environment}: alias {settings.alias} of {function} "
+                f"points at version {live or 'nothing'}, not {stable}: another deploy or a "
+                "rollback moved it; the canary cannot go on"
+            )
+        weights = {canary: round(weight / 100, 4)} if weight > 0 else {}
+        with self._aws(target, f"update-alias {settings.alias} of {function} (canary weights)"):
+            self._client(settings).update_alias(
+                FunctionName=function,
+                Name=settings.alias,
+                FunctionVersion=stable,
+                RoutingConfig={"AdditionalVersionWeights": weights},
+            )
+
+    def traffic(
+        self, target: Target, versions: Sequence[str], start: float, end: float, buckets: int
+    ) -> dict[str, list[Bucket]]:
+        settings = self._settings(target)
+        function = settings.function_name(target.environment)
+        count = max(1, buckets)
+        period = _period((end - start) / count)
+        queries: list[dict[str, Any]] = []
+        for number, version in enumerate(versions):
+            dimensions = [
+                {"Name": "FunctionName", "Value": function},
+                {"Name": "Resource", "Value": f"{function}:{settings.alias}"},
+                {"Name": "ExecutedVersion", "Value": version},
+            ]
+            for metric, stat in _STATS:
+                queries.append(
+                    {
+                        "Id": f"v{number}_{metric.lower()}_{stat.lower()}",
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/Lambda",
+                                "MetricName": metric,
+                                "Dimensions": dimensions,
+                            },
+                            "Period": period,
+                            "Stat": stat,
+                        },
+                    }
+                )
+        found: dict[str, list[tuple[datetime, float | None]]] = {}
+        with self._aws(target, f"CloudWatch get-metric-data of {function}"):
+            pages = self._client(settings, "cloudwatch").get_paginator("get_metric_data")
+            for page in pages.paginate(
+                MetricDataQueries=queries,
+                StartTime=datetime.fromtimestamp(start, UTC),
+                EndTime=datetime.fromtimestamp(end, UTC),
+            ):
+                for result in page.get("MetricDataResults", []):
+                    pairs = zip(
+                        result.get("Timestamps", []), result.get("Values", []), strict=False
+                    )
+                    found.setdefault(result["Id"], []).extend(pairs)
+        width = (end - start) / count
+        out: dict[str, list[Bucket]] = {}
+        for number, version in enumerate(versions):
+            sums = [{"Invocations": 0.0, "Errors": 0.0} for _ in range(count)]
+            percentiles: list[dict[str, float]] = [{} for _ in range(count)]
+            for metric, stat in _STATS:
+                for stamp, value in found.get(f"v{number}_{metric.lower()}_{stat.lower()}", []):
+                    if value is None:
+                        continue
+                    index = min(count - 1, max(0, int((stamp.timestamp() - start) / width)))
+                    if stat == "Sum":
+                        sums[index][metric] += float(value)
+                    else:
+                        percentiles[index][stat] = float(value)
+            out[version] = [
+                Bucket(
+                    start=start + i * width,
+                    requests=int(sums[i]["Invocations"]),
+                    errors=int(sums[i]["Errors"]),
+                    percentiles=percentiles[i],
+                )
+                for i in range(count)
+            ]
+        return out
 
     def retire(self, target: Target, version: str) -> None:
         """Published versions stay: they are what a rollback goes back to."""
@@ -228,6 +344,23 @@ class LambdaProvider:
 
     def endpoint(self, target: Target) -> str | None:
         return None
+
+
+_STATS = (
+    ("Invocations", "Sum"),
+    ("Errors", "Sum"),
+    ("Duration", "p50"),
+    ("Duration", "p90"),
+    ("Duration", "p95"),
+    ("Duration", "p99"),
+)
+
+
+def _period(seconds: float) -> int:
+    """A CloudWatch period near ``seconds``: 1, 5, 10, 30 or a multiple of 60."""
+    if seconds >= 60:
+        return int(seconds // 60) * 60
+    return max(p for p in (1, 5, 10, 30) if p <= max(1.0, seconds))
 
 
 def _http_shaped(body: str) -> ProbeResult | None:

@@ -13,7 +13,11 @@ conveyor's router (:mod:`conveyor.providers.router`) which holds the live alias.
 - **retire**: wait until the router has no request in flight on the version
   (``drain-timeout``), then SIGTERM it, SIGKILL after ``stop-timeout``; its files stay
   so a rollback can start it again;
-- **discard**: stop a staged version and delete it.
+- **discard**: stop a staged version and delete it;
+- **set_weight** (canaries): record in ``routing.json`` that a share of new requests goes
+  to a published, running version beside the live one (optionally pinned by a header or
+  cookie) and tell the router; **traffic**: the router's per-version request counts,
+  errors and latencies for a window. A switch ends any split.
 
 State: :mod:`conveyor.providers.routing` (``<state dir>/deploy/<app>/<env>/``).
 :func:`stop_all` stops every version and router of a state directory (or of one app);
@@ -26,14 +30,31 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from conveyor.delivery.ports import ArtifactRef, Probe, ProbeResult, ProviderError, Staged, Target
+from conveyor.delivery.ports import (
+    ArtifactRef,
+    Bucket,
+    Pin,
+    Probe,
+    ProbeResult,
+    ProviderError,
+    Staged,
+    Target,
+)
 from conveyor.providers import control, pids, processes
-from conveyor.providers.routing import Home, RouterInfo, Routing, VersionRecord, homes
+from conveyor.providers.routing import (
+    CanarySplit,
+    Home,
+    RouterInfo,
+    Routing,
+    VersionRecord,
+    homes,
+)
 from conveyor.providers.settings import ProcessSettings, parse
 
 STAGED_STOP_SECONDS = 5.0
@@ -144,7 +165,7 @@ class ProcessProvider:
         home = self.home(target)
         routing = home.read()
         record = _record(routing, version)
-        if routing.live == version:
+        if routing.live == version or (routing.canary and routing.canary.version == version):
             raise ProviderError(
                 f"version {version} of {target.app} is live in {target.environment}: switch "
                 "to another version before retiring it"
@@ -161,6 +182,62 @@ class ProcessProvider:
 
     def live(self, target: Target) -> str | None:
         return self.home(target).read().live
+
+    # -- canaries ---------------------------------------------------------------------
+
+    def set_weight(
+        self, target: Target, stable: str, canary: str, weight: float, pin: Pin | None = None
+    ) -> None:
+        home = self.home(target)
+        routing = home.read()
+        if routing.live != stable:
+            raise ProviderError(
+                f"{target.app} in {target.environment}: the live version is "
+                f"{routing.live or 'none'}, not {stable}: another deploy or a rollback moved "
+                "it; the canary cannot go on"
+            )
+        record = _record(routing, canary)
+        if record.status != "published" or not pids.running(record.pid, record.identity):
+            raise ProviderError(
+                f"version {canary} of {target.app} is not a published, running version: "
+                "it cannot take a share of the traffic"
+            )
+        info = control.running_router(home)
+        if info is None:
+            raise ProviderError(
+                f"the router of {target.app} in {target.environment} is not running; "
+                "start it (conveyor router start) and try again"
+            )
+        pin = pin or Pin()
+        with home.edit() as routing:
+            routing.canary = CanarySplit(
+                version=canary, weight=weight, header=pin.header, cookie=pin.cookie
+            )
+        control.call(info, "POST", "/reload")
+
+    def traffic(
+        self, target: Target, versions: Sequence[str], start: float, end: float, buckets: int
+    ) -> dict[str, list[Bucket]]:
+        info = control.running_router(self.home(target))
+        if info is None:
+            raise ProviderError(
+                f"the router of {target.app} in {target.environment} is not running: no "
+                "traffic to measure (conveyor router start)"
+            )
+        query = f"/metrics?start={start}&end={end}&buckets={buckets}&versions={','.join(versions)}"
+        answer = control.call(info, "GET", query)
+        return {
+            version: [
+                Bucket(
+                    start=float(b["start"]),
+                    requests=int(b["requests"]),
+                    errors=int(b["errors"]),
+                    latencies=tuple(float(x) for x in b["latencies"]),
+                )
+                for b in answer["versions"].get(version, [])
+            ]
+            for version in versions
+        }
 
     def versions(self, target: Target) -> list[str]:
         return self.home(target).read().published()
@@ -195,6 +272,7 @@ def _switch(home: Home, version: str) -> RouterInfo:
     info = control.ensure_router(home, routing.host, routing.port)
     with home.edit() as routing:
         routing.live = record.id
+        routing.canary = None  # a switch ends any canary split
     answer = control.call(info, "POST", "/reload")
     if answer.get("live") != record.id:
         raise ProviderError(
@@ -324,6 +402,11 @@ def describe(
                 "router": f"http://{info.host}:{info.port}" if info else None,
                 "router_pid": info.pid if info else None,
                 "live": routing.live,
+                "canary": (
+                    {"version": routing.canary.version, "weight": routing.canary.weight}
+                    if routing.canary
+                    else None
+                ),
                 "versions": [
                     {
                         "id": record.id,

@@ -11,7 +11,16 @@ a token written to ``router.json``, takes the provider's commands:
   it names at once, requests in flight finish where they started;
 - ``POST /drain`` ``{"version": ID, "timeout": S}``: wait until no request is in flight
   on that version, then forget it (answers whether it drained);
-- ``GET /status``: the live version and the requests in flight per version.
+- ``GET /status``: the live version, the canary and its weight, and the requests in
+  flight per version;
+- ``GET /metrics?start=T&end=T&buckets=N&versions=A,B``: per version, the requests that
+  ended in that window in N buckets: count, errors (5xx or no answer) and latencies
+  (:mod:`conveyor.providers.traffic`).
+
+With a canary in ``routing.json`` (``canary``: version, weight, optional pinning header
+or cookie), that share of new requests goes to the canary version instead of the live
+one: at random, or by the hash of the pinning header's or cookie's value when the
+request carries it (so a client stays on one version).
 
 SIGTERM stops it: it stops listening, lets requests in flight finish (up to 30 s) and
 removes ``router.json``.
@@ -23,9 +32,12 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import secrets
 import signal
 import sys
+import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +46,7 @@ from multidict import CIMultiDict
 
 from conveyor.providers.pids import identity
 from conveyor.providers.routing import Home, RouterInfo
+from conveyor.providers.traffic import Traffic, buckets
 
 TOKEN_HEADER = "X-Conveyor-Token"
 SHUTDOWN_SECONDS = 30.0
@@ -88,7 +101,12 @@ class Router:
     def __init__(self, home: Home) -> None:
         self.home = home
         self.live: Upstream | None = None
+        self.canary: Upstream | None = None
+        self.weight = 0.0  # percent of new requests to the canary
+        self.pin_header: str | None = None
+        self.pin_cookie: str | None = None
         self.upstreams: dict[str, Upstream] = {}
+        self.traffic: dict[str, Traffic] = {}
         self.closing: set[asyncio.Task[None]] = set()
 
     # -- routing -------------------------------------------------------------------
@@ -99,19 +117,49 @@ class Router:
         record = routing.versions.get(routing.live) if routing.live else None
         if record is None or record.port <= 0:
             self.live = None
+            self.canary = None
             return None
-        current = self.upstreams.get(record.id)
-        if current is None or current.port != record.port:
-            if current is not None:
-                self._close_when_idle(current)
-            current = Upstream(record.id, "127.0.0.1", record.port)
-            self.upstreams[record.id] = current
-        self.live = current
+        self.live = self._upstream(record.id, record.port)
+        split = routing.canary
+        other = routing.versions.get(split.version) if split is not None else None
+        if split is None or other is None or other.port <= 0 or other.id == record.id:
+            self.canary, self.weight = None, 0.0
+        else:
+            self.canary = self._upstream(other.id, other.port)
+            self.weight = max(0.0, min(100.0, split.weight))
+            self.pin_header, self.pin_cookie = split.header, split.cookie
         for version, upstream in list(self.upstreams.items()):
             if version not in routing.versions:
                 del self.upstreams[version]
                 self._close_when_idle(upstream)
+        for version in list(self.traffic):
+            if version not in routing.versions:  # discarded: nobody asks about it any more
+                del self.traffic[version]
         return record.id
+
+    def _upstream(self, version: str, port: int) -> Upstream:
+        current = self.upstreams.get(version)
+        if current is None or current.port != port:
+            if current is not None:
+                self._close_when_idle(current)
+            current = Upstream(version, "127.0.0.1", port)
+            self.upstreams[version] = current
+        return current
+
+    def _choose(self, request: web.Request, live: Upstream) -> Upstream:
+        """The live version, or the canary for its share of the requests."""
+        canary = self.canary
+        if canary is None or self.weight <= 0:
+            return live
+        if self.weight >= 100:
+            return canary
+        pin = None
+        if self.pin_header is not None:
+            pin = request.headers.get(self.pin_header)
+        if pin is None and self.pin_cookie is not None:
+            pin = request.cookies.get(self.pin_cookie)
+        share = zlib.crc32(pin.encode()) % 10000 / 100 if pin is not None else random.random() * 100
+        return canary if share < self.weight else live
 
     def _close_when_idle(self, upstream: Upstream) -> None:
         async def close() -> None:
@@ -126,7 +174,7 @@ class Router:
         upstream = self.upstreams.get(version)
         if upstream is None:
             return {"drained": True, "inflight": 0}
-        if upstream is self.live:
+        if upstream is self.live or upstream is self.canary:
             return {"drained": False, "inflight": upstream.inflight, "live": True}
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(upstream.idle.wait(), timeout)
@@ -139,17 +187,26 @@ class Router:
     # -- the proxy -----------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        upstream = self.live
-        if upstream is None:
+        live = self.live
+        if live is None:
             return web.Response(
                 status=503,
                 text=f"{self.home.app} has no live version in {self.home.environment}\n",
             )
+        upstream = self._choose(request, live)
         upstream.enter()  # counted before any await: a drain after a switch sees it
+        began = time.perf_counter()
+        status = 0
         try:
-            return await self._forward(upstream, request)
+            response = await self._forward(upstream, request)
+            status = response.status
+            return response
         finally:
             upstream.leave()
+            traffic = self.traffic.get(upstream.version)
+            if traffic is None:
+                traffic = self.traffic[upstream.version] = Traffic()
+            traffic.add(time.time(), time.perf_counter() - began, status)
 
     async def _forward(self, upstream: Upstream, request: web.Request) -> web.StreamResponse:
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP]
@@ -223,8 +280,18 @@ class Router:
             result = await self.drain(str(asked["version"]), float(asked.get("timeout", 30)))
             return web.json_response(result)
 
+        async def metrics(request: web.Request) -> web.Response:
+            query = request.query
+            end = float(query.get("end", time.time()))
+            start = float(query.get("start", end - 60))
+            count = int(query.get("buckets", "1"))
+            wanted = [v for v in query.get("versions", "").split(",") if v] or list(self.traffic)
+            found = {v: buckets(self.traffic.get(v), start, end, count) for v in wanted}
+            return web.json_response({"start": start, "end": end, "versions": found})
+
         app = web.Application(middlewares=[authorised])
         app.router.add_get("/status", status)
+        app.router.add_get("/metrics", metrics)
         app.router.add_post("/reload", reload)
         app.router.add_post("/drain", drain)
         return app
@@ -233,6 +300,8 @@ class Router:
         return {
             "pid": os.getpid(),
             "live": self.live.version if self.live else None,
+            "canary": self.canary.version if self.canary else None,
+            "weight": self.weight if self.canary else 0.0,
             "inflight": {v: u.inflight for v, u in self.upstreams.items()},
         }
 

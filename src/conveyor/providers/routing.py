@@ -2,9 +2,10 @@
 
 ``<state dir>/deploy/<app>/<environment>/``:
 
-- ``routing.json``: the versions (their port, process id, status) and which one is
-  live -- written only by the provider, under ``routing.lock``, replaced atomically, so
-  the router can read it at any time;
+- ``routing.json``: the versions (their port, process id, status), which one is live
+  and the canary's share of the traffic, if a canary is in progress -- written only by
+  the provider, under ``routing.lock``, replaced atomically, so the router can read it
+  at any time;
 - ``router.json``: the running router (process id, ports, control token), written by
   the router once it listens;
 - ``router.log``: the router's output;
@@ -69,12 +70,25 @@ class VersionRecord(msgspec.Struct, kw_only=True):
     created_at: float = 0.0
 
 
+class CanarySplit(msgspec.Struct, kw_only=True):
+    """A canary in progress: ``weight`` percent of new requests go to ``version`` instead
+    of the live one. With ``header`` or ``cookie``, a client carrying it is pinned: the
+    value's hash decides, so the client stays on one version while the weight stays (and
+    only moves from the live version to the canary as the weight grows)."""
+
+    version: str
+    weight: float  # 0..100
+    header: str | None = None
+    cookie: str | None = None
+
+
 class Routing(msgspec.Struct, kw_only=True):
     app: str
     environment: str
     host: str = "127.0.0.1"
     port: int = 0  # the router's port (0: not chosen yet)
     live: str | None = None
+    canary: CanarySplit | None = None
     next_id: int = 1
     versions: dict[str, VersionRecord] = msgspec.field(default_factory=dict)
 

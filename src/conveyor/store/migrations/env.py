@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from conveyor.store import canary_models as _canary_models  # noqa: F401  (on Base)
 from conveyor.store import delivery_models as _delivery_models  # noqa: F401  (on Base)
 from conveyor.store import perf_models as _perf_models  # noqa: F401  (on Base)
 from conveyor.store import results_models as _results_models  # noqa: F401  (on Base)
