@@ -133,6 +133,29 @@ jobs:
           smoke: GET /healthz 200 ok
 """
 
+CANARY = """
+name: canary dev
+on: workflow_dispatch
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    environment: dev
+    steps:
+      - uses: actions/checkout@v4
+      - id: publish
+        uses: conveyor/publish@v1
+        with: { app: web, path: app }
+      - uses: conveyor/deploy@v1
+        with:
+          app: web
+          version: ${{ steps.publish.outputs.version }}
+          smoke: GET /healthz 200 ok
+          strategy: canary
+          steps: |
+            - weight: 25
+            - pause: {}
+"""
+
 RELEASE = """
 name: release
 on: workflow_dispatch
@@ -246,7 +269,7 @@ def make_project(root: Path) -> Path:
     (repo / "app" / "VERSION").write_text("one\n")
     (repo / "conveyor.toml").write_text(CONFIG)
     for name, text in {"ci.yml": CI, "slow.yml": SLOW, "dev.yml": DEV, "release.yml": RELEASE,
-                       "nightly.yml": NIGHTLY}.items():  # fmt: skip
+                       "canary.yml": CANARY, "nightly.yml": NIGHTLY}.items():  # fmt: skip
         (workflows / name).write_text(text.lstrip())
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -278,6 +301,9 @@ def fill_history(repo: Path) -> None:
         )
         commit = f"{index:040x}"
         conveyor(repo, "ingest", str(report), "--tier", "unit", "--commit", commit)
+        bench = reports / f"bench{index}.txt"
+        bench.write_text(f"parse_workflow {12.5 + index} ms\n")
+        conveyor(repo, "perf", "ingest", str(bench), "--commit", commit, "--branch", "main")
 
 
 @contextmanager

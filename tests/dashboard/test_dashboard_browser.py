@@ -191,6 +191,8 @@ def test_schedules_and_trends_pages(page: Page, site: Site) -> None:
     assert charts.count() >= 5
     assert page.locator("svg line.target").count() >= 3  # targets drawn as lines
     assert "PR validation: duration p50 / p95" in page.inner_text("main")
+    benchmarks = page.inner_text(".charts.benchmarks")
+    assert "parse_workflow (ms, lower is better)" in benchmarks  # conveyor perf ingest
 
 
 def test_pages_are_usable_at_phone_width_in_the_dark_by_keyboard(browser: Any, site: Site) -> None:
@@ -241,3 +243,54 @@ def test_rerun_failed_jobs_then_cancel_a_rerun(page: Page, site: Site) -> None:
         "() => document.getElementById('run-status')?.textContent === 'cancelled'",
         timeout=60000,
     )
+
+
+def test_a_canary_in_progress_shows_its_weights_and_is_promoted(page: Page, site: Site) -> None:
+    process = site.start_run("canary.yml")
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # until the deploy step pauses at 25 % for a human
+            found = httpx.get(
+                site.url + "/api/canaries?app=web&environment=dev",
+                headers={"Authorization": f"Bearer {site.token}"},
+                timeout=10,
+            )
+            if found.status_code == 200 and found.json()["canary"]["status"] == "paused":
+                break
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, found.text
+            time.sleep(0.3)
+        canary = found.json()["canary"]
+        page.goto(site.url + "/environments")
+        card = page.locator("section.target[data-environment=dev][data-app=web] .canary")
+        assert "paused" in card.inner_text() and canary["canary_version"] in card.inner_text()
+        assert card.locator(".canary-weight").inner_text() == "25.0 %"
+        assert "step 2 of 2" in card.inner_text()
+        card.locator("button[data-action=canary-promote]").click()
+        _confirm(page, "metrics look fine")
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, out
+        assert "promoted by alice: metrics look fine" in out  # the token's user decided
+        after = httpx.get(
+            site.url + "/api/canaries?app=web&environment=dev",
+            headers={"Authorization": f"Bearer {site.token}"},
+        ).json()["canary"]
+        assert after["status"] == "promoted"
+        live = site.api("/api/deployments?environment=dev&app=web")
+        assert isinstance(live, dict)
+        assert live["live"][0]["version"] == canary["canary_version"]
+        page.reload()
+        card = page.locator("section.target[data-environment=dev][data-app=web] .canary")
+        assert "promoted" in card.inner_text()
+        assert card.locator("button[data-action=canary-promote]").count() == 0
+        # a canary that ended takes no more commands
+        refused = httpx.post(
+            site.url + f"/api/canaries/{canary['id']}/abort",
+            headers={"Authorization": f"Bearer {site.token}"},
+            json={"comment": "too late"},
+        )
+        assert refused.status_code == 409 and "not in progress" in refused.text
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -72,26 +72,6 @@ def _find(store: CanaryStore, app: str, env: str) -> Canary:
     return found
 
 
-def _orphaned(canary: Canary) -> bool:
-    """Whether the process running the canary is gone (known only on its own host)."""
-    import socket
-
-    from conveyor.providers.pids import identity
-
-    return canary.owner_host == socket.gethostname() and identity(canary.owner_pid) is None
-
-
-def _abort_here(store: CanaryStore, canary: Canary, reason: str, config: Path | None) -> None:
-    from conveyor.actions.delivery_common import DeliveryConfig
-    from conveyor.actions.delivery_wiring import wire
-    from conveyor.delivery.canary import abort_orphaned
-    from conveyor.tiers.configfile import load_config
-
-    loaded = DeliveryConfig(load_config(config, start=Path.cwd()))
-    wired = wire(loaded, canary.app, canary.environment, store.state_dir)
-    abort_orphaned(store, wired.provider, wired.target, canary, reason, log=typer.echo)
-
-
 def _identity(given: str | None) -> str:
     from conveyor.git.ancestry import identity_of_user
 
@@ -199,21 +179,19 @@ def _command(
     state_dir: Path | None,
     config: Path | None = None,
 ) -> None:
-    from conveyor.errors import ConveyorError, UserError
+    from conveyor.actions.canary_control import ask
+    from conveyor.errors import ConveyorError
     from conveyor.store.canaries import ACTIVE
 
     with _store(state_dir) as store:
         canary = _find(store, app, env)
-        if command == "abort" and canary.status in ACTIVE and _orphaned(canary):
-            why = f"aborted by {_identity(who)}" + f": {reason}" * bool(reason)
-            _abort_here(store, canary, why, config)
+        done_here = ask(
+            store, canary, command, by=_identity(who), reason=reason, config=config,
+            start=Path.cwd(), log=typer.echo,
+        )  # fmt: skip
+        if done_here:
             typer.echo(f"canary #{canary.id} is aborted (its deploy step was gone)")
             return
-        if not store.command_canary(canary.id, command, _identity(who), reason):
-            raise UserError(
-                f"canary #{canary.id} of {app} in {env} is {canary.status}, not in progress: "
-                "nothing to " + command.split("-", maxsplit=1)[0]
-            )
         typer.echo(f"{command} asked of canary #{canary.id} ({canary.canary_version})")
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:

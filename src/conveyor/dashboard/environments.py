@@ -1,6 +1,7 @@
 """Page 5, environments: per environment and app what is live (version, digest, commit,
-when, who approved), its history with rollbacks, approvals waiting, and the rollback
-targets. From :class:`conveyor.store.deliveries.DeliveryStore` and
+when, who approved), its history with rollbacks and aborted canaries, the newest canary
+(its step, weights and analysis results; promote and abort while it runs), approvals
+waiting, and the rollback targets. From :class:`conveyor.store.deliveries.DeliveryStore` and
 :mod:`conveyor.store.approvals`; the actions go through the API."""
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from sqlalchemy import select
 
 from conveyor.dashboard.source import Sources
 from conveyor.store.approvals import Approval, pending
+from conveyor.store.canaries import ACTIVE, Canary, CanaryResult
 from conveyor.store.deliveries import LIVE, SUCCEEDED, Deployment
 from conveyor.store.delivery_models import DeploymentRow
 
 HISTORY = 15
+CANARY_RESULTS = 12  # the newest analysis results shown
 
 
 @dataclass(slots=True)
@@ -24,6 +27,12 @@ class Target:
     live: Deployment | None
     history: list[Deployment] = field(default_factory=list)
     rollback_to: list[str] = field(default_factory=list)  # versions that were live before
+    canary: Canary | None = None  # the newest canary, in progress or ended
+    canary_results: list[CanaryResult] = field(default_factory=list)  # newest first
+
+    @property
+    def canary_active(self) -> bool:
+        return self.canary is not None and self.canary.status in ACTIVE
 
 
 @dataclass(slots=True)
@@ -63,6 +72,11 @@ def environments_page(sources: Sources) -> EnvironmentsPage:
             current = live is not None and deployment.version == live.version
             if was_live and not current and deployment.version not in earlier:
                 earlier.append(deployment.version)
-        page.targets.append(Target(environment, app, live, history, earlier))
+        target = Target(environment, app, live, history, earlier)
+        target.canary = store.latest_canary(None, environment, app)
+        if target.canary is not None:
+            results = store.results(target.canary.id)
+            target.canary_results = results[::-1][:CANARY_RESULTS]
+        page.targets.append(target)
     page.approvals = pending(sources.engine, None)
     return page

@@ -32,6 +32,12 @@ STATUS_CLASSES = {
     "queued": "warn",
     "in_progress": "run",
     "running": "run",
+    "paused": "warn",  # a canary waiting for a human
+    "promoted": "ok",
+    "aborted": "bad",
+    "pass": "ok",  # canary analysis verdicts
+    "fail": "bad",
+    "inconclusive": "warn",
 }
 
 
@@ -56,6 +62,11 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
+def number(value: float | None) -> str:
+    """A measured value in 4 significant digits; ``-`` for none."""
+    return "-" if value is None else format(value, ".4g")
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -71,6 +82,7 @@ def environment() -> Environment:
         iso=iso,
         status_class=status_class,
         percent=percent,
+        number=number,
     )
     return env
 

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.results.targets import Targets
+from conveyor.store.canaries import CanaryStore
 from conveyor.store.database import StateDatabase
-from conveyor.store.deliveries import DeliveryStore
 from conveyor.tiers.config import ConveyorConfig
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ class Sources:
     workspace: Path = field(default_factory=Path.cwd)  # conveyor.toml, .github/workflows
     _db: StateDatabase | None = None
     _sessions: sessionmaker[Session] | None = None
-    _delivery: DeliveryStore | None = None
+    _delivery: CanaryStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
     _config: tuple[float, ConveyorConfig] | None = None
@@ -59,10 +59,12 @@ class Sources:
         assert self._sessions is not None
         return self._sessions
 
-    def delivery(self) -> DeliveryStore:
+    def delivery(self) -> CanaryStore:
+        """Deployments, artifacts and canaries (a :class:`CanaryStore` is a
+        ``DeliveryStore`` with the canaries' tables)."""
         with self._lock:
             if self._delivery is None:
-                self._delivery = DeliveryStore(self.state_dir, self.database_url)
+                self._delivery = CanaryStore(self.state_dir, self.database_url)
             return self._delivery
 
     def close(self) -> None:

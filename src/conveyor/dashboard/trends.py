@@ -20,11 +20,13 @@ from conveyor.reporting.categories import classify
 from conveyor.reporting.durations import format_duration
 from conveyor.results.flaky import DAY, count_where
 from conveyor.results.model import FAILING, FLAKY, PASSED
+from conveyor.results.perf import series as benchmark_series
 from conveyor.store.models import RunRow
 from conveyor.store.results_models import RESULTS
 
 WINDOWS = (7, 30, 90)
 TOP_WORKFLOWS = 6
+TOP_BENCHMARKS = 8  # the benchmarks with the most results in the window
 CATEGORY_SAMPLE = 5000  # newest failures classified for the categories chart
 
 
@@ -33,6 +35,7 @@ class TrendsPage:
     days: int
     charts: list[str] = field(default_factory=list)
     workflow_charts: list[str] = field(default_factory=list)
+    benchmark_charts: list[str] = field(default_factory=list)
 
 
 def _day(column: Any, postgres: bool) -> Any:
@@ -234,4 +237,28 @@ def trends_page(sources: Sources, days: int) -> TrendsPage:
                 target=targets.success_rate, fmt=_pct, y_max=1.0, start=start, end=end,
             )
         )  # fmt: skip
+    page.benchmark_charts = _benchmark_charts(sources, start, now)
     return page
+
+
+def _benchmark_charts(sources: Sources, start: float, now: float) -> list[str]:
+    """Each benchmark's results on the default branch over the window (``conveyor perf
+    ingest``, ``conveyor/perf@v1``), the busiest first."""
+    with sources.engine.connect() as connection:
+        found = benchmark_series(connection, None, since=start, limit=10_000)
+    found.sort(key=lambda s: (-len(s.points), s.benchmark))
+    charts = []
+    for bench in found[:TOP_BENCHMARKS]:
+        unit, better = bench.unit, "lower" if bench.lower_is_better else "higher"
+
+        def in_unit(value: float, unit: str = unit) -> str:
+            return f"{value:.4g} {unit}"
+
+        charts.append(
+            line_chart(
+                f"{bench.benchmark} ({unit}, {better} is better)",
+                [Series(bench.benchmark, [(p.recorded_at, p.value) for p in bench.points])],
+                fmt=in_unit, start=start, end=now,
+            )
+        )  # fmt: skip
+    return charts

@@ -175,18 +175,24 @@ class CheckResult:
 
 def series(
     connection: Connection,
-    repository_id: int,
+    repository_id: int | None,
     *,
     branch: str = DEFAULT_BRANCH,
     benchmark: str | None = None,
     limit: int = HISTORY,
+    since: float | None = None,
 ) -> list[Series]:
-    """Each benchmark's newest ``limit`` values on ``branch``, oldest first."""
+    """Each benchmark's newest ``limit`` values on ``branch`` (recorded from ``since``),
+    oldest first; of one repository, or of every one (None)."""
     c = _TABLE.c
     query = select(
         c.benchmark, c.value, c.unit, c.lower_is_better, c.commit, c.run_id, c.recorded_at,
         c.branch,
-    ).where(c.repository_id == repository_id, c.branch == branch)  # fmt: skip
+    ).where(c.branch == branch)  # fmt: skip
+    if repository_id is not None:
+        query = query.where(c.repository_id == repository_id)
+    if since is not None:
+        query = query.where(c.recorded_at >= since)
     if benchmark is not None:
         query = query.where(c.benchmark == benchmark)
     grouped: dict[str, tuple[str, bool, list[Point]]] = {}

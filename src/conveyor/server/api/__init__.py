@@ -1,8 +1,9 @@
 """The REST API under ``/api`` (documented at ``/api/openapi.json``, browsable at
 ``/api/docs``): runs, logs (server-sent events with ``?follow=1``), cancel, re-run,
-dispatch, approvals, deployments and rollback, test results, flaky tests, quarantine,
-stats and schedules. Every route needs a token (:mod:`conveyor.server.api.access`);
-errors become HTTP answers in one place (:mod:`conveyor.server.api.errors`).
+dispatch, approvals, deployments and rollback, canaries (promote, abort), test results,
+flaky tests, quarantine, stats and schedules. Every route needs a token
+(:mod:`conveyor.server.api.access`); errors become HTTP answers in one place
+(:mod:`conveyor.server.api.errors`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import Depends, FastAPI
 from conveyor.server.api import (
     access,
     approvals,
+    canaries,
     deliveries,
     errors,
     logs,
@@ -26,7 +28,7 @@ from conveyor.server.api import (
 def install(app: FastAPI) -> None:
     """Add the API's routes and its error mapping to ``app``."""
     errors.install(app)
-    for module in (runs, logs, approvals, deliveries, results, schedules):
+    for module in (runs, logs, approvals, deliveries, canaries, results, schedules):
         app.include_router(module.router, dependencies=[Depends(access.limited_body)])
 
 
