@@ -32,7 +32,9 @@ ORDER = [
     "executors",  # job processes
     "launch",  # the engine wired to executors, store, console
     "triggers",  # events from git, schedules
+    "agent",  # the warm per-user agent that forks a worker per command (given the command)
     "cli",  # commands
+    "client",  # the console script: hands commands to the agent, or runs them
     "__main__",
 ]
 RANKS: dict[str, int] = {name: rank for rank, name in enumerate(ORDER)}
