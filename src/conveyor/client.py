@@ -15,6 +15,7 @@ agent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -68,7 +69,7 @@ def start_agent(key: str) -> None:
     import subprocess
 
     code = "import sys; from conveyor.cli.agent_cmd import serve; sys.exit(serve(sys.argv[1]))"
-    try:
+    with contextlib.suppress(OSError):
         subprocess.Popen(
             [sys.executable, "-c", code, key],
             stdin=subprocess.DEVNULL,
@@ -77,8 +78,6 @@ def start_agent(key: str) -> None:
             start_new_session=True,
             cwd="/",
         )
-    except OSError:
-        pass
 
 
 def _stdio() -> list[int]:
@@ -115,10 +114,10 @@ def _through(conn: socket.socket) -> int:
     for signum in FORWARDED:
         signal.signal(signum, signal.SIG_DFL)
     if answer.startswith(b"K"):  # killed by a signal: so are we (the shell sees the same)
-        signum = int(answer[1:])
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return 128 + signum
+        killer = int(answer[1:])
+        signal.signal(killer, signal.SIG_DFL)
+        os.kill(os.getpid(), killer)
+        return 128 + killer
     if answer.startswith(b"X"):
         return int(answer[1:])
     print(f"conveyor: the agent refused the command: {answer[1:].decode()}", file=sys.stderr)

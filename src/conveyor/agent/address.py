@@ -7,6 +7,7 @@ the console script computes the address before deciding whether to import anythi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import zlib
@@ -30,11 +31,9 @@ def runtime_dir() -> str:
     if base and _owned_private(base, uid):
         path = os.path.join(base, "conveyor")
     else:
-        path = os.path.join("/tmp", f"conveyor-{uid}")  # noqa: S108 - checked below
-    try:
+        path = os.path.join("/tmp", f"conveyor-{uid}")
+    with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
     if not _owned_private(path, uid):
         raise PermissionError(f"{path} is not a directory private to uid {uid}")
     return path

@@ -13,6 +13,7 @@ pidfd (it ended: the client gets ``X<code>`` or ``K<signal>``). The agent exits 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import json
@@ -24,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from conveyor.agent import address, wire
@@ -51,7 +53,7 @@ class Agent:
     ) -> None:
         self.listener, self.path, self.key, self.command = listener, path, key, command
         self.lock = lock  # held for the agent's life; a worker must not keep it
-        self.inode = os.stat(path).st_ino
+        self.inode = Path(path).stat().st_ino
         self.selector = selectors.DefaultSelector()
         self.selector.register(listener, selectors.EVENT_READ, self._accept)
         self.workers: dict[int, _Worker] = {}
@@ -81,7 +83,7 @@ class Agent:
 
     def _still_ours(self) -> bool:
         try:
-            return os.stat(self.path).st_ino == self.inode
+            return Path(self.path).stat().st_ino == self.inode
         except OSError:
             return False
 
@@ -91,7 +93,7 @@ class Agent:
         self.accepting = False
         self.selector.unregister(self.listener)
         if self._still_ours():
-            os.unlink(self.path)
+            Path(self.path).unlink()
         self.listener.close()
 
     def _escalate(self) -> None:
@@ -240,15 +242,13 @@ def _peer_uid(conn: socket.socket) -> int:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _rss_kib() -> int:
     try:
-        with open("/proc/self/status", encoding="ascii") as fh:
+        with Path("/proc/self/status").open(encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
@@ -282,10 +282,7 @@ def serve(key: str, command: Command, preload: Callable[[], None]) -> int:
     gc.freeze()  # the workers share these pages: the collector must not touch them
     path = address.socket_path(directory, key)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        os.unlink(path)  # we hold the lock: a socket here is a dead agent's
-    except FileNotFoundError:
-        pass
+    Path(path).unlink(missing_ok=True)  # we hold the lock: a socket here is a dead agent's
     old_mask = os.umask(0o177)
     try:
         listener.bind(path)

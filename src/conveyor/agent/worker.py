@@ -9,6 +9,7 @@ its size and its line buffering are the same). Signals are as in a fresh interpr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import locale
 import os
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from conveyor.agent.wire import Request
 
@@ -33,10 +35,8 @@ def become(request: Request) -> None:
     os.umask(request.umask)
     time.tzset()
     tempfile.tempdir = None
-    try:
+    with contextlib.suppress(locale.Error):
         locale.setlocale(locale.LC_CTYPE, "")
-    except locale.Error:
-        pass
     sys.argv = [os.fsdecode(arg) for arg in request.argv] or ["conveyor"]
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP, signal.SIGCONT, signal.SIGQUIT):
         signal.signal(signum, signal.SIG_DFL)
@@ -52,18 +52,12 @@ def _open_streams() -> None:
     )
     c_locale = locale.setlocale(locale.LC_CTYPE) in ("C", "POSIX")
     errors = "surrogateescape" if c_locale or sys.flags.utf8_mode else "strict"
-    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED")) or sys.flags.unbuffered
-    streams = []
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+    streams: list[io.TextIOWrapper] = []
     for fd, mode in ((0, "r"), (1, "w"), (2, "w")):
-        try:
-            tty = os.isatty(fd)
-            raw = io.FileIO(fd, mode, closefd=False)
-        except OSError:
-            streams.append(None)
-            continue
-        buffered: io.BufferedIOBase = (
-            io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
-        )
+        tty = os.isatty(fd)
+        raw = io.FileIO(fd, mode, closefd=False)
+        buffered = io.BufferedReader(raw) if mode == "r" else io.BufferedWriter(raw)
         streams.append(
             io.TextIOWrapper(
                 buffered,
@@ -75,15 +69,14 @@ def _open_streams() -> None:
         )
     _REPLACED.extend((sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__))
     _REPLACED.append(sys.__stderr__)
-    sys.stdin, sys.stdout, sys.stderr = streams  # type: ignore[assignment]
+    sys.stdin, sys.stdout, sys.stderr = streams
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams  # type: ignore[misc]
 
 
 def private_kib() -> int:
     """This process's own memory (pages it does not share with the agent), in KiB."""
     try:
-        with open("/proc/self/smaps_rollup", encoding="ascii") as fh:
-            lines = fh.read().splitlines()
+        lines = Path("/proc/self/smaps_rollup").read_text(encoding="ascii").splitlines()
     except OSError:
         return 0
     total = 0
@@ -101,12 +94,7 @@ def run(request: Request, command: Command, report_fd: int) -> int:
         return command(sys.argv[1:])
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except (OSError, ValueError):
-                pass
-        try:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        with contextlib.suppress(OSError):
             os.write(report_fd, b"%d" % private_kib())
-        except OSError:
-            pass

@@ -11,6 +11,7 @@ child's pid. It exits when the socket closes (the parent is done, or gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,14 +49,12 @@ def fork_with_stdio(fds: Sequence[int], body: Callable[[], int]) -> int:
         code = body()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # noqa: BLE001 - a forked child must never return into its parent's loop
+    except BaseException:  # a forked child must never return into its parent's loop
         traceback.print_exc()
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 stream.flush()
-            except (OSError, ValueError):
-                pass
         os._exit(code)
 
 
