@@ -103,12 +103,18 @@ jobs:
 
 
 def preload() -> None:
-    """Import what commands need, and build the models and mappers they use."""
+    """Import what commands need, and build the commands, models and mappers they use."""
     for module in PRELOAD:
         importlib.import_module(module)
     from sqlalchemy.orm import configure_mappers
 
+    from conveyor.cli.lazy import built_commands
+    from conveyor.cli.registry import COMMANDS
     from conveyor.workflow.loader import load_workflow_text
+
+    for spec in COMMANDS:
+        if spec.module in PRELOAD:
+            built_commands(spec.module)
 
     configure_mappers()
     load_workflow_text(_SAMPLE, "/nonexistent/.github/workflows/sample.yml", root="/nonexistent")

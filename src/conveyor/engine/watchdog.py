@@ -10,9 +10,11 @@ carries the token, together with its process group.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import uuid
+from typing import Any
 
 GUARD_ENV = "CONVEYOR_GUARD"
 
@@ -56,7 +58,7 @@ class OrphanGuard:
         os.environ[GUARD_ENV] = self.token
         env = {k: v for k, v in os.environ.items() if k != GUARD_ENV}
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _GUARD, GUARD_ENV, self.token],
+            [sys.executable, "-I", "-S", "-c", _GUARD, GUARD_ENV, self.token],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -74,7 +76,26 @@ class OrphanGuard:
             os.environ[GUARD_ENV] = self._previous
         assert proc.stdin is not None
         proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        if not exited_within(proc, 5):
             proc.kill()
+        proc.wait()
+
+
+def exited_within(proc: subprocess.Popen[Any], seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``proc`` to exit, woken by its exit (a pidfd) rather than
+    by ``Popen.wait``'s polling, which notices a quick exit only at its next poll."""
+    if proc.poll() is not None:
+        return True
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # not Linux, or gone already
+        try:
+            proc.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        select.select([pidfd], [], [], seconds)
+    finally:
+        os.close(pidfd)
+    return proc.poll() is not None
