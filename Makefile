@@ -6,9 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install check lint types test test-local test-process bench demo clean fuzz
 
-# lint, types and the two test runs go side by side (2 cores); each one's output is kept
-# together.
-MAKEFLAGS += -j2 --output-sync=target
+
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +33,10 @@ test-local: $(STAMP)
 test-process: $(STAMP)
 	CONVEYOR_EXECUTOR=process $(BIN)/pytest -q -p no:cacheprovider tests/engine tests/e2e tests/examples
 
-check: lint types test
+# lint, types and the test runs go side by side (2 cores); each one's output is kept
+# together.
+check: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint types test-local test-process
 
 # The property tests (tests/properties) with many more examples than `make test` runs;
 # FUZZ_EXAMPLES per property (default 4000). Failures found are kept in .hypothesis/ and
@@ -70,6 +71,9 @@ demo: $(STAMP)
 	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor report latest --format md \
 	  --state-dir $(DEMO_ABS)/state
 	cd $(DEMO_DIR)/service && $(abspath $(BIN))/conveyor runs --state-dir $(DEMO_ABS)/state --limit 5
+	@echo; echo "== delivery: build once, promote dev -> staging -> production =="
+	cd $(DEMO_DIR)/service && bash $(abspath examples/demo-delivery.sh) \
+	  $(abspath $(BIN))/conveyor $(DEMO_ABS)/state
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis $(DEMO_DIR)

@@ -32,6 +32,8 @@ ORDER = [
     "executors",  # job processes
     "launch",  # the engine wired to executors, store, console
     "triggers",  # events from git, schedules
+    "dashboard",  # the browser dashboard's pages (mounted by the server)
+    "server",  # conveyor serve: webhooks, API, queue (FastAPI on uvicorn)
     "agent",  # the warm per-user agent that forks a worker per command (given the command)
     "cli",  # commands
     "client",  # the console script: hands commands to the agent, or runs them

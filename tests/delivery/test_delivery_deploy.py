@@ -14,7 +14,7 @@ from conveyor.actions import deploy_action, publish_action
 from conveyor.actions.delivery_wiring import rollback_sink
 from conveyor.cli.main import main
 from conveyor.delivery.ports import Target
-from conveyor.engine.events import JobFinished, JobStarted
+from conveyor.engine.events import JobFinished, JobStarted, RunFinished
 from conveyor.engine.ports import ActionResult
 from conveyor.engine.status import Conclusion
 from conveyor.providers.process import ProcessProvider, stop_all
@@ -188,6 +188,32 @@ def test_rollback_on_a_later_job_failure(shop: Project, webhook: Webhook) -> Non
     assert bad.status == ROLLED_BACK
     assert bad.reason == f"job e2e (chrome) of run {run} failed: 3 failed (rollback-on)"
     assert [n["rolled_back"]["version"] for n in webhook.received] == ["v2"]
+
+
+def test_a_named_job_that_failed_beside_the_deploy_rolls_back_when_the_deploy_ends(
+    shop: Project, webhook: Webhook
+) -> None:
+    _publish(shop, "v1")
+    assert _deploy(shop, "v1").ok
+    _publish(shop, "v2")
+    sink = rollback_sink(shop.root, shop.state_dir)
+    run = shop.run_id
+    sink.emit(JobStarted(run, "deploy", "deploy", "deploy"))
+    # e2e runs beside the deploy (no needs: on it) and fails before v2 goes live
+    sink.emit(JobStarted(run, "e2e", "e2e", "e2e"))
+    sink.emit(JobFinished(run, "e2e", Conclusion.FAILURE, 1.0, 2.0, note="1 failed"))
+    assert _deploy(shop, "v2", **{"rollback-on": "e2e"}).ok
+    assert get(_url(shop)) == "v2"
+    sink.emit(JobFinished(run, "deploy", Conclusion.SUCCESS, 1.0, 3.0))
+    assert get(_url(shop)) == "v1"
+    restored, bad, _ = _history(shop)
+    assert restored.version == "v1" and bad.status == ROLLED_BACK
+    assert bad.reason == f"job e2e of run {run} failed: 1 failed (rollback-on)"
+    # a failure of a run that has ended is forgotten: a later deploy stays
+    sink.emit(RunFinished(run, Conclusion.FAILURE, 3.0))
+    assert _deploy(shop, "v2", **{"rollback-on": "e2e"}).ok
+    sink.emit(JobFinished(run, "deploy", Conclusion.SUCCESS, 1.0, 4.0))
+    assert get(_url(shop)) == "v2"
 
 
 def test_one_deployment_at_a_time_per_environment_and_app(shop: Project) -> None:

@@ -46,10 +46,8 @@ def log(context: ActionContext, text: str, stream: str = "stdout") -> None:
 
 
 def fail(context: ActionContext, message: str) -> ActionResult:
-    """A failed result; the (masked) message is also logged as an error line."""
-    masked = context.masker.mask(message)
-    log(context, f"Error: {masked}", "stderr")
-    return ActionResult(ok=False, message=masked)
+    """A failed result with its (masked) message: the engine logs it as the step's error."""
+    return ActionResult(ok=False, message=context.masker.mask(message))
 
 
 def env_value(context: ActionContext, name: str) -> str | None:

@@ -127,7 +127,7 @@ def _deploy(context: ActionContext, staging: Path) -> ActionResult:
         except DeliveryError as exc:
             failed = fail(context, str(exc))
             failed.outputs = {"version": version, "digest": artifact.digest, "status": "failed"}
-            failed.summary = f"Deploy of **{app}** `{version}` to {environment}: {exc}\n"
+            failed.summary = f"{exc}\n"
             return failed
     row = done.deployment
     outputs = {

@@ -161,6 +161,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         _CLI + "router_cmd",
         "The routers and versions of apps deployed with the process provider.",
     ),
+    CommandSpec(
+        "serve",
+        _CLI + "serve_cmd",
+        "Serve webhooks, the API and the dashboard, and run what they trigger.",
+    ),
 )
 
 BY_NAME: dict[str, CommandSpec] = {spec.name: spec for spec in COMMANDS}

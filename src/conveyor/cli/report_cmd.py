@@ -138,6 +138,15 @@ def gc(
         str, typer.Option("--older-than", help="Age cutoff, e.g. 30d, 12h, 90m.")
     ] = "30d",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would go.")] = False,
+    keep_builds: Annotated[
+        int,
+        typer.Option(
+            "--keep-builds",
+            min=0,
+            help="Published builds kept whatever their age: live ones, those of each "
+            "environment's N newest deployments and each app's N newest builds.",
+        ),
+    ] = 10,
     state_dir: StateDirOption = None,
 ) -> None:
     """Remove logs, workspaces, artifacts and test results older than the cutoff."""
@@ -151,10 +160,14 @@ def gc(
         raise UsageError(f"--older-than: {exc}") from None
     state = _state(state_dir)
     with ResultsDb(state) as db:
-        done = collect_garbage(state, db.engine, db.writer, time.time() - age, dry_run=dry_run)
+        done = collect_garbage(
+            state, db.engine, db.writer, time.time() - age, dry_run=dry_run, keep_builds=keep_builds
+        )
     verb = "would remove" if dry_run else "removed"
     for path, size in done.removed:
         typer.echo(f"{verb} {path} ({format_bytes(size)})")
+    for build in done.builds:
+        typer.echo(f"{verb} build {build}")
     typer.echo(
         f"{verb} {len(done.removed)} paths, {done.log_lines} log lines and "
         f"{done.result_rows} test result rows; "

@@ -57,6 +57,13 @@ WorkflowsOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Only print what would fire.")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="State dir.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", min=0, help="Parallel jobs (default: CPUs).")]
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="A job waiting for an approval parks the run (exit 0): conveyor resume RUN later.",
+    ),
+]
 _SHOW_FILES = 10
 
 
@@ -95,6 +102,7 @@ def _fire(
     dry_run: bool,
     state_dir: Path | None,
     jobs: int,
+    no_wait: bool = False,
 ) -> None:
     plan = plan_workflows(
         loaded,
@@ -121,6 +129,7 @@ def _fire(
         payload=event.payload,
         inputs=run_inputs or {},
         max_jobs=jobs or os.cpu_count() or 2,
+        wait=not no_wait,
     )
     run_cmd._execute(firing, options)
 
@@ -135,11 +144,20 @@ def push(
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """A push to a branch; path filters see the files changed in BEFORE..AFTER."""
     info = repo_info(Path.cwd())
     event = push_event(info, ref=ref, before=before, after=after)
-    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    _fire(
+        info,
+        event,
+        _load(workflows),
+        dry_run=dry_run,
+        state_dir=state_dir,
+        jobs=jobs,
+        no_wait=no_wait,
+    )
 
 
 @trigger_app.command("tag")
@@ -150,11 +168,20 @@ def tag(
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """A tag push (refs/tags/NAME)."""
     info = repo_info(Path.cwd())
     event = tag_event(info, name)
-    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    _fire(
+        info,
+        event,
+        _load(workflows),
+        dry_run=dry_run,
+        state_dir=state_dir,
+        jobs=jobs,
+        no_wait=no_wait,
+    )
 
 
 @trigger_app.command("pull_request")
@@ -175,6 +202,7 @@ def pull_request(
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """A pull request event; path filters see the files changed since the merge base."""
     info = repo_info(Path.cwd())
@@ -187,7 +215,15 @@ def pull_request(
         number=number,
         title=title,
     )
-    _fire(info, event, _load(workflows), dry_run=dry_run, state_dir=state_dir, jobs=jobs)
+    _fire(
+        info,
+        event,
+        _load(workflows),
+        dry_run=dry_run,
+        state_dir=state_dir,
+        jobs=jobs,
+        no_wait=no_wait,
+    )
 
 
 @trigger_app.command("workflow_dispatch")
@@ -199,6 +235,7 @@ def workflow_dispatch(
     dry_run: DryRunOpt = False,
     state_dir: StateOpt = None,
     jobs: JobsOpt = 0,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """A manual run of one workflow with typed inputs."""
     loaded = _load(workflows)
@@ -227,6 +264,7 @@ def workflow_dispatch(
         dry_run=dry_run,
         state_dir=state_dir,
         jobs=jobs,
+        no_wait=no_wait,
     )
 
 

@@ -113,7 +113,10 @@ def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
 
         def run_post(index: int) -> bool:
             context.output = job.log(index)
-            return apply_action_result(job, post(context)).outcome is Conclusion.SUCCESS
+            ended = apply_action_result(job, post(context))
+            if ended.note:
+                context.output.line(job.masker.mask(f"error: {ended.note}"), "stderr")
+            return ended.outcome is Conclusion.SUCCESS
 
         job.posts.append(PostStep(f"Post {uses}", "always()", run_post))
     return done

@@ -5,13 +5,19 @@ run records when: ``conveyor logs`` then says so), ``work/<run>`` (workspaces),
 ``artifacts/runs/<run>`` (manifests) and ``results/<run>`` (JUnit files), where
 ``<run>`` is the run's folder key (:mod:`conveyor.engine.runkeys`), pruning the git
 worktrees a removed workspace held from their repository; then artifact blobs no
-remaining manifest uses (of runs, and of published builds, ``artifacts/builds``, which
-gc keeps); then test-result rows recorded before the cutoff, and the report
-copies their ingests kept. Kept: run, job and step rows, ingest rows, and per-tier counts
-of every run (``results/summaries``). Folders named by a plain run id (older conveyors,
+remaining manifest uses (of runs, and of the published builds kept); then test-result
+rows recorded before the cutoff, and the report copies their ingests kept. Kept: run,
+job and step rows, ingest rows, and per-tier counts of every run
+(``results/summaries``). Folders named by a plain run id (older conveyors,
 ``logs/<run>`` too) that name no run of this database go when their files are all older
 than the cutoff; a keyed folder of no run of this database belongs to another database
 sharing the state directory and is left alone.
+
+Published builds (``conveyor/publish@v1``: a ``build_artifacts`` row and its manifest
+``artifacts/builds/<app>/<version>.json``) created before the cutoff go too, except
+those live in an environment, those of each environment's ``keep_builds`` newest
+deployments (what a rollback or a promotion may still need) and each app's
+``keep_builds`` newest builds. Deployments of a removed build keep its version and digest.
 
 gc only ever removes what conveyor wrote inside its state directory: a path outside it
 (an ingest row of an older conveyor naming the user's own file, a symlink leading out)
@@ -35,6 +41,8 @@ from conveyor.engine.status import RunState
 from conveyor.git.worktrees import common_git_dir, linked_worktrees, prune
 from conveyor.reporting import aggregates
 from conveyor.results.keep import RESULTS_DIR, RUNLESS_DIR, inside
+from conveyor.store.deliveries import LIVE
+from conveyor.store.delivery_models import BuildArtifactRow, DeploymentRow
 from conveyor.store.models import LogLineRow, RunRow
 from conveyor.store.results_models import INGESTS, RESULTS
 
@@ -46,6 +54,7 @@ _DONE = RunState.COMPLETED.value
 class GcReport:
     removed: list[tuple[str, int]] = field(default_factory=list)  # (path, bytes)
     result_rows: int = 0
+    builds: list[str] = field(default_factory=list)  # app@version of the builds removed
     log_lines: int = 0
     runs_kept: int = 0
 
@@ -159,6 +168,56 @@ def _hashes(value: Any, found: set[str]) -> None:
         found.add(value)
 
 
+def _kept_builds(connection: Connection, keep: int) -> set[int]:
+    """The builds gc keeps whatever their age: live ones, those of each environment's
+    ``keep`` newest deployments, and each app's ``keep`` newest builds."""
+    kept: set[int] = set()
+    newest: dict[tuple[int, str, str], int] = {}
+    deployments = select(
+        DeploymentRow.repository_id, DeploymentRow.app, DeploymentRow.environment,
+        DeploymentRow.artifact_id, DeploymentRow.status,
+    ).order_by(DeploymentRow.id.desc())  # fmt: skip
+    for repo, app, environment, artifact, status in connection.execute(deployments):
+        seen = newest.setdefault((repo, app, environment), 0)
+        newest[(repo, app, environment)] = seen + 1
+        if artifact is not None and (status == LIVE or seen < keep):
+            kept.add(int(artifact))
+    builds: dict[tuple[int, str], int] = {}
+    ordered = select(BuildArtifactRow.id, BuildArtifactRow.repository_id, BuildArtifactRow.app)
+    for build, repo, app in connection.execute(ordered.order_by(BuildArtifactRow.id.desc())):
+        seen = builds.get((repo, app), 0)
+        builds[(repo, app)] = seen + 1
+        if seen < keep:
+            kept.add(int(build))
+    return kept
+
+
+def _builds(
+    state_dir: Path, writer: Engine, cutoff: float, report: GcReport, dry_run: bool, *, keep: int
+) -> None:
+    """Remove published builds older than ``cutoff`` that no one may still deploy."""
+    with writer.begin() as connection:
+        kept = _kept_builds(connection, keep)
+        old = connection.execute(
+            select(
+                BuildArtifactRow.id, BuildArtifactRow.app, BuildArtifactRow.version,
+                BuildArtifactRow.kind, BuildArtifactRow.location,
+            ).where(BuildArtifactRow.created_at < cutoff)
+        ).all()  # fmt: skip
+        gone = [row for row in old if int(row.id) not in kept]
+        for row in gone:
+            report.builds.append(f"{row.app}@{row.version}")
+            if row.kind == "files" and str(row.location).startswith("builds/"):
+                _remove(state_dir / "artifacts" / str(row.location), report, dry_run, state_dir)
+        if dry_run or not gone:
+            return
+        ids = [int(row.id) for row in gone]
+        connection.execute(
+            update(DeploymentRow).where(DeploymentRow.artifact_id.in_(ids)).values(artifact_id=None)
+        )
+        connection.execute(delete(BuildArtifactRow).where(BuildArtifactRow.id.in_(ids)))
+
+
 def _orphan_blobs(state_dir: Path, cutoff: float, report: GcReport, dry_run: bool) -> None:
     blobs = state_dir / "artifacts" / "blobs"
     if not blobs.is_dir():
@@ -215,12 +274,19 @@ def _result_rows(
 
 
 def collect_garbage(
-    state_dir: Path, engine: Engine, writer: Engine, cutoff: float, *, dry_run: bool = False
+    state_dir: Path,
+    engine: Engine,
+    writer: Engine,
+    cutoff: float,
+    *,
+    dry_run: bool = False,
+    keep_builds: int = 10,
 ) -> GcReport:
     """Remove what is older than ``cutoff`` (a POSIX time); see the module docstring."""
     report = GcReport()
     with engine.connect() as connection:
         _run_dirs(state_dir, connection, cutoff, report, dry_run)
+    _builds(state_dir, writer, cutoff, report, dry_run, keep=keep_builds)
     _orphan_blobs(state_dir, cutoff, report, dry_run)
     _log_lines(writer, cutoff, report, dry_run)
     _result_rows(state_dir, writer, cutoff, report, dry_run)
