@@ -42,6 +42,14 @@ jobs:
     steps:
       - run: exit 3
 """
+WHO = """
+on: push
+jobs:
+  who:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "grandparent=$(cut -d' ' -f4 /proc/$PPID/stat)"
+"""
 SLEEPS = """
 on: push
 jobs:
@@ -335,20 +343,25 @@ def test_a_dead_socket_falls_back_to_a_cold_run_and_a_new_agent(agent: Agent) ->
 
 
 def test_an_agent_of_another_install_is_never_used(agent: Agent) -> None:
+    """After an upgrade (here: a newer module mtime) the old agent is not asked: the command
+    runs in the client's own process, and the new agent retires the old one."""
+    (agent.repo / ".github/workflows/who.yml").write_text(WHO, encoding="utf-8")
     old = agent.warm()
     module = Path(conveyor.__file__).parent / "agent" / "__init__.py"
     before = module.stat()
     try:
         os.utime(module, ns=(before.st_atime_ns, time.time_ns() + 10**9))  # "upgraded"
         assert address.install_key() != old["key"]
-        done = agent.run("eval", "1 == 1")
-        assert done.stdout == "true\n"
-        os.kill(old["pid"], 0)  # still running, but not asked
+        done = agent.run("run", "-W", ".github/workflows/who.yml", "--event", "push")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"grandparent={os.getpid()}" in done.stdout  # the client ran it itself
         fresh = agent.warm()
         assert fresh["pid"] != old["pid"] and fresh["key"] == address.install_key()
+        assert _gone(old["pid"])  # retired: same install, older code
+        served = agent.run("run", "-W", ".github/workflows/who.yml", "--event", "push")
+        assert f"grandparent={fresh['pid']}" in served.stdout  # the worker's parent: the agent
     finally:
         os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert agent.served() == 0  # the old agent, whose key is current again, served nothing
 
 
 def test_agent_stop_and_idle_exit(agent: Agent) -> None:

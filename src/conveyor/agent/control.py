@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 from conveyor.agent import address, wire
@@ -12,7 +13,11 @@ from conveyor.agent import address, wire
 def ask(kind: bytes) -> dict[str, Any] | None:
     """The agent's status after ``kind`` (``wire.STATUS`` or ``wire.STOP``); None if no
     agent of this install is running."""
-    path = address.socket_path(address.runtime_dir(), address.install_key())
+    return ask_at(address.socket_path(address.runtime_dir(), address.install_key()), kind)
+
+
+def ask_at(path: str, kind: bytes) -> dict[str, Any] | None:
+    """The same, of the agent listening at ``path``."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(10)
         try:
@@ -30,3 +35,19 @@ def ask(kind: bytes) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = json.loads(answer[1:])
     return found
+
+
+def retire_older(directory: str, key: str) -> list[int]:
+    """Stop the agents of this same install (path and Python) whose key is not ``key``:
+    they imported code that has since been edited or upgraded. Agents of other installs
+    are left alone. Returns the pids asked to stop."""
+    where = key.rsplit("-", 1)[-1]
+    own = Path(address.socket_path(directory, key))
+    stopped: list[int] = []
+    for path in sorted(Path(directory).glob(f"agent-*-{where}.sock")):
+        if path == own:
+            continue
+        found = ask_at(str(path), wire.STOP)
+        if found is not None:
+            stopped.append(int(found["pid"]))
+    return stopped

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from conveyor.agent import address, wire
+from conveyor.agent.control import retire_older
 from conveyor.agent.worker import Command
 from conveyor.agent.worker import run as run_worker
 from conveyor.executors.forkserver import fork_with_stdio
@@ -289,6 +290,7 @@ def serve(key: str, command: Command, preload: Callable[[], None]) -> int:
     finally:
         os.umask(old_mask)
     listener.listen(64)
+    retire_older(directory, key)
     agent = Agent(listener, path, key, command, lock)
     try:
         agent.loop(idle_s)
