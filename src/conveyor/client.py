@@ -20,7 +20,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from types import FrameType
 
 from conveyor.agent import address, wire
@@ -94,13 +93,15 @@ def _stdio() -> list[int]:
 
 def _through(conn: socket.socket) -> int:
     payload = wire.encode(wire.this_process(wire.RUN, sys.argv))
+    forwarder = _Forwarder(conn)
+    for signum in FORWARDED:  # from here on a signal is the worker's (sent behind the request)
+        signal.signal(signum, forwarder.forward)
     sent = conn.sendmsg(
         [payload[:65536]],
         [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _fd_array(_stdio()))],
     )
     conn.sendall(payload[sent:])
-    for signum in FORWARDED:
-        signal.signal(signum, _forwarder(conn))
+    forwarder.release()
     answer = b""
     while not answer.endswith(b"\n"):
         try:
@@ -128,19 +129,33 @@ def _fd_array(fds: list[int]) -> bytes:
     return b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)
 
 
-def _forwarder(conn: socket.socket) -> Callable[[int, FrameType | None], None]:
-    def forward(signum: int, frame: FrameType | None) -> None:
+class _Forwarder:
+    """Passes the signals we receive to the worker, as ``S<signal>`` lines; those that
+    arrive while the request is still being sent are held until it is (never inside it)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.held: list[int] | None = []
+
+    def release(self) -> None:
+        held, self.held = self.held or [], None
+        for signum in held:
+            self._send(signum)
+
+    def forward(self, signum: int, frame: FrameType | None) -> None:
         del frame
-        try:
-            conn.sendall(b"S%d\n" % signum)
-        except OSError:
-            return
+        if self.held is not None:
+            self.held.append(signum)
+        else:
+            self._send(signum)
         if signum == signal.SIGTSTP:  # stop ourselves too, as the terminal expects
             signal.signal(signal.SIGTSTP, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTSTP)
-            signal.signal(signal.SIGTSTP, forward)
+            signal.signal(signal.SIGTSTP, self.forward)
 
-    return forward
+    def _send(self, signum: int) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.sendall(b"S%d\n" % signum)
 
 
 def run() -> None:  # pragma: no cover - console script shim

@@ -114,11 +114,11 @@ class Agent:
         conn.settimeout(REQUEST_TIMEOUT_S)
         fds: list[int] = []
         try:
-            request, fds = _receive(conn)
+            request, fds, early = _receive(conn)
             if _peer_uid(conn) != os.getuid():
                 raise PermissionError("another user")
             if request.kind == wire.RUN and len(fds) == 3:
-                self._start(conn, request, fds)
+                self._start(conn, request, fds, early)
                 return
             if request.kind == wire.STATUS:
                 conn.sendall(b"J" + json.dumps(self.status()).encode() + b"\n")
@@ -133,7 +133,9 @@ class Agent:
             os.close(fd)
         conn.close()
 
-    def _start(self, conn: socket.socket, request: wire.Request, fds: list[int]) -> None:
+    def _start(
+        self, conn: socket.socket, request: wire.Request, fds: list[int], early: bytes
+    ) -> None:
         report_r, report_w = os.pipe()
         body = partial(self._in_worker, conn, request, report_w)
         pid = fork_with_stdio(fds, body)
@@ -144,6 +146,7 @@ class Agent:
         conn.setblocking(False)
         self.selector.register(conn, selectors.EVENT_READ, partial(self._client_said, worker))
         self.selector.register(worker.pidfd, selectors.EVENT_READ, partial(self._ended, worker))
+        self._deliver(worker, early)  # signals the client sent right behind its request
 
     def _in_worker(self, conn: socket.socket, request: wire.Request, report_fd: int) -> int:
         """In the forked worker: leave the agent's sockets behind, then run the command."""
@@ -173,6 +176,9 @@ class Agent:
                 _signal(worker.pid, signal.SIGTERM)
                 _signal(worker.pid, signal.SIGCONT)  # a stopped worker must see it
             return
+        self._deliver(worker, data)
+
+    def _deliver(self, worker: _Worker, data: bytes) -> None:
         for line in data.split(b"\n"):
             if line.startswith(b"S") and line[1:].isdigit():
                 signum = int(line[1:])
@@ -221,7 +227,8 @@ class Agent:
         }
 
 
-def _receive(conn: socket.socket) -> tuple[wire.Request, list[int]]:
+def _receive(conn: socket.socket) -> tuple[wire.Request, list[int], bytes]:
+    """The request, the descriptors sent with it, and what came right behind it."""
     data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
     if len(data) < 4:
         raise ValueError("short request")
@@ -234,7 +241,7 @@ def _receive(conn: socket.socket) -> tuple[wire.Request, list[int]]:
         if not chunk:
             raise ValueError("request cut short")
         body += chunk
-    return wire.decode(bytes(body)), list(fds)
+    return wire.decode(bytes(body[:length])), list(fds), bytes(body[length:])
 
 
 def _peer_uid(conn: socket.socket) -> int:
