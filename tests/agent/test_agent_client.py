@@ -22,7 +22,7 @@ import pytest
 
 import conveyor
 from agent_helpers import stop_agents
-from conveyor.agent import address
+from conveyor.agent import address, control, wire
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 
@@ -93,8 +93,8 @@ class Agent:
         )
 
     def status(self) -> dict[str, Any] | None:
-        done = self.run("agent", "status")
-        return json.loads(done.stdout) if done.returncode == 0 else None
+        """The agent's status, asked from this process (quick: no conveyor process)."""
+        return control.ask_at(str(self.socket()), wire.STATUS)
 
     def warm(self) -> dict[str, Any]:
         """Start the agent (the first command runs cold and starts it) and wait for it."""
@@ -164,6 +164,8 @@ def test_first_command_runs_cold_and_starts_the_agent(agent: Agent) -> None:
     assert not agent.socket().exists()
     first = agent.warm()
     assert first["served"] == 0  # the first command ran in its own process
+    shown = agent.run("agent", "status")
+    assert json.loads(shown.stdout)["pid"] == first["pid"]
     assert first["key"] == address.install_key()
     assert agent.socket().exists()
     assert oct(agent.socket().stat().st_mode & 0o777) == "0o600"
@@ -371,7 +373,7 @@ def test_agent_stop_and_idle_exit(agent: Agent) -> None:
     assert _gone(found["pid"])
     assert agent.status() is None
     assert agent.run("agent", "status").returncode == 1
-    agent.env[address.IDLE_ENV] = "1"
+    agent.env[address.IDLE_ENV] = "3"
     idle = agent.warm()
-    assert _gone(idle["pid"], timeout=20)
+    assert _gone(idle["pid"], timeout=30)
     assert not agent.socket().exists()
