@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install check lint types test test-local test-process bench demo clean fuzz
+.PHONY: install browser check lint types test test-local test-process bench demo clean fuzz screenshots
 
 
 
@@ -25,8 +25,14 @@ types: $(STAMP)
 
 test: test-local test-process
 
+# The browser tests (dashboard, static sites) drive Debian's Chromium, never a downloaded
+# browser: installed here with apt-get when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 # The whole suite, with jobs on threads of the conveyor process (the default executor).
-test-local: $(STAMP)
+test-local: $(STAMP) browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 # The engine, end-to-end and example tests again, each job in a child process.
@@ -49,6 +55,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# docs/screenshots/*.png: every dashboard page in Chromium (Debian's /usr/bin/chromium),
+# from `conveyor serve` over runs `conveyor run` makes in a scratch project.
+screenshots: $(STAMP) browser
+	$(BIN)/python tests/dashboard/make_screenshots.py docs/screenshots
 
 # The demo copies the example service into $(DEMO_DIR) as its own git repository, runs
 # its PR-validation workflow and its nightly build with conveyor, and shows the nightly

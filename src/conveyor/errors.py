@@ -40,6 +40,33 @@ class ConfigError(UserError):
     """A configuration file is invalid."""
 
 
+class NotFound(UserError):
+    """What a command or an API call names does not exist (a run, a repository, an
+    approval to decide); the message says what exists instead or where to look."""
+
+
+class Conflict(UserError):
+    """The thing exists but is in the wrong state for the request (already decided,
+    already finished, locked)."""
+
+
+class TooLarge(UserError):
+    """A request body over the size the API takes (the API's 413)."""
+
+
+class Unauthenticated(UserError):
+    """No credentials, or credentials that are unknown or revoked (the API's 401)."""
+
+
+class Forbidden(UserError):
+    """Known credentials that may not do this (a token's scope, a reviewer list)."""
+
+
+class Unavailable(ConveyorError):
+    """The service cannot take the request now (it is shutting down, say); try again
+    later or elsewhere (the API's 503)."""
+
+
 class DatabaseError(UserError):
     """The history database cannot be reached or used (server down, missing database,
     unparsable URL, an error of the database itself). The message names the URL with its

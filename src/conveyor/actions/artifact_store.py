@@ -1,4 +1,6 @@
-"""The local, content-addressed artifact store under ``<state_dir>/artifacts``.
+"""The content-addressed artifact store: ``<state_dir>/artifacts`` by default, or the
+shared directory or S3 bucket ``CONVEYOR_BLOB_STORE`` names (:mod:`conveyor.actions.blobstore`),
+so every worker reaches the same artifacts.
 
 * ``blobs/<aa>/<sha256>``: file contents, stored once however many artifacts hold them;
 * ``runs/<run key>/<name>.json``: one manifest per artifact of a run (the run's folder
@@ -10,8 +12,9 @@
   recorded); promote and deploy hand it out only after checking every blob against it;
 * ``next-id``: the counter behind artifact ids.
 
-Blobs and manifests are written to temp files and renamed into place. Manifest
-creation holds the store lock so two jobs cannot both create the same name.
+Blobs and manifests are written whole (temp file and rename, or one S3 PUT). A manifest
+is created only if its name is free (a hard link, or S3's ``If-None-Match: *``), so two
+jobs -- on any machines -- cannot both create the same name.
 
 With the run's masker, what is stored is masked like everything else conveyor keeps: the
 artifact's name (the manifest's file name), the paths inside it and the files' bytes
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conveyor.actions.locking import atomic_write_text, file_lock
+from conveyor.actions.blobstore import BlobStore, DirectoryBlobStore, blob_store
 from conveyor.engine.masking import Masker
 
 _FORBIDDEN = set('":<>|*?\\/\r\n')
@@ -57,7 +60,8 @@ class Manifest:
     created: float
     retention_days: int
     files: dict[str, StoredFile] = field(default_factory=dict)
-    path: Path = Path()
+    path: Path = Path()  # in a directory store
+    url: str = ""  # file:// or s3:// of the manifest
 
     @property
     def size(self) -> int:
@@ -92,20 +96,40 @@ def _digest(files: dict[str, StoredFile]) -> str:
 
 
 class ArtifactStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    """Artifacts and builds over a :class:`~conveyor.actions.blobstore.BlobStore` (a
+    directory given as a path, or the one ``CONVEYOR_BLOB_STORE`` names: see
+    :meth:`at`)."""
 
-    def _manifest_path(self, run_key: str, name: str) -> Path:
-        return self.root / "runs" / run_key / f"{name}.json"
+    def __init__(self, root: Path | BlobStore) -> None:
+        self.blobs: BlobStore = DirectoryBlobStore(root) if isinstance(root, Path) else root
 
-    def _blob(self, sha: str) -> Path:
-        return self.root / "blobs" / sha[:2] / sha
+    @classmethod
+    def at(cls, state_dir: Path) -> ArtifactStore:
+        """The artifact store jobs of this state directory use, wherever they run."""
+        return cls(blob_store(state_dir, "artifacts"))
+
+    @property
+    def where(self) -> str:
+        return self.blobs.where
+
+    def locate(self, key: str) -> tuple[Path, str]:
+        """The local path (directory stores) and the URL of ``key``."""
+        if isinstance(self.blobs, DirectoryBlobStore):
+            path = self.blobs.path(key)
+            return path, path.resolve().as_uri()
+        return Path(), f"{self.blobs.where.rstrip('/')}/{key}"
+
+    @staticmethod
+    def _manifest_key(run_key: str, name: str) -> str:
+        return f"runs/{run_key}/{name}.json"
+
+    @staticmethod
+    def _blob_key(sha: str) -> str:
+        return f"blobs/{sha[:2]}/{sha}"
 
     def _put_blob(self, source: Path, masker: Masker | None) -> StoredFile:
         """Store ``source`` (masked) under its content hash."""
-        staging = self.root / "blobs" / ".incoming"
-        staging.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=staging)
+        fd, name = tempfile.mkstemp(prefix="conveyor-blob.")
         tmp = Path(name)
         try:
             with source.open("rb") as reader, os.fdopen(fd, "wb") as out:
@@ -114,33 +138,29 @@ class ArtifactStore:
                 else:
                     shutil.copyfileobj(reader, out, 1 << 20)
             sha = _sha256(tmp)
-            blob = self._blob(sha)
-            if not blob.is_file():
-                blob.parent.mkdir(parents=True, exist_ok=True)
-                tmp.replace(blob)
-            size = blob.stat().st_size
+            key = self._blob_key(sha)
+            if not self.blobs.exists(key):
+                self.blobs.put_file(key, tmp)
+            size = tmp.stat().st_size
         finally:
             tmp.unlink(missing_ok=True)
         return StoredFile(sha, size, source.stat().st_mode & 0o777)
 
     def get(self, run_key: str, name: str) -> Manifest | None:
-        return self._read(self._manifest_path(run_key, name))
+        return self._read(self._manifest_key(run_key, name))
 
-    def _read(self, path: Path) -> Manifest | None:
-        if not path.is_file():
+    def _read(self, key: str) -> Manifest | None:
+        data = self.blobs.read(key)
+        if data is None:
             return None
-        return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), path)
-
-    def _next_id(self) -> int:
-        """The next artifact id (the caller holds the store lock)."""
-        counter = self.root / "next-id"
-        next_id = int(counter.read_text()) if counter.is_file() else 1
-        atomic_write_text(counter, str(next_id + 1))
-        return next_id
+        path, url = self.locate(key)
+        manifest = Manifest.from_json(json.loads(data), path)
+        manifest.url = url
+        return manifest
 
     def list_run(self, run_key: str) -> list[Manifest]:
-        folder = self.root / "runs" / run_key
-        found = [self.get(run_key, p.stem) for p in sorted(folder.glob("*.json"))]
+        keys = self.blobs.keys(f"runs/{run_key}/")
+        found = [self._read(k) for k in keys if k.endswith(".json")]
         return [m for m in found if m is not None]
 
     def upload(
@@ -159,18 +179,20 @@ class ArtifactStore:
         check_name(name)  # GitHub's rules, on the name as written
         mask = masker.mask if masker is not None else str
         name = mask(name)
-        if not overwrite and self.get(run_key, name) is not None:
+        key = self._manifest_key(run_key, name)
+        if not overwrite and self.blobs.exists(key):
             raise _duplicate(name, run_id)
         stored = {mask(rel): self._put_blob(source, masker) for source, rel in files}
-        path = self._manifest_path(run_key, name)
-        with file_lock(self.root / ".lock"):
-            if not overwrite and path.is_file():
-                raise _duplicate(name, run_id)
-            manifest = Manifest(
-                self._next_id(), name, run_id, _digest(stored), time.time(), retention_days,
-                stored, path,
-            )  # fmt: skip
-            atomic_write_text(path, json.dumps(manifest.to_json(), indent=1))
+        path, url = self.locate(key)
+        manifest = Manifest(
+            self.blobs.increment("next-id"), name, run_id, _digest(stored), time.time(),
+            retention_days, stored, path, url,
+        )  # fmt: skip
+        data = json.dumps(manifest.to_json(), indent=1).encode()
+        if overwrite:
+            self.blobs.write(key, data)
+        elif not self.blobs.create(key, data):
+            raise _duplicate(name, run_id)
         return manifest
 
     # ------------------------------------------------------------------ builds
@@ -196,28 +218,31 @@ class ArtifactStore:
         check_name(version)
         mask = masker.mask if masker is not None else str
         stored = {mask(rel): self._put_blob(source, masker) for source, rel in files}
-        path = self.root / self.build_key(app, version)
-        with file_lock(self.root / ".lock"):
-            existing = self._read(path)
-            if existing is not None:
-                if existing.digest != _digest(stored):
-                    raise ArtifactError(
-                        f"build {version!r} of app {app!r} exists already with other content "
-                        f"(digest {existing.digest}); versions are immutable: use another name"
-                    )
-                return existing
+        key = self.build_key(app, version)
+        existing = self._read(key)
+        if existing is None:
+            path, url = self.locate(key)
             manifest = Manifest(
-                self._next_id(), version, run_id, _digest(stored), time.time(), 0, stored, path
+                self.blobs.increment("next-id"), version, run_id, _digest(stored), time.time(),
+                0, stored, path, url,
+            )  # fmt: skip
+            if self.blobs.create(key, json.dumps(manifest.to_json(), indent=1).encode()):
+                return manifest
+            existing = self._read(key)
+            assert existing is not None
+        if existing.digest != _digest(stored):
+            raise ArtifactError(
+                f"build {version!r} of app {app!r} exists already with other content "
+                f"(digest {existing.digest}); versions are immutable: use another name"
             )
-            atomic_write_text(path, json.dumps(manifest.to_json(), indent=1))
-        return manifest
+        return existing
 
     def get_build(self, key: str) -> Manifest | None:
         """The build manifest at ``key`` (see :meth:`build_key`)."""
-        path = self.root / key
-        if self.root.resolve() not in path.resolve().parents:
+        parts = Path(key).parts
+        if Path(key).is_absolute() or ".." in parts or not parts or parts[0] != "builds":
             raise ArtifactError(f"build key {key!r} is outside the artifact store")
-        return self._read(path)
+        return self._read(key)
 
     def verify(self, manifest: Manifest, digest: str) -> None:
         """Check every blob's content against the manifest, and the manifest against
@@ -227,17 +252,24 @@ class ArtifactStore:
         if manifest.digest != expected or _digest(manifest.files) != expected:
             raise ArtifactError(
                 f"artifact {manifest.name!r}: its file list does not match the recorded digest "
-                f"{digest} (the manifest {manifest.path} was changed); refusing it"
+                f"{digest} (the manifest {manifest.url or manifest.path} was changed); "
+                "refusing it"
             )
-        for rel, stored in sorted(manifest.files.items()):
-            blob = self._blob(stored.sha256)
-            if not blob.is_file():
-                raise ArtifactError(f"artifact {manifest.name!r}: the content of {rel!r} is gone")
-            if _sha256(blob) != stored.sha256:
-                raise ArtifactError(
-                    f"artifact {manifest.name!r}: the content of {rel!r} does not match its "
-                    f"sha256 {stored.sha256} (the stored blob {blob} was changed); refusing it"
-                )
+        with tempfile.TemporaryDirectory(prefix="conveyor-verify.") as tmp:
+            for rel, stored in sorted(manifest.files.items()):
+                copy = Path(tmp) / stored.sha256
+                if not self.blobs.get_file(self._blob_key(stored.sha256), copy):
+                    raise ArtifactError(
+                        f"artifact {manifest.name!r}: the content of {rel!r} is gone"
+                    )
+                if _sha256(copy) != stored.sha256:
+                    _, url = self.locate(self._blob_key(stored.sha256))
+                    raise ArtifactError(
+                        f"artifact {manifest.name!r}: the content of {rel!r} does not match its "
+                        f"sha256 {stored.sha256} (the stored blob {url} was changed); "
+                        "refusing it"
+                    )
+                copy.unlink()
 
     def materialize(self, manifest: Manifest, dest: Path, *, verify: bool = False) -> int:
         """Write the artifact's files under ``dest``; returns how many. With ``verify``,
@@ -250,7 +282,8 @@ class ArtifactStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or target.exists():
                 target.unlink()
-            shutil.copyfile(self._blob(stored.sha256), target)
+            if not self.blobs.get_file(self._blob_key(stored.sha256), target):
+                raise ArtifactError(f"artifact {manifest.name!r}: the content of {rel!r} is gone")
             target.chmod(stored.mode or 0o644)
             if verify and _sha256(target) != stored.sha256:
                 raise ArtifactError(

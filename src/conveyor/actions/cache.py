@@ -50,7 +50,7 @@ def _request(context: ActionContext) -> _Request:
 
 
 def _store(context: ActionContext) -> CacheStore:
-    return CacheStore(Path(context.state_dir) / "cache")
+    return CacheStore.at(Path(context.state_dir))
 
 
 def _restore(context: ActionContext, request: _Request) -> ActionResult:

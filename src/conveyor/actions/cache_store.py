@@ -1,4 +1,6 @@
-"""The local cache behind ``actions/cache``: tar.gz archives under ``<state_dir>/cache``.
+"""The cache behind ``actions/cache``: tar.gz archives under ``<state_dir>/cache``, or in
+the shared directory or S3 bucket ``CONVEYOR_BLOB_STORE`` names
+(:mod:`conveyor.actions.blobstore`), so every worker sees every entry.
 
 Each entry is ``entries/<id>.tar.gz`` plus ``entries/<id>.json`` (key, version,
 creation time); the JSON is written last, atomically, so a half-written archive is
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from conveyor.actions.locking import atomic_write_text, file_lock
+from conveyor.actions.blobstore import BlobStore, DirectoryBlobStore, blob_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,7 @@ class CacheEntry:
     key: str
     version: str
     created: float
-    archive: Path
+    archive: str  # its key in the blob store
 
 
 def paths_version(patterns: Sequence[str]) -> str:
@@ -42,24 +44,31 @@ def _member_name(path: Path, workspace: Path) -> str:
 
 
 class CacheStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.entries = root / "entries"
+    """Cache entries over a :class:`~conveyor.actions.blobstore.BlobStore` (a directory
+    given as a path, or the one ``CONVEYOR_BLOB_STORE`` names: see :meth:`at`)."""
+
+    def __init__(self, root: Path | BlobStore) -> None:
+        self.blobs: BlobStore = DirectoryBlobStore(root) if isinstance(root, Path) else root
+
+    @classmethod
+    def at(cls, state_dir: Path) -> CacheStore:
+        """The cache jobs of this state directory use, wherever they run."""
+        return cls(blob_store(state_dir, "cache"))
 
     def _id(self, key: str, version: str) -> str:
         return hashlib.sha256(f"{version}\0{key}".encode()).hexdigest()
 
     def _all(self, version: str) -> list[CacheEntry]:
         found: list[CacheEntry] = []
-        if not self.entries.is_dir():
-            return found
-        for meta in self.entries.glob("*.json"):
-            try:
-                data = json.loads(meta.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+        for meta in self.blobs.keys("entries/"):
+            if not meta.endswith(".json"):
                 continue
-            archive = meta.with_suffix(".tar.gz")
-            if data.get("version") == version and archive.is_file():
+            try:
+                data = json.loads(self.blobs.read(meta) or b"")
+            except ValueError:
+                continue
+            if data.get("version") == version:
+                archive = meta.removesuffix(".json") + ".tar.gz"
                 found.append(CacheEntry(data["key"], version, float(data["created"]), archive))
         return sorted(found, key=lambda e: e.created, reverse=True)
 
@@ -77,36 +86,37 @@ class CacheStore:
         return None
 
     def save(self, key: str, version: str, files: Sequence[Path], workspace: Path) -> bool:
-        """Archive ``files``; False when an entry for ``key`` already exists (kept as is)."""
+        """Archive ``files``; False when an entry for ``key`` already exists (kept as is).
+        The archive is stored before its record, so a half-written one is never found."""
         entry_id = self._id(key, version)
-        meta = self.entries / f"{entry_id}.json"
-        self.entries.mkdir(parents=True, exist_ok=True)
-        with file_lock(self.entries / f".{entry_id}.lock"):
-            if meta.is_file():
-                return False
-            fd, name = tempfile.mkstemp(prefix=f".{entry_id}.", suffix=".tmp", dir=self.entries)
-            os.close(fd)
-            tmp = Path(name)
-            try:
-                with tarfile.open(tmp, "w:gz") as archive:
-                    for path in files:
-                        archive.add(path, _member_name(path, workspace), recursive=False)
-                tmp.replace(meta.with_suffix(".tar.gz"))
-            finally:
-                tmp.unlink(missing_ok=True)
-            record = {"key": key, "version": version, "created": time.time()}
-            atomic_write_text(meta, json.dumps(record))
-        return True
+        meta = f"entries/{entry_id}.json"
+        if self.blobs.exists(meta):
+            return False
+        fd, name = tempfile.mkstemp(prefix=f"conveyor-cache.{entry_id[:12]}.", suffix=".tar.gz")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            with tarfile.open(tmp, "w:gz") as archive:
+                for path in files:
+                    archive.add(path, _member_name(path, workspace), recursive=False)
+            self.blobs.put_file(f"entries/{entry_id}.tar.gz", tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        record = {"key": key, "version": version, "created": time.time()}
+        return self.blobs.create(meta, json.dumps(record).encode())
 
     def restore(self, entry: CacheEntry, workspace: Path) -> int:
         """Unpack ``entry`` into place; returns the number of files restored."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="restore.", dir=self.root) as tmp:
-            with tarfile.open(entry.archive, "r:gz") as archive:
-                archive.extractall(tmp, filter="data")
+        with tempfile.TemporaryDirectory(prefix="conveyor-restore.") as tmp:
+            archive_path = Path(tmp) / "entry.tar.gz"
+            if not self.blobs.get_file(entry.archive, archive_path):
+                raise OSError(f"cache entry {entry.key!r} is gone from {self.blobs.where}")
+            unpacked = Path(tmp) / "files"
+            with tarfile.open(archive_path, "r:gz") as archive:
+                archive.extractall(unpacked, filter="data")
             count = 0
             for part, target in (("ws", workspace), ("abs", Path("/"))):
-                source = Path(tmp) / part
+                source = unpacked / part
                 if source.is_dir():
                     count += sum(1 for p in source.rglob("*") if not p.is_dir())
                     shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)

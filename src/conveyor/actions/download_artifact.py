@@ -64,7 +64,7 @@ def _download(context: ActionContext) -> ActionResult:
     raw_path = expand_user(get_input(context, "path"), context.env)
     dest = (workspace / raw_path).resolve() if raw_path else workspace.resolve()
     run_id = _int_input(context, "run-id", context.run_id)
-    store = ArtifactStore(Path(context.state_dir) / "artifacts")
+    store = ArtifactStore.at(Path(context.state_dir))
     folder = _run_folder(context, run_id)
     name = context.masker.mask(get_input(context, "name"))  # stored masked
     outputs = {"download-path": str(dest)}

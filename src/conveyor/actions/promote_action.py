@@ -46,12 +46,12 @@ def hand_out(context: ActionContext, artifact: BuildArtifact, dest: Path) -> dic
             )
         outputs["image"] = artifact.location
         return outputs
-    store = ArtifactStore(Path(context.state_dir) / "artifacts")
+    store = ArtifactStore.at(Path(context.state_dir))
     manifest = store.get_build(artifact.location)
     if manifest is None:
         raise ArtifactError(
             f"build {artifact.version} of {artifact.app}: its files are gone from "
-            f"{store.root / artifact.location}; publish it again"
+            f"{store.where}/{artifact.location}; publish it again"
         )
     store.verify(manifest, artifact.digest)
     if dest.exists():

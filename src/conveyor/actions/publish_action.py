@@ -80,7 +80,7 @@ def _publish(context: ActionContext) -> ActionResult:
             raise InputError(f"no files found at input 'path': {', '.join(paths)}")
         root = artifact_root(patterns, files)
         pairs = [(f, f.relative_to(root).as_posix()) for f in files]
-        store = ArtifactStore(Path(context.state_dir) / "artifacts")
+        store = ArtifactStore.at(Path(context.state_dir))
         manifest = store.put_build(app, version, pairs, context.run_id, masker=context.masker)
         kind, size, digest = "files", manifest.size, f"sha256:{manifest.digest}"
         location = ArtifactStore.build_key(app, version)

@@ -30,6 +30,7 @@ BUILTINS: dict[str, BuiltinAction | str] = {
     "dorny/paths-filter": _A + "changes:run",
     "conveyor/test": _A + "test_action:run",
     "conveyor/notify": _A + "notify_action:run",
+    "conveyor/perf": _A + "perf_action:run",
     "conveyor/publish": _A + "publish_action:run",
     "conveyor/promote": _A + "promote_action:run",
     "conveyor/deploy": _A + "deploy_action:run",

@@ -72,7 +72,7 @@ def _upload(context: ActionContext) -> ActionResult:
         return ActionResult()
     root = artifact_root(patterns, files)
     pairs = [(path, path.relative_to(root).as_posix()) for path in files]
-    store = ArtifactStore(Path(context.state_dir) / "artifacts")
+    store = ArtifactStore.at(Path(context.state_dir))
     manifest = store.upload(
         context.run_folder,
         context.run_id,
@@ -90,7 +90,7 @@ def _upload(context: ActionContext) -> ActionResult:
     return ActionResult(
         outputs={
             "artifact-id": str(manifest.id),
-            "artifact-url": manifest.path.resolve().as_uri(),
+            "artifact-url": manifest.url,
             "artifact-digest": manifest.digest,
         }
     )

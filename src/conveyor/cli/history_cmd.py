@@ -12,16 +12,18 @@ import time
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from conveyor.cli.options import StateDirOption
+from conveyor.cli.remote import ServerOption
 from conveyor.cli.scope import AllOption, Scope, read_scope
 from conveyor.cli.tables import elapsed, table, when
 from conveyor.errors import UsageError, UserError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy, Alembic) is imported only when a command runs
+    from conveyor.cli.remote import Remote
     from conveyor.engine.events import LogLine
     from conveyor.store import SqlRunStore
     from conveyor.store.queries import JobInfo, RunDetail, RunInfo, StepInfo
@@ -60,8 +62,11 @@ def runs(
     every: AllOption = False,
     output: FormatOption = OutputFormat.TEXT,
     state_dir: StateDirOption = None,
+    server: ServerOption = None,
 ) -> None:
-    """List this repository's recent runs (--all: every repository's), newest first."""
+    """List this repository's recent runs (--all: every repository's), newest first.
+
+    With --server (or $CONVEYOR_SERVER): the server's runs, of every repository."""
     from conveyor.engine.status import Conclusion, RunState
     from conveyor.store import to_jsonable
 
@@ -70,10 +75,18 @@ def runs(
         if status not in valid:
             raise UsageError(f"--status {status}: not a status; one of: {', '.join(valid)}")
 
-    store = _open(state_dir)
+    store = None if server else _open(state_dir)
     found: list[RunInfo] = []
     scope: Scope | None = None
-    if store is not None:
+    if server:
+        from conveyor.cli.remote import Remote
+        from conveyor.store.queries import run_from_jsonable
+
+        every = True
+        with Remote(server) as remote:
+            page = remote.get("/api/runs", workflow=workflow, status=status, limit=limit)
+        found = [run_from_jsonable(run) for run in page["runs"]]
+    elif store is not None:
         with store:
             scope = read_scope(store, every)
             if not scope.unknown:
@@ -84,7 +97,9 @@ def runs(
         typer.echo(json.dumps(to_jsonable(found), indent=2))
         return
     if not found:
-        if scope is None or scope.unknown:
+        if server:
+            typer.echo("no runs match" if workflow or status else "no runs recorded yet")
+        elif scope is None or scope.unknown:
             typer.echo(scope.nothing_yet("runs") if scope else "no runs recorded yet")
         else:
             typer.echo("no runs match")
@@ -113,11 +128,12 @@ def show(
     run: RunArgument,
     output: FormatOption = OutputFormat.TEXT,
     state_dir: StateDirOption = None,
+    server: ServerOption = None,
 ) -> None:
     """Show a run with its jobs and steps: conclusions, durations, exit codes, outputs."""
     from conveyor.store import to_jsonable
 
-    detail = _load(run, state_dir)
+    detail = _remote_detail(server, run) if server else _load(run, state_dir)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(to_jsonable(detail), indent=2))
         return
@@ -143,6 +159,7 @@ def logs(
             "(names may hold '/', e.g. 'build/Run actions/checkout@v4').",
         ),
     ] = None,
+    *,
     step: Annotated[
         str | None,
         typer.Option(
@@ -161,6 +178,7 @@ def logs(
         ),
     ] = False,
     state_dir: StateDirOption = None,
+    server: ServerOption = None,
 ) -> None:
     """Print the logs of a run, a job, or one step.
 
@@ -174,6 +192,9 @@ def logs(
     """
     from conveyor.store.selection import select_logs
 
+    if server:
+        _remote_logs(server, run, target, step, follow)
+        return
     store = _open(state_dir)
     if store is None:
         raise UserError(f"no run {run!r}: no runs recorded yet")
@@ -214,41 +235,112 @@ def _print(lines: Sequence[LogLine]) -> None:
         typer.echo(line.text)
 
 
-FOLLOW_POLL_SECONDS = 0.2
-
-
 def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | None) -> None:
     """Print the run's lines (of the job or step ``target`` names) in order as they are
     stored, with a header when the job or step changes, until the run has ended."""
-    from conveyor.store.selection import select_logs
+    from conveyor.store.follow import POLL_SECONDS, follow_step
 
     after = 0
     shown: tuple[str, int | None] | None = None
     while True:
-        detail = store.get_run(run_id)
-        ended = detail is None or detail.run.status == "completed"
-        wanted: set[tuple[str, int | None]] | None = None
-        if (target or step) and detail is not None and detail.jobs:
-            wanted = set()
-            for selection in select_logs(detail, target, step):
-                if selection.whole_job:
-                    wanted.add((selection.job.job_key, None))
-                wanted.update((selection.job.job_key, step.index) for step in selection.steps)
-        batch = store.lines(run_id, after_seq=after, limit=1000)
-        for line in batch:
-            after = line.seq
+        found = follow_step(store, run_id, after, target, step)
+        after = found.after
+        for line in found.lines:
             where = (line.job_key, line.step_index)
-            if wanted is not None and where not in wanted and (line.job_key, None) not in wanted:
-                continue
-            if where != shown:
-                at = "" if line.step_index is None else f" / step {line.step_index}"
-                typer.echo(f"=== {line.job_key}{at}")
-                shown = where
+            _header(where, shown)
+            shown = where
             typer.echo(line.text)
-        if not batch and ended:
+        if found.ended:
             return
-        if len(batch) < 1000:
-            time.sleep(FOLLOW_POLL_SECONDS)
+        if not found.full:
+            time.sleep(POLL_SECONDS)
+
+
+def _header(where: tuple[str, int | None], shown: tuple[str, int | None] | None) -> None:
+    if where != shown:
+        at = "" if where[1] is None else f" / step {where[1]}"
+        typer.echo(f"=== {where[0]}{at}")
+
+
+# ---------------------------------------------------------------- remote
+
+
+def _remote_id(remote: Remote, run: str) -> int:
+    text = run.strip()
+    if text.isdigit():
+        return int(text)
+    if text.lower() in ("latest", "last"):
+        page = remote.get("/api/runs", limit=1)
+        if not page["runs"]:
+            raise UserError(f"no run {run!r}: {remote.url} has no runs recorded yet")
+        return int(page["runs"][0]["id"])
+    raise UserError(f"run must be a run id (a number) or 'latest', not {run!r}")
+
+
+def _remote_detail(server: str, run: str) -> RunDetail:
+    from conveyor.cli.remote import Remote
+    from conveyor.store.queries import detail_from_jsonable
+
+    with Remote(server) as remote:
+        return detail_from_jsonable(remote.get(f"/api/runs/{_remote_id(remote, run)}"))
+
+
+def _remote_lines(remote: Remote, run_id: int, job_key: str) -> list[dict[str, Any]]:
+    """Every line of the job (its own and its steps'), in order, page by page."""
+    lines: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = remote.get(f"/api/runs/{run_id}/logs", job=job_key, after=after)
+        lines.extend(line for line in page["lines"] if line["job"] == job_key)
+        after = int(page["after"])
+        if not page["more"]:
+            return lines
+
+
+def _remote_logs(server: str, run: str, target: str | None, step: str | None, follow: bool) -> None:
+    """`conveyor logs` against a server: the same selection and output as locally."""
+    from conveyor.cli.remote import Remote
+    from conveyor.store.queries import detail_from_jsonable
+    from conveyor.store.selection import select_logs
+
+    with Remote(server) as remote:
+        run_id = _remote_id(remote, run)
+        if follow:
+            shown: tuple[str, int | None] | None = None
+            events = remote.events(f"/api/runs/{run_id}/logs", follow=1, job=target, step=step)
+            for event, _ident, data in events:
+                if event != "message":
+                    continue
+                line = json.loads(data)
+                where = (str(line["job"]), line["step"])
+                _header(where, shown)
+                shown = where
+                typer.echo(line["text"])
+            return
+        detail = detail_from_jsonable(remote.get(f"/api/runs/{run_id}"))
+        if not detail.jobs:
+            raise UserError(
+                f"run {run_id} ({detail.run.workflow_name}) recorded no jobs, so it has no "
+                f"logs; see its test results with `conveyor report {run_id}`"
+            )
+        selections = select_logs(detail, target, step)
+        single = len(selections) == 1 and not selections[0].whole_job
+        for selection in selections:
+            job = selection.job
+            lines = _remote_lines(remote, run_id, job.job_key)
+            if selection.whole_job or not single:
+                typer.echo(f"=== {job.job_key}: {job.conclusion or job.status}")
+            if selection.whole_job:
+                for line in lines:
+                    if line["step"] is None:
+                        typer.echo(line["text"])
+            for chosen in selection.steps:
+                if not single:
+                    state = chosen.conclusion or chosen.status
+                    typer.echo(f"--- step {chosen.index}: {chosen.name} ({state})")
+                for line in lines:
+                    if line["step"] == chosen.index:
+                        typer.echo(line["text"])
 
 
 # ---------------------------------------------------------------- helpers

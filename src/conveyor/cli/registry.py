@@ -83,6 +83,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         hidden=True,
     ),
     CommandSpec(
+        "worker",
+        _CLI + "worker_cmd",
+        "Run jobs from Celery's queues: those whose runs-on labels this worker has.",
+    ),
+    CommandSpec(
         "ingest", _CLI + "results_cmd", "Store test results from report files (all or nothing)."
     ),
     CommandSpec(
@@ -98,6 +103,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "This repository's success rates, durations, pass rates, flakiness and slowest tests "
         "vs the targets in conveyor.toml's ``[targets]`` (the seeds' defaults when there is "
         "none).",
+    ),
+    CommandSpec(
+        "perf",
+        _CLI + "perf_cmd",
+        "Benchmark results and performance regressions: ingest them, check the newest.",
     ),
     CommandSpec(
         "shard",
@@ -162,9 +172,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "The routers and versions of apps deployed with the process provider.",
     ),
     CommandSpec(
+        "repos",
+        _CLI + "repos_cmd",
+        "The repositories conveyor serve takes webhooks for: add, list, remove.",
+    ),
+    CommandSpec(
         "serve",
         _CLI + "serve_cmd",
         "Serve webhooks, the API and the dashboard, and run what they trigger.",
+    ),
+    CommandSpec(
+        "dispatch",
+        _CLI + "dispatch_cmd",
+        "Start a workflow_dispatch run of a workflow on a conveyor server, with inputs.",
+    ),
+    CommandSpec(
+        "tokens", _CLI + "tokens_cmd", "The API's tokens: create (printed once), list, revoke."
     ),
 )
 

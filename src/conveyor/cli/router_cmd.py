@@ -1,6 +1,8 @@
 """`conveyor router start|stop|status`: the process provider's routers and versions.
 
-Each app deployed with ``provider = "process"`` has, per environment, a router (the
+Static sites (``provider = "static"``) have a server per app and environment too
+(TEST and APP): ``start`` and ``stop`` cover them. Each app deployed with
+``provider = "process"`` has, per environment, a router (the
 live alias) and a process per running version, all detached from conveyor, their state
 in ``<state dir>/deploy/<app>/<environment>/``. Deploys start what they need; these
 commands bring the live versions back after a reboot (``start``), stop everything
@@ -28,13 +30,18 @@ def start(app: AppFilter = None, env: EnvFilter = None, state_dir: StateDirOptio
     """Start the live version of each app (as it was deployed) and its router, where
     they are not running."""
     from conveyor.providers.process import start_all
+    from conveyor.providers.static import start_sites
     from conveyor.store.paths import resolve_state_dir
 
-    started = start_all(resolve_state_dir(state_dir), app, env)
-    if not started:
+    state = resolve_state_dir(state_dir)
+    started = start_all(state, app, env)
+    sites = [(h, url) for h, url in start_sites(state, app) if env in (None, h.environment)]
+    if not started and not sites:
         typer.echo("nothing is live: deploy first")
     for home, url in started:
         typer.echo(f"{home.app} in {home.environment}: {url} (live: {home.read().live})")
+    for site, url in sites:  # static sites: APP's address
+        typer.echo(f"{site.app} in {site.environment}: {url} (live: {site.read().live})")
 
 
 @router_app.command("stop")
@@ -42,9 +49,12 @@ def stop(app: AppFilter = None, env: EnvFilter = None, state_dir: StateDirOption
     """Stop routers and versions (requests in flight finish first); what is live stays
     recorded for `conveyor router start`."""
     from conveyor.providers.process import stop_all
+    from conveyor.providers.static import stop_sites
     from conveyor.store.paths import resolve_state_dir
 
     stopped = stop_all(resolve_state_dir(state_dir), app, env)
+    if env is None:
+        stopped += stop_sites(resolve_state_dir(state_dir), app)
     typer.echo(f"stopped {stopped} process{'es' if stopped != 1 else ''}")
 
 

@@ -199,8 +199,9 @@ def run(
         str | None,
         typer.Option(
             "--executor",
-            help="Where jobs execute: local (threads of this process) or process (a child "
-            "process per job). Default: $CONVEYOR_EXECUTOR, else local.",
+            help="Where jobs execute: local (threads of this process), process (a child "
+            "process per job) or celery (conveyor worker processes, by runs-on labels). "
+            "Default: $CONVEYOR_EXECUTOR, else local.",
         ),
     ] = None,
     no_wait: Annotated[
@@ -355,7 +356,7 @@ def resume(
     state_dir: Annotated[Path | None, typer.Option("--state-dir", help="State dir.")] = None,
     executor: Annotated[
         str | None,
-        typer.Option("--executor", help="local or process (default: $CONVEYOR_EXECUTOR)."),
+        typer.Option("--executor", help="local, process or celery (default: $CONVEYOR_EXECUTOR)."),
     ] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Park again instead of waiting for a decision.")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from conveyor.delivery.settings import EnvironmentSettings
-from conveyor.errors import UserError
+from conveyor.errors import Conflict, Forbidden, NotFound
 from conveyor.store import approvals
 
 
@@ -29,22 +29,23 @@ def decide(
     environments: Mapping[str, EnvironmentSettings],
 ) -> int:
     """Approve (or reject) what run ``run_id`` waits for in ``environment``; returns how
-    many jobs were decided. ``UserError`` (exit 2) says why a decision is refused."""
+    many jobs were decided. A ``UserError`` (exit 2: ``NotFound``, ``Conflict`` or
+    ``Forbidden``, which the API answers 404, 409, 403) says why it is refused."""
     requests = approvals.of_run(engine, run_id, environment)
     if not requests:
-        raise UserError(
+        raise NotFound(
             f"run {run_id} has no job waiting for environment '{environment}'; see conveyor pending"
         )
     waiting = [r for r in requests if r.status == approvals.WAITING]
     if not waiting:
         last = requests[-1]
-        raise UserError(
+        raise Conflict(
             f"run {run_id}'s jobs for '{environment}' were already {last.status} by "
             f"{last.decided_by}"
         )
     reviewers = waiting[0].reviewers
     if not any(_same(by, reviewer) for reviewer in reviewers):
-        raise UserError(
+        raise Forbidden(
             f"{by} may not decide for '{environment}': its reviewers are "
             f"{', '.join(reviewers)} (pass --as NAME if you are one of them)"
         )
@@ -52,7 +53,7 @@ def decide(
     if settings is not None and settings.prevent_self_review and approved:
         starters = {r.requested_by for r in waiting}
         if any(_same(by, starter) for starter in starters):
-            raise UserError(
+            raise Forbidden(
                 f"{by} started run {run_id} and '{environment}' has prevent-self-review: "
                 "another reviewer must approve"
             )

@@ -8,7 +8,10 @@
    **discards** it, leaves the alias where it was and fails;
 4. **publish** it as an immutable version and **switch** the live alias to it;
 5. **verify** it live; a failed verify rolls the alias back to the previous version
-   (:mod:`conveyor.delivery.rollback`, never behind a migration) and fails.
+   (:mod:`conveyor.delivery.rollback`, never behind a migration) and fails. A provider
+   with ``verify_before_switch`` (``static``: TEST, then APP) has ``verify:`` run on the
+   staged version's endpoint before the switch instead; a failure there is handled as a
+   failed smoke (discarded, the alias untouched).
 
 Each deployment is recorded (:class:`~conveyor.store.deliveries.DeliveryStore`): app,
 environment, version, digest, provider version, run and job, the job's approvals, the
@@ -186,6 +189,18 @@ class _Deploy:
                 f"deploy of {where}: {reason}; the staged version was discarded and the alias "
                 f"stays on {previous}"
             )
+        tested = bool(getattr(provider, "verify_before_switch", False)) and bool(request.verify)
+        if tested:  # e.g. the static provider: verify on TEST, users see it only if it passes
+            self.log(f"verify on the test endpoint {staged.endpoint} before the switch")
+            failure = self._checks(staged, staged.endpoint, request.verify)
+            if failure is not None:
+                self._discard(staged)
+                reason = f"verify failed before the switch: {failure}"
+                store.finish_deployment(row.id, SMOKE_FAILED, reason=reason)
+                raise DeliveryError(
+                    f"deploy of {where}: {reason}; the staged version was discarded and the "
+                    f"alias stays on {previous}"
+                )
         try:
             version = provider.publish(target, staged)
             self.log(f"published {artifact.version} as version {version}")
@@ -199,7 +214,7 @@ class _Deploy:
         store.went_live(row.id, version)
         url = request.live_url or _endpoint(provider, target)
         self.log(f"live: {target.app} in {target.environment} is {artifact.version} {url}")
-        failure = self._checks(version, url, request.verify)
+        failure = None if tested else self._checks(version, url, request.verify)
         if failure is not None:
             self._roll_back(row, f"verify failed: {failure}")
         store.complete(row.id)

@@ -84,12 +84,13 @@ class EnvironmentSettings(_Strict):
 
 class AppSettings(_Strict):
     """``[apps.<name>]``: how the app is deployed. ``provider``: ``process`` (a local
-    process per version behind conveyor's router) or ``aws-lambda``; the rest are that
+    process per version behind conveyor's router), ``aws-lambda`` or ``static`` (a built
+    site: TEST then APP); the rest are that
     provider's settings, checked by the provider (:mod:`conveyor.providers`)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    provider: Literal["process", "aws-lambda"]
+    provider: Literal["process", "aws-lambda", "static"]
 
     def options(self) -> dict[str, Any]:
         """The provider's own settings (every key but ``provider``), as written."""

@@ -46,6 +46,7 @@ class JobStarted(_Event, frozen=True, tag="job_started"):
     started_at: float = 0.0
     environment: str | None = None
     seq: int = 0
+    needs: tuple[str, ...] = ()  # the job ids it waited for
 
 
 class JobWaiting(_Event, frozen=True, tag="job_waiting"):

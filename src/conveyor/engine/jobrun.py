@@ -89,6 +89,7 @@ def run_job(call: JobCall) -> JobOutcome:
             placement_on.labels,
             started,
             environment,
+            needs=tuple(job.needs),
         )
     )
     if problem:
@@ -150,7 +151,12 @@ def _body(call: JobCall, placement_on: RunsOn, environment: str | None, log: Ste
     wf, job, key, ctx, control = call.wf, call.job, call.key, call.ctx, call.control
     if control.cancelled:
         return _refused(Conclusion.CANCELLED, control.reason)
-    placement = place(placement_on.labels, wf.options.platforms, group=placement_on.group)
+    placement = place(
+        placement_on.labels,
+        wf.options.platforms,
+        group=placement_on.group,
+        routed=wf.services.labels_routed,
+    )
     if not placement.local:
         log.line(placement.note)
         return _refused(Conclusion.SKIPPED, placement.note)

@@ -21,10 +21,18 @@ class Placement:
 
 
 def place(
-    labels: Sequence[str], mapping: Mapping[str, str], *, group: str | None = None
+    labels: Sequence[str],
+    mapping: Mapping[str, str],
+    *,
+    group: str | None = None,
+    routed: bool = False,
 ) -> Placement:
     """Decide where a job with these labels (and runner group) runs. ``mapping`` is
-    ``--platform LABEL=local|skip`` (a runner group is mapped by its name too)."""
+    ``--platform LABEL=local|skip`` (a runner group is mapped by its name too). With
+    ``routed`` the executor sends jobs to workers by their labels: only a label mapped to
+    skip (or no label at all) skips the job here."""
+    if routed:
+        return _routed(labels, mapping)
     if group is not None:
         choice = mapping.get(group)
         if choice == SKIP:
@@ -59,6 +67,15 @@ def place(
             f"skipped: runs-on {shown} is not available locally (conveyor runs Linux jobs); "
             f"map it with --platform {unsupported[0]}=local to run it here",
         )
+    return Placement(True)
+
+
+def _routed(labels: Sequence[str], mapping: Mapping[str, str]) -> Placement:
+    if not labels:
+        return Placement(False, "skipped: the job has no runs-on label")
+    for label in labels:
+        if mapping.get(label) == SKIP:
+            return Placement(False, f"skipped: runs-on '{label}' is mapped to skip (--platform)")
     return Placement(True)
 
 

@@ -78,6 +78,7 @@ class NewRun:
     record: bytes = b""  # what a resume starts from (:mod:`conveyor.engine.durable`)
     lease_owner: str = ""
     lease_seconds: float = 30.0
+    actor: str = ""  # github.actor: who started it (the payload's sender, else the repo's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,9 @@ def make_run_called_workflow(run_job: UnitRunner) -> UnitRunner:
         wf, job, key, ctx = call.wf, call.job, call.key, call.ctx
         started = time.time()
         name = job.name_template if isinstance(job.name_template, str) else key
-        wf.publish(JobStarted(wf.run_id, key, job.id, name, ctx.get("matrix") or {}, (), started))
+        matrix = ctx.get("matrix") or {}
+        needs = tuple(job.needs)
+        wf.publish(JobStarted(wf.run_id, key, job.id, name, matrix, (), started, needs=needs))
         log = StepLog(wf.publish, wf.run_id, key, None)
         note = ""
         try:

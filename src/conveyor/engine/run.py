@@ -153,6 +153,13 @@ def _inputs(plan: WorkflowPlan, options: RunOptions) -> dict[str, Any]:
     return build_inputs(plan.inputs, options.inputs, base_ctx, event=options.event, path=plan.path)
 
 
+def run_actor(payload: Mapping[str, Any], fallback: str) -> str:
+    """``github.actor``: the payload's sender, else the repository's actor."""
+    sender = payload.get("sender")
+    login = sender.get("login") if isinstance(sender, Mapping) else None
+    return str(login) if login else fallback
+
+
 def _run_one(
     plan: WorkflowPlan,
     inputs: dict[str, Any],
@@ -192,6 +199,7 @@ def _run_one(
             record=encode_record(record),
             lease_owner=owner,
             lease_seconds=LEASE_SECONDS,
+            actor=run_actor(payload, repo.actor),
         )
         run_id, run_number = services.store.begin_run(new)
     else:

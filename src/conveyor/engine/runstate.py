@@ -80,6 +80,7 @@ class Services:
     sinks: Sequence[EventSink] = ()
     store: RunStore | None = None
     gate: EnvironmentGate | None = None
+    labels_routed: bool = False  # the executor sends jobs to workers by runs-on labels
 
 
 @dataclass(frozen=True)

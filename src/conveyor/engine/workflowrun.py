@@ -143,7 +143,7 @@ class WorkflowJobs:
             return Expansion([])
         now = time.time()
         name = job.name_template if isinstance(job.name_template, str) else job_id
-        wf.publish(JobStarted(wf.run_id, key, job_id, name, started_at=now))
+        wf.publish(JobStarted(wf.run_id, key, job_id, name, started_at=now, needs=tuple(job.needs)))
         if note:
             StepLog(wf.publish, wf.run_id, key, None).line(note)
         outcome = outcome_of(conclusion)

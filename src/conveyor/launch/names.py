@@ -6,7 +6,7 @@ import os
 
 from conveyor.errors import UsageError
 
-EXECUTORS = ("local", "process")
+EXECUTORS = ("local", "process", "celery")
 EXECUTOR_ENV = "CONVEYOR_EXECUTOR"
 
 

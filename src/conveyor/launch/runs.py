@@ -12,8 +12,10 @@ import shlex
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from conveyor.actions import DefaultActionProvider
 from conveyor.actions.delivery_wiring import rollback_sink
@@ -24,7 +26,7 @@ from conveyor.engine.durable import decode_record
 from conveyor.engine.lease import LEASE_SECONDS, new_owner
 from conveyor.engine.local_executor import LocalJobExecutor
 from conveyor.engine.masking import Masker, env_masker
-from conveyor.engine.ports import EventSink, JobExecutor
+from conveyor.engine.ports import EventSink, JobExecutor, RunStore
 from conveyor.engine.run import RunReport, resume_workflow, run_workflows
 from conveyor.engine.runstate import RunOptions, Services
 from conveyor.engine.status import Conclusion
@@ -35,6 +37,27 @@ from conveyor.store.recorder import SqlRunStore
 from conveyor.tiers.configfile import load_config
 
 
+@dataclass(frozen=True)
+class LaunchHooks:
+    """What a long-lived caller (the server's run queue) adds to the wiring: more event
+    sinks, a wrapper around the job executor (a shared concurrency limit, metrics) and
+    one around the run store (to stop recording a run handed back at shutdown)."""
+
+    sinks: Sequence[EventSink] = ()
+    wrap_executor: Callable[[JobExecutor], JobExecutor] | None = None
+    wrap_store: Callable[[SqlRunStore], RunStore] | None = None
+    console_stream: TextIO | None = None  # None: standard output
+
+    def executor(self, jobs: JobExecutor) -> JobExecutor:
+        return jobs if self.wrap_executor is None else self.wrap_executor(jobs)
+
+    def store(self, store: SqlRunStore) -> RunStore:
+        return store if self.wrap_store is None else self.wrap_store(store)
+
+
+_NO_HOOKS = LaunchHooks()
+
+
 def make_executor(
     name: str, secrets: Mapping[str, str], masker: Masker, actions: DefaultActionProvider
 ) -> JobExecutor:
@@ -42,6 +65,13 @@ def make_executor(
         from conveyor.executors.process import ProcessJobExecutor
 
         return ProcessJobExecutor(secrets)
+    if name == "celery":
+        from conveyor.executors.celery_config import require_celery
+
+        require_celery("--executor celery")
+        from conveyor.executors.celery_executor import CeleryJobExecutor
+
+        return CeleryJobExecutor(secrets)
     return LocalJobExecutor(LocalStepRunner(), actions, masker, secrets)
 
 
@@ -52,11 +82,13 @@ def run_plans(
     *,
     plain: bool | None = True,
     executor: str | None = None,
+    hooks: LaunchHooks = _NO_HOOKS,
 ) -> list[RunReport]:
     """Run ``plans`` (recorded in the history store); cancelled when ``cancel`` is set.
 
     ``plain``: plain console lines (the daemon), or None to choose by terminal.
-    ``executor``: ``local`` or ``process`` (default: ``$CONVEYOR_EXECUTOR``, else local).
+    ``executor``: ``local``, ``process`` or ``celery`` (default: ``$CONVEYOR_EXECUTOR``,
+    else local).
     """
     name = executor_name(executor)
     expose_conveyor(options.state_dir)
@@ -64,11 +96,17 @@ def run_plans(
     actions = DefaultActionProvider(options.state_dir)
     store = SqlRunStore(options.state_dir, masker=masker)
     gate, environment_secrets = _environments(options.repo.root, store, masker)
-    console = make_console(plain=plain)
+    console = make_console(hooks.console_stream, plain=plain)
     jobs = make_executor(name, {**options.secrets, **environment_secrets}, masker, actions)
     sinks: list[EventSink] = [console, rollback_sink(options.repo.root, options.state_dir)]
     services = Services(
-        executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
+        executor=hooks.executor(jobs),
+        actions=actions,
+        masker=masker,
+        sinks=[*sinks, *hooks.sinks],
+        store=hooks.store(store),
+        gate=gate,
+        labels_routed=name == "celery",
     )
     try:
         return run_workflows(plans, options, services, cancel)
@@ -99,6 +137,7 @@ def resume_run(
     plain: bool | None = None,
     executor: str | None = None,
     wait: bool = True,
+    hooks: LaunchHooks = _NO_HOOKS,
 ) -> RunReport:
     """Continue run ``run_id`` of a process that died (or that was parked waiting for a
     decision): finished jobs are kept, jobs that were running or waiting run again, the
@@ -112,12 +151,18 @@ def resume_run(
         expose_conveyor(record.options.state_dir)
         actions = DefaultActionProvider(record.options.state_dir)
         gate, environment_secrets = _environments(record.options.repo.root, store, masker)
-        console = make_console(plain=plain)
+        console = make_console(hooks.console_stream, plain=plain)
         jobs = make_executor(name, {**secrets, **environment_secrets}, masker, actions)
         root, home = record.options.repo.root, record.options.state_dir
         sinks: list[EventSink] = [console, rollback_sink(root, home)]
         services = Services(
-            executor=jobs, actions=actions, masker=masker, sinks=sinks, store=store, gate=gate
+            executor=hooks.executor(jobs),
+            actions=actions,
+            masker=masker,
+            sinks=[*sinks, *hooks.sinks],
+            store=hooks.store(store),
+            gate=gate,
+            labels_routed=name == "celery",
         )
         try:
             return resume_workflow(resumed, secrets, services, cancel, wait=wait)

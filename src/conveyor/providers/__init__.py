@@ -3,7 +3,10 @@
 - ``process`` (:mod:`conveyor.providers.process`): each version a local process behind
   conveyor's router (:mod:`conveyor.providers.router`), the embedded default;
 - ``aws-lambda`` (:mod:`conveyor.providers.aws_lambda`): a Lambda function's ``$LATEST``,
-  published versions and an alias, with boto3 (the ``aws`` extra).
+  published versions and an alias, with boto3 (the ``aws`` extra);
+- ``static`` (:mod:`conveyor.providers.static`): a built site served from two roots,
+  TEST then APP (locally by :mod:`conveyor.providers.static_server`, or S3 + two
+  CloudFront distributions).
 
 Their settings are in :mod:`conveyor.providers.settings`.
 """
@@ -25,6 +28,11 @@ def provider_for(app: AppSettings, state_dir: Path | None = None) -> Provider:
         from conveyor.providers.aws_lambda import LambdaProvider
 
         return LambdaProvider()
+    if app.provider == "static":
+        from conveyor.providers.static import StaticProvider
+        from conveyor.store.paths import resolve_state_dir
+
+        return StaticProvider(resolve_state_dir(state_dir))
     from conveyor.providers.process import ProcessProvider
     from conveyor.store.paths import resolve_state_dir
 

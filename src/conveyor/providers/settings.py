@@ -22,6 +22,24 @@
     endpoint-url = "http://127.0.0.1:5000"   # optional (e.g. a local emulator)
     alias = "live"
 
+``static`` (a built site: two served roots, TEST and APP, over versioned content)::
+
+    [apps.site]
+    provider = "static"
+    port = 8080                  # APP's port (users); or { dev = 8081, ... }
+    test-port = 8090             # TEST's port (verify runs there first)
+    index = "index.html"
+    spa = true                   # unknown paths without a suffix answer the index
+    api-url = "https://api.example.com"        # or { dev = "...", production = "..." }
+    api-url-variable = "API_URL"               # window.API_URL, set in index.html
+    # on AWS instead (S3 + two CloudFront distributions):
+    bucket = "site-{environment}"
+    prefix = "releases"          # each version under <prefix>/<version>/
+    region = "us-east-1"
+    distribution = "E2APP..."    # APP; or a table by environment
+    test-distribution = "E2TEST..."
+    endpoint-url = "http://127.0.0.1:5000"     # optional (e.g. a local emulator)
+
 A bad key is a :class:`~conveyor.errors.ConfigError` naming it; when ``conveyor.toml`` is
 loaded (:mod:`conveyor.tiers.configfile`) the error names the file and line as well.
 """
@@ -33,7 +51,15 @@ import shlex
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from conveyor.delivery.ports import Target
@@ -134,8 +160,111 @@ class LambdaSettings(_Settings):
         return self.function.replace("{environment}", environment)
 
 
-PROVIDERS: dict[str, type[_Settings]] = {"process": ProcessSettings, "aws-lambda": LambdaSettings}
-ProviderName = Literal["process", "aws-lambda"]
+def _per_environment(value: object) -> object:
+    """``"text"``, or ``{ dev = "...", production = "..." }``."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {str(env): v for env, v in value.items()}
+    raise ValueError(
+        f"{value!r}: write a string, or a table of them by environment, "
+        'e.g. { dev = "...", production = "..." }'
+    )
+
+
+PerEnvironment = Annotated[str | dict[str, str] | None, BeforeValidator(_per_environment)]
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+def for_environment(value: str | dict[str, str] | None, environment: str) -> str | None:
+    """A per-environment setting's value in ``environment``."""
+    if isinstance(value, dict):
+        return value.get(environment)
+    return value
+
+
+class StaticSettings(_Settings):
+    """A built site. Local (no ``bucket``): conveyor serves TEST and APP itself; with
+    ``bucket``: S3 and two CloudFront distributions."""
+
+    port: Ports = None
+    test_port: Ports = Field(None, alias="test-port")
+    host: str = "127.0.0.1"
+    index: str = "index.html"
+    spa: bool = False
+    api_url: PerEnvironment = Field(None, alias="api-url")
+    api_url_variable: str = Field("API_URL", alias="api-url-variable")
+    bucket: str | None = None
+    prefix: str = "releases"
+    region: str | None = None
+    endpoint_url: str | None = Field(None, alias="endpoint-url")
+    distribution: PerEnvironment = None
+    test_distribution: PerEnvironment = Field(None, alias="test-distribution")
+    url: PerEnvironment = None  # APP's public address (default: https://<its domain>)
+    test_url: PerEnvironment = Field(None, alias="test-url")
+
+    @field_validator("api_url_variable")
+    @classmethod
+    def _variable(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(f"'{value}' is not a JavaScript name: write e.g. API_URL")
+        return value
+
+    @field_validator("index")
+    @classmethod
+    def _index(cls, value: str) -> str:
+        if not value or value.startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"'{value}' is not a file of the build: write e.g. index.html")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value.strip("/")
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None:
+            unknown = set(re.findall(r"\{([^}]*)\}", value)) - {"environment"}
+            if unknown:
+                names = ", ".join(sorted(unknown))
+                raise ValueError(
+                    f"unknown placeholder {{{names}}}: only {{environment}} is filled in"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _aws(self) -> StaticSettings:
+        if self.bucket is None:
+            return self
+        missing = [
+            key
+            for key, value in (
+                ("region", self.region),
+                ("distribution", self.distribution),
+                ("test-distribution", self.test_distribution),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValueError("with bucket (S3 + CloudFront) also set " + ", ".join(missing))
+        return self
+
+    @property
+    def on_aws(self) -> bool:
+        return self.bucket is not None
+
+    def bucket_name(self, environment: str) -> str:
+        return (self.bucket or "").replace("{environment}", environment)
+
+
+PROVIDERS: dict[str, type[_Settings]] = {
+    "process": ProcessSettings,
+    "aws-lambda": LambdaSettings,
+    "static": StaticSettings,
+}
+ProviderName = Literal["process", "aws-lambda", "static"]
 
 
 def option_errors(provider: str, options: Mapping[str, Any]) -> list[ErrorDetails]:

@@ -19,6 +19,7 @@ from conveyor.reporting.categories import ACTIONS, CATEGORIES, TITLES, classify
 from conveyor.reporting.model import (
     FAILED_VERDICT,
     PASSED_VERDICT,
+    BenchmarkLine,
     FailedJob,
     FailedStep,
     FailureItem,
@@ -26,6 +27,7 @@ from conveyor.reporting.model import (
     Recommendation,
     Report,
     TierTotals,
+    UsualDuration,
 )
 from conveyor.results.model import FAILING, FLAKY
 from conveyor.results.quarantine import quarantined_among
@@ -260,4 +262,80 @@ def build_report(
         recommendations=_recommendations(failures),
         logs_command=f"conveyor logs {run_id}" if has_logs else "",
         failed_jobs=failed_jobs,
+        usual_duration=usual_duration(connection, run) if run is not None else None,
+        benchmarks=benchmark_lines(connection, repository_id, now=now),
     )
+
+
+USUAL_RUNS = 30  # earlier runs a duration is judged against
+USUAL_MIN_RUNS = 5  # fewer: nothing is usual yet
+USUAL_SPREAD = 4.0  # robust standard deviations above the median
+USUAL_RATIO = 1.25  # and at least this much longer than the median
+
+
+def usual_duration(connection: Connection, run: Any) -> UsualDuration | None:
+    """The workflow's usual duration, from its own earlier finished runs in the
+    repository (up to :data:`USUAL_RUNS`): "longer than usual" is beyond both the median
+    plus four robust standard deviations (1.4826 x the median absolute deviation) and
+    1.25 x the median -- the spread of its own history, not a fixed number."""
+    from statistics import median
+
+    c = RunRow.__table__.c
+    query = (
+        select(c.duration)
+        .where(
+            c.repository_id == run.repository_id,
+            c.workflow_path == run.workflow_path,
+            c.id < run.id,
+            c.duration.is_not(None),
+            c.conclusion.is_not(None),
+        )
+        .order_by(c.id.desc())
+        .limit(USUAL_RUNS)
+    )
+    durations = [float(d) for d in connection.execute(query).scalars()]
+    if len(durations) < USUAL_MIN_RUNS:
+        return None
+    middle = median(durations)
+    spread = 1.4826 * median(abs(d - middle) for d in durations)
+    return UsualDuration(
+        len(durations), middle, max(middle + USUAL_SPREAD * spread, middle * USUAL_RATIO)
+    )
+
+
+BENCHMARK_DAYS = 7.0
+BENCHMARK_LINES = 15
+
+
+def benchmark_lines(
+    connection: Connection, repository_id: int | None, *, now: float | None = None
+) -> list[BenchmarkLine]:
+    """The repository's benchmarks over the last week on the default branch, with what
+    ``conveyor perf check`` says of each (regressions first)."""
+    from conveyor.results.perf import check, trends
+
+    if repository_id is None:
+        return []
+    since = (time.time() if now is None else now) - BENCHMARK_DAYS * 86400
+    moved = trends(connection, repository_id, since=since)
+    if not moved:
+        return []
+    verdicts = {f.benchmark: f for f in check(connection, repository_id).findings}
+    lines = []
+    for t in moved:
+        finding = verdicts.get(t.benchmark)
+        lines.append(
+            BenchmarkLine(
+                t.benchmark,
+                t.unit,
+                t.first,
+                t.last,
+                t.change,
+                t.points,
+                finding.change.verdict if finding else "",
+                finding.commit_range if finding else "",
+            )
+        )
+    order = {"regression": 0, "suspect": 1}
+    lines.sort(key=lambda b: (order.get(b.verdict, 2), -b.change))
+    return lines[:BENCHMARK_LINES]

@@ -113,6 +113,31 @@ class Recommendation:
 
 
 @dataclass(slots=True)
+class UsualDuration:
+    """How long the workflow's earlier runs took: ``runs`` of them, their median, and the
+    duration beyond which a run is "longer than usual" (``limit``)."""
+
+    runs: int
+    median: float
+    limit: float
+
+
+@dataclass(slots=True)
+class BenchmarkLine:
+    """A benchmark in the report: its movement over the window and, when it changed, the
+    verdict of ``conveyor perf check`` and the commits where it appeared."""
+
+    benchmark: str
+    unit: str
+    first: float
+    last: float
+    change: float  # relative, positive = worse
+    points: int
+    verdict: str = ""  # regression, suspect, improvement, or "" (noise)
+    commits: str = ""
+
+
+@dataclass(slots=True)
 class Report:
     run_id: int
     workflow: str
@@ -127,6 +152,13 @@ class Report:
     recommendations: list[Recommendation] = field(default_factory=list)
     logs_command: str = ""  # empty when the run has no logs to print
     failed_jobs: list[FailedJob] = field(default_factory=list)
+    usual_duration: UsualDuration | None = None  # from the workflow's own earlier runs
+    benchmarks: list[BenchmarkLine] = field(default_factory=list)
+
+    @property
+    def longer_than_usual(self) -> bool:
+        usual = self.usual_duration
+        return usual is not None and self.duration is not None and self.duration > usual.limit
 
     @property
     def passed(self) -> bool:

@@ -70,5 +70,5 @@ def decide(policy: str, report: Report, previous: str | None, rules: list[AlertR
         raise ValueError(f"unknown notify policy {policy!r} (expected failure, always or change)")
     for rule in triggered(rules, report):
         decision.send = True
-        decision.reasons.append(f"alert: {rule.text}")
+        decision.reasons.append(rule.reason(report))
     return decision

@@ -7,7 +7,11 @@ Syntax (one rule per string, case-insensitive)::
 
 METRIC: ``failures`` (or ``failed``), ``passed``, ``skipped``, ``flaky``, ``tests``,
 ``quarantined``, ``duration`` (VALUE is a duration: ``90s``, ``60m``, ``2h``; per tier
-it is the tier's duration, else the run's). OP: ``>=``, ``>``, ``<=``, ``<``, ``==``, ``!=``.
+it is the tier's duration, else the run's). ``duration > usual`` judges the run against
+the workflow's own history instead of a fixed number: longer than the median of its
+earlier runs plus four robust standard deviations, and 25 % longer at least
+(:func:`conveyor.reporting.build.usual_duration`; nothing is usual before five runs).
+OP: ``>=``, ``>``, ``<=``, ``<``, ``==``, ``!=``.
 KIND: ``failure`` or a failure category (``infrastructure``, ``timeout``, ``assertion``,
 ``import``, ``other``). A tier is any name but a metric, ``any``, or an operator.
 """
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from conveyor.reporting.categories import CATEGORIES
-from conveyor.reporting.durations import parse_duration
+from conveyor.reporting.durations import format_duration, parse_duration
 from conveyor.reporting.model import Report, TierTotals
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -50,8 +54,22 @@ class AlertRule:
     metric: str  # a metric, or "any:<kind>"
     op: str = ">"
     value: float = 0.0
+    usual: bool = False  # ``duration > usual``: against the workflow's own history
+
+    def reason(self, report: Report) -> str:
+        """Why it fired, for the notification."""
+        usual = report.usual_duration
+        if self.usual and usual is not None and report.duration is not None:
+            return (
+                f"alert: {self.text} (took {format_duration(report.duration)}; usually "
+                f"{format_duration(usual.median)}, the median of the last {usual.runs} runs, "
+                f"alert beyond {format_duration(usual.limit)})"
+            )
+        return f"alert: {self.text}"
 
     def matches(self, report: Report) -> bool:
+        if self.usual:
+            return report.longer_than_usual
         if self.metric.startswith("any:"):
             kind = self.metric[4:]
             return any(
@@ -107,6 +125,13 @@ def parse_rule(text: str) -> AlertRule:
             f"alert rule {text!r}: unknown metric {metric!r} (expected one of: "
             f"{', '.join(_METRICS)})"
         )
+    if metric == "duration" and raw == "usual":
+        if op not in (">", ">=") or found.group("tier"):
+            raise RuleError(
+                f"alert rule {text!r}: write 'duration > usual' (the run's duration, "
+                "against the workflow's earlier runs)"
+            )
+        return AlertRule(text, found.group("tier"), metric, op, 0.0, usual=True)
     if metric != "duration" and not re.fullmatch(r"\d+(?:\.\d+)?", raw):
         raise RuleError(f"alert rule {text!r}: {raw!r} is not a number")
     try:

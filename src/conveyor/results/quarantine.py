@@ -34,10 +34,16 @@ def _user() -> str:
 
 
 def add(
-    db: ResultsDb, repository_id: int, test_id: str, reason: str = "", *, automatic: bool = False
+    db: ResultsDb,
+    repository_id: int,
+    test_id: str,
+    reason: str = "",
+    *,
+    automatic: bool = False,
+    by: str | None = None,
 ) -> bool:
-    """Quarantine ``test_id`` in the repository; False when it already was (its reason is
-    kept)."""
+    """Quarantine ``test_id`` in the repository (``by`` whom: default, this process's
+    user); False when it already was (its reason is kept)."""
     q = QUARANTINE.c
     with db.writer.begin() as connection:
         exists = connection.execute(
@@ -51,7 +57,7 @@ def add(
                 test_id=test_id,
                 reason=reason,
                 added_at=time.time(),
-                added_by=_user(),
+                added_by=_user() if by is None else by,
                 automatic=automatic,
             )
         )

@@ -37,7 +37,9 @@ def flaky_text(found: list[FlakyTest]) -> str:
 
 
 def stats_json(stats: Stats) -> dict[str, Any]:
-    return dataclasses.asdict(stats)
+    data = dataclasses.asdict(stats)
+    data.pop("flaky", None)  # `conveyor flaky` lists them
+    return data
 
 
 def _mark(ok: bool | None) -> str:
@@ -55,6 +57,7 @@ def stats_text(stats: Stats) -> str:
             f"  {w.workflow}: {w.runs} runs, success {w.success_rate:.1%}"
             f"{_mark(w.success_ok)}, mean {_secs(w.mean_duration)}, "
             f"p95 {_secs(w.p95_duration)}{limit}{_mark(w.duration_ok)}"
+            + _trend(w.duration_trend, "than the window before")
         )
     lines += ["", f"tiers (target pass rate {t.success_rate:.0%}):"]
     if not stats.tiers:
@@ -72,4 +75,29 @@ def stats_text(stats: Stats) -> str:
         "slowest tests:",
     ]
     lines += [f"  {s.mean_duration:9.3f}s  {s.test_id}" for s in stats.slowest] or ["  -"]
+    lines += ["", "benchmarks (default branch, first -> last of the window):"]
+    lines += [
+        f"  {sparkline(b.values)}  {b.benchmark}: {b.first:.4g} -> {b.last:.4g} {b.unit} "
+        f"({b.change:+.1%}{', worse' if b.change > 0.05 else ''}; {b.points} results)"
+        for b in stats.benchmarks
+    ] or ["  -"]
     return "\n".join(lines)
+
+
+def _trend(change: float | None, against: str) -> str:
+    if change is None:
+        return ""
+    return f", median {'+' if change >= 0 else ''}{change:.0%} {against}"
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 20) -> str:
+    """The last ``width`` values as bars, low to high."""
+    shown = values[-width:]
+    if not shown:
+        return ""
+    low, high = min(shown), max(shown)
+    span = (high - low) or 1.0
+    return "".join(_BARS[min(7, int((v - low) / span * 8))] for v in shown).ljust(width)

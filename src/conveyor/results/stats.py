@@ -1,8 +1,10 @@
-"""``conveyor stats``: workflow success and duration, tier pass rates, flakiness, slow tests."""
+"""``conveyor stats``: workflow success and duration (and how the median duration moved
+against the window before), tier pass rates, flakiness, slow tests, benchmark trends."""
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -10,7 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
-from conveyor.results.flaky import DAY, TierTestCounts, find_flaky, window_summary
+from conveyor.results.flaky import DAY, FlakyTest, TierTestCounts, find_flaky, window_summary
+from conveyor.results.perf import Trend, trends
 from conveyor.results.targets import Targets
 from conveyor.store.models import RunRow
 
@@ -28,6 +31,9 @@ class WorkflowStats:
     duration_target: float | None = None
     success_ok: bool = True
     duration_ok: bool | None = None
+    median_duration: float | None = None
+    previous_median: float | None = None  # of the window before (as long as this one)
+    duration_trend: float | None = None  # relative change of the median: +0.2 = 20 % longer
 
 
 @dataclass(slots=True)
@@ -57,6 +63,8 @@ class Stats:
     flaky_ok: bool = True
     slowest: list[SlowTest] = field(default_factory=list)
     targets: Targets = field(default_factory=Targets)
+    benchmarks: list[Trend] = field(default_factory=list)  # on the default branch, worst first
+    flaky: list[FlakyTest] = field(default_factory=list)  # most flaky first
 
 
 def p95(values: list[float]) -> float | None:
@@ -67,18 +75,31 @@ def p95(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
 def _workflows(
-    connection: Connection, since: float, targets: Targets, repository_id: int | None
+    connection: Connection,
+    since: float,
+    targets: Targets,
+    repository_id: int | None,
+    now: float,
 ) -> list[WorkflowStats]:
     runs = RunRow.__table__.c
-    query = select(runs.workflow_name, runs.conclusion, runs.duration).where(
-        runs.created_at >= since, runs.conclusion.is_not(None)
+    window = max(0.0, now - since)
+    query = select(runs.workflow_name, runs.conclusion, runs.duration, runs.created_at).where(
+        runs.created_at >= since - window, runs.conclusion.is_not(None)
     )
     if repository_id is not None:
         query = query.where(runs.repository_id == repository_id)
     grouped: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
-    for name, conclusion, duration in connection.execute(query):
-        grouped[str(name)].append((str(conclusion), duration))
+    earlier: dict[str, list[float]] = defaultdict(list)
+    for name, conclusion, duration, created in connection.execute(query):
+        if created >= since:
+            grouped[str(name)].append((str(conclusion), duration))
+        elif duration is not None:
+            earlier[str(name)].append(float(duration))
     found: list[WorkflowStats] = []
     for name in sorted(grouped):
         rows = grouped[name]
@@ -100,6 +121,10 @@ def _workflows(
                 duration_ok=(high <= target.max_seconds) if target and high is not None else None,
             )
         )
+        current, previous = _median(durations), _median(earlier.get(name, []))
+        found[-1].median_duration, found[-1].previous_median = current, previous
+        if current is not None and previous:
+            found[-1].duration_trend = current / previous - 1
     return found
 
 
@@ -142,15 +167,17 @@ def compute_stats(
     current = time.time() if now is None else now
     since = current - days * DAY
     stats = Stats(days=days, targets=chosen)
-    stats.workflows = _workflows(connection, since, chosen, repository_id)
+    stats.workflows = _workflows(connection, since, chosen, repository_id, current)
     summary = window_summary(connection, since, repository_id)
     stats.tiers = _tiers(summary, chosen)
     stats.tests_seen = len({row.test_id for row in summary})
     found = find_flaky(
         connection, days=days, now=current, repository_id=repository_id, summary=summary
     )
+    stats.flaky = found
     stats.flaky_tests = len(found)
     stats.flaky_rate = stats.flaky_tests / stats.tests_seen if stats.tests_seen else 0.0
     stats.flaky_ok = stats.flaky_rate <= chosen.flakiness
     stats.slowest = _slowest(summary)
+    stats.benchmarks = trends(connection, repository_id, since=since)
     return stats

@@ -15,3 +15,8 @@ class ServerConfig:
     port: int = 8080
     max_body_bytes: int = 25 * 1024 * 1024  # GitHub's own webhook payload cap
     schedules: bool = True  # run the schedule daemon inside the server
+    max_jobs: int = 0  # jobs at once over all runs (0: the number of CPUs, at least 2)
+    shutdown_grace: float = 30.0  # seconds running runs get to finish before handed back
+    status_api_url: str | None = None  # GitHub-compatible API for commit statuses
+    public_url: str | None = None  # where the server is reached (statuses' target_url)
+    resume: bool = True  # resume, on start, the runs a stopped server left in progress

@@ -90,7 +90,10 @@ def read_lines(
     """Lines of a run in sequence order: of one job (``job_key``), of one of its steps
     (``step_index``) or its own lines (``job_only``); only those after ``after_seq``;
     the first ``limit`` or the ``last`` N."""
-    query = select(LogLineRow).where(LogLineRow.run_id == run_id, LogLineRow.seq > after_seq)
+    c = LogLineRow.__table__.c  # plain rows: thousands of ORM objects cost more than the query
+    query = select(c.run_id, c.job_key, c.step_index, c.text, c.at, c.stream, c.seq).where(
+        c.run_id == run_id, c.seq > after_seq
+    )
     if job_key is not None:
         query = query.where(LogLineRow.job_key == job_key)
     if step_index is not None:
@@ -104,10 +107,10 @@ def read_lines(
         if limit is not None:
             query = query.limit(limit)
     with sessions() as session:
-        rows = list(session.scalars(query))
+        rows = list(session.execute(query))
     if last is not None:
         rows.reverse()
-    return [LogLine(r.run_id, r.job_key, r.step_index, r.text, r.at, r.stream, r.seq) for r in rows]
+    return [LogLine(*row) for row in rows]
 
 
 def last_seq(sessions: sessionmaker[Session], run_id: int) -> int:

@@ -86,6 +86,10 @@ class RunRow(Base):
         Index(
             "ix_runs_repository_workflow_created", "repository_id", "workflow_path", "created_at"
         ),
+        # the dashboard's runs page over every repository, and its filters (revision 0013)
+        Index("ix_runs_created", "created_at", "id"),
+        Index("ix_runs_actor_created", "actor", "created_at"),
+        Index("ix_runs_workflow_created", "workflow_name", "created_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -98,6 +102,7 @@ class RunRow(Base):
     ref: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
     sha: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     repository: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    actor: Mapped[str] = mapped_column(String(255), nullable=False, default="", server_default="")
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     conclusion: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Double, nullable=False)
@@ -143,6 +148,9 @@ class JobRow(Base):
     result: Mapped[str | None] = mapped_column(String(32))  # needs.<id>.result
     environment: Mapped[str | None] = mapped_column(String(255))
     environment_url: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    needs: Mapped[list[str]] = mapped_column(  # the job ids it waited for (revision 0012)
+        Json, nullable=False, default=list, server_default="[]"
+    )
 
 
 class StepRow(Base):

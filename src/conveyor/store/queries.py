@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from conveyor.engine.status import RunState
@@ -48,6 +48,7 @@ class RunInfo:
     uid: str = ""
     lease_expires_at: float | None = None
     logs_removed_at: float | None = None  # by `conveyor gc`
+    actor: str = ""  # who started it (github.actor; revision 0013)
 
     @property
     def display_status(self) -> str:
@@ -90,6 +91,8 @@ class JobInfo:
     note: str
     log_lines: int  # the job's own lines (not its steps')
     steps: tuple[StepInfo, ...]
+    needs: tuple[str, ...] = ()  # the job ids it waited for
+    environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,19 +130,38 @@ def to_jsonable(value: Any) -> Any:
 _RUN_FIELDS = [
     f.name
     for f in dataclasses.fields(RunInfo)
-    if f.name not in ("repository_key", "repository_name")
+    if f.name not in ("repository_key", "repository_name", "actor")
 ]
 
 
-def _run_info(row: RunRow, repository_key: str, repository_name: str) -> RunInfo:
+def _run_info(
+    row: RunRow, repository_key: str, repository_name: str, actor: str | None = ""
+) -> RunInfo:
     values = {name: getattr(row, name) for name in _RUN_FIELDS}
-    return RunInfo(**values, repository_key=repository_key, repository_name=repository_name)
+    return RunInfo(
+        **values,
+        repository_key=repository_key,
+        repository_name=repository_name,
+        actor=str(actor or ""),
+    )
 
 
-def _with_repository() -> Select[RunRow, str, str]:
-    return select(RunRow, RepositoryRow.key, RepositoryRow.name).join(
+def _actor(dialect: str) -> ColumnElement[Any]:
+    """github.actor of a run: its ``actor`` column (revision 0013, filled from the record
+    for runs recorded before; indexed, for the dashboard's filter)."""
+    del dialect  # the same column everywhere
+    column: ColumnElement[Any] = RunRow.__table__.c.actor
+    return column
+
+
+def _with_repository(dialect: str = "") -> Select[RunRow, str, str, Any]:
+    return select(RunRow, RepositoryRow.key, RepositoryRow.name, _actor(dialect)).join(
         RepositoryRow, RepositoryRow.id == RunRow.repository_id
     )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def list_runs(
@@ -149,11 +171,58 @@ def list_runs(
     workflow: str | None = None,
     status: str | None = None,
     limit: int | None = 20,
+    event: str | None = None,
+    branch: str | None = None,
+    actor: str | None = None,
+    before: int | None = None,
+    repository: str | None = None,
 ) -> list[RunInfo]:
     """Newest first, of one repository (or of all, with None). ``workflow`` matches the
     name, the path, or the file name with or without extension; ``status`` matches the
-    status or the conclusion."""
-    query = _with_repository().order_by(RunRow.created_at.desc(), RunRow.id.desc())
+    status or the conclusion; ``branch`` the ref (``refs/heads/<branch>`` or as
+    written); ``actor`` who started it; ``repository`` the history key or the display
+    name; ``before`` pages: only runs listed after run ``before`` (older than it)."""
+    with sessions() as session:
+        dialect = _dialect(session)
+        query = _with_repository(dialect).order_by(RunRow.created_at.desc(), RunRow.id.desc())
+        query = _filtered(query, repository_id, workflow, status)
+        if event:
+            query = query.where(RunRow.event == event)
+        if branch:
+            query = query.where(RunRow.ref.in_((f"refs/heads/{branch}", branch)))
+        if actor:
+            query = query.where(_actor(dialect) == actor)
+        if repository:  # the (few) repositories first, then their runs by index
+            ids = session.scalars(
+                select(RepositoryRow.id).where(
+                    or_(RepositoryRow.key == repository, RepositoryRow.name == repository)
+                )
+            ).all()
+            if not ids:
+                return []
+            query = query.where(RunRow.repository_id.in_(ids))
+        if before is not None:
+            created = session.scalar(select(RunRow.created_at).where(RunRow.id == before))
+            if created is None:
+                query = query.where(RunRow.id < before)
+            else:
+                query = query.where(
+                    or_(
+                        RunRow.created_at < created,
+                        and_(RunRow.created_at == created, RunRow.id < before),
+                    )
+                )
+        if limit is not None:
+            query = query.limit(limit)
+        return [_run_info(*found) for found in session.execute(query)]
+
+
+def _filtered(
+    query: Select[RunRow, str, str, Any],
+    repository_id: int | None,
+    workflow: str | None,
+    status: str | None,
+) -> Select[RunRow, str, str, Any]:
     if repository_id is not None:
         query = query.where(RunRow.repository_id == repository_id)
     if workflow:
@@ -170,10 +239,7 @@ def list_runs(
         )
     if status:
         query = query.where(or_(RunRow.status == status, RunRow.conclusion == status))
-    if limit is not None:
-        query = query.limit(limit)
-    with sessions() as session:
-        return [_run_info(row, key, name) for row, key, name in session.execute(query)]
+    return query
 
 
 def latest_run_id(sessions: sessionmaker[Session], repository_id: int | None = None) -> int | None:
@@ -188,10 +254,11 @@ def latest_run_id(sessions: sessionmaker[Session], repository_id: int | None = N
 def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> RunDetail | None:
     """The run with its jobs (in start order), their steps (by index) and annotations."""
     with sessions() as session:
-        found = session.execute(_with_repository().where(RunRow.id == run_id)).first()
+        query = _with_repository(_dialect(session)).where(RunRow.id == run_id)
+        found = session.execute(query).first()
         if found is None:
             return None
-        run, repository_key, repository_name = found
+        run, repository_key, repository_name, actor = found
         jobs = session.scalars(select(JobRow).where(JobRow.run_id == run_id).order_by(JobRow.id))
         steps = session.scalars(
             select(StepRow).where(StepRow.run_id == run_id).order_by(StepRow.step_index)
@@ -211,7 +278,7 @@ def get_run(sessions: sessionmaker[Session], state_dir: Path, run_id: int) -> Ru
             _job_info(job, [s for s in steps if s.job_pk == job.id], counts) for job in jobs
         )
         return RunDetail(
-            run=_run_info(run, repository_key, repository_name),
+            run=_run_info(run, repository_key, repository_name, actor),
             jobs=job_infos,
             annotations=tuple(
                 AnnotationInfo(
@@ -246,6 +313,8 @@ def _job_info(
         outputs=dict(job.outputs or {}),
         note=job.note,
         log_lines=counts.get((job.job_key, None), 0),
+        needs=tuple(job.needs or ()),
+        environment=job.environment,
         steps=tuple(
             StepInfo(
                 index=s.step_index,
@@ -263,5 +332,35 @@ def _job_info(
                 log_lines=counts.get((job.job_key, s.step_index), 0),
             )
             for s in steps
+        ),
+    )
+
+
+def run_from_jsonable(data: dict[str, Any]) -> RunInfo:
+    """A :class:`RunInfo` from :func:`to_jsonable`'s dict (e.g. the API's answer);
+    fields this conveyor does not know are ignored."""
+    names = {f.name for f in dataclasses.fields(RunInfo)}
+    return RunInfo(**{k: v for k, v in data.items() if k in names})
+
+
+def detail_from_jsonable(data: dict[str, Any]) -> RunDetail:
+    """A :class:`RunDetail` from :func:`to_jsonable`'s dict (``GET /api/runs/{id}``)."""
+
+    def known(kind: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in dataclasses.fields(kind)}
+        return {k: v for k, v in values.items() if k in names}
+
+    jobs = []
+    for job in data.get("jobs", []):
+        steps = tuple(StepInfo(**known(StepInfo, step)) for step in job.get("steps", []))
+        values = known(JobInfo, job)
+        values["steps"] = steps
+        values["needs"] = tuple(values.get("needs", ()))
+        jobs.append(JobInfo(**values))
+    return RunDetail(
+        run=run_from_jsonable(data["run"]),
+        jobs=tuple(jobs),
+        annotations=tuple(
+            AnnotationInfo(**known(AnnotationInfo, note)) for note in data.get("annotations", [])
         ),
     )

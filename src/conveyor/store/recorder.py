@@ -142,6 +142,7 @@ class SqlRunStore(StateDatabase):
                 ref=run.ref,
                 sha=run.sha,
                 repository=run.repository,
+                actor=run.actor,
                 status=_RUNNING,
                 created_at=now,
                 started_at=now,
@@ -276,10 +277,23 @@ class SqlRunStore(StateDatabase):
         workflow: str | None = None,
         status: str | None = None,
         limit: int | None = 20,
+        event: str | None = None,
+        branch: str | None = None,
+        actor: str | None = None,
+        before: int | None = None,
     ) -> list[queries.RunInfo]:
-        """Newest first; of one repository, or of all with ``repository_id`` None."""
+        """Newest first; of one repository, or of all with ``repository_id`` None (the
+        filters of :func:`conveyor.store.queries.list_runs`)."""
         return queries.list_runs(
-            self._read, repository_id=repository_id, workflow=workflow, status=status, limit=limit
+            self._read,
+            repository_id=repository_id,
+            workflow=workflow,
+            status=status,
+            limit=limit,
+            event=event,
+            branch=branch,
+            actor=actor,
+            before=before,
         )
 
     def get_run(self, run_id: int) -> queries.RunDetail | None:
@@ -372,6 +386,7 @@ class SqlRunStore(StateDatabase):
         job.matrix, job.runs_on = dict(event.matrix), list(event.runs_on)
         job.status, job.started_at = _RUNNING, event.started_at or time.time()
         job.environment = event.environment
+        job.needs = list(event.needs)
 
     def _forget_job(self, session: Session, job: JobRow) -> None:
         """Clear what an interrupted attempt of ``job`` left: steps, annotations, lines."""

@@ -20,6 +20,7 @@ from conveyor.engine.status import Conclusion, RunState
 from conveyor.store.models import JobRow, RunRow, StepRow
 
 _OPEN = (RunState.QUEUED.value, RunState.IN_PROGRESS.value)
+INTERRUPTED_NOTE = "conveyor stopped while the run was in progress (crash or kill)"
 _CLOCK_SLACK = 2.0  # /proc start times have 1 s (boot time) + tick resolution
 
 
@@ -116,8 +117,7 @@ def _mark(sessions: sessionmaker[Session], run_id: int) -> None:
         ended = max(sign for sign in signs if sign is not None)
         run.status, run.conclusion, run.ended_at = done, interrupted, ended
         run.duration = max(0.0, ended - (run.started_at or run.created_at))
-        note = "conveyor stopped while the run was in progress (crash or kill)"
-        run.note = f"{run.note}\n{note}".strip()
+        run.note = f"{run.note}\n{INTERRUPTED_NOTE}".strip()
         for table in (JobRow, StepRow):
             session.execute(
                 update(table)

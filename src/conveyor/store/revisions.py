@@ -7,5 +7,7 @@ plain SQL, so commands start fast; Alembic is imported only to migrate.
 
 from __future__ import annotations
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS = (
+    "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0011", "0012", "0013",
+)  # fmt: skip
 HEAD_REVISION = REVISIONS[-1]

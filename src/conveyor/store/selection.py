@@ -55,6 +55,34 @@ def select_logs(
     raise UserError(f"run {detail.run.id} has no job {job_spec!r}; {_job_names(detail)}")
 
 
+Place = tuple[str, int | None]  # (job key, step index; None: the job's own lines)
+
+
+def wanted_places(detail: RunDetail, target: str | None, step: str | None) -> set[Place] | None:
+    """Where the lines ``target``/``step`` select are written (None: everywhere), for
+    following a run as it writes: a job or step not recorded yet selects nothing yet
+    while the run goes on (lines are stored after their job starts, so a follower that
+    reads lines first and the run's detail second never drops one)."""
+    if not target and not step:
+        return None
+    try:
+        selections = select_logs(detail, target, step) if detail.jobs else []
+    except UserError:
+        if detail.run.status == "completed":
+            raise
+        return set()
+    wanted: set[Place] = set()
+    for selection in selections:
+        if selection.whole_job:
+            wanted.add((selection.job.job_key, None))
+        wanted.update((selection.job.job_key, chosen.index) for chosen in selection.steps)
+    return wanted
+
+
+def is_wanted(job_key: str, step_index: int | None, wanted: set[Place] | None) -> bool:
+    return wanted is None or (job_key, step_index) in wanted or (job_key, None) in wanted
+
+
 def _job_names(detail: RunDetail) -> str:
     if not detail.jobs:
         return "it has no jobs recorded"

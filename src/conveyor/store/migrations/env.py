@@ -11,7 +11,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from conveyor.store import delivery_models as _delivery_models  # noqa: F401  (on Base)
+from conveyor.store import perf_models as _perf_models  # noqa: F401  (on Base)
 from conveyor.store import results_models as _results_models  # noqa: F401  (on Base)
+from conveyor.store import server_models as _server_models  # noqa: F401  (on Base)
+from conveyor.store import token_models as _token_models  # noqa: F401  (on Base)
 from conveyor.store.models import Base
 
 connection = context.config.attributes.get("connection")
