@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import typer
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.cli.main import _register, app, main
 
 _BRACKETED = re.compile(r"\[[^\[\]\s]+\]")
@@ -92,7 +93,7 @@ def _modules_after(args: list[str], cwd: Path) -> set[str]:
         "print('\\n'.join(sorted(sys.modules)))\n"
         "sys.exit(code)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env["CI"] = "true"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=False

@@ -34,7 +34,9 @@ ORDER = [
     "triggers",  # events from git, schedules
     "dashboard",  # the browser dashboard's pages (mounted by the server)
     "server",  # conveyor serve: webhooks, API, queue (FastAPI on uvicorn)
+    "agent",  # the warm per-user agent that forks a worker per command (given the command)
     "cli",  # commands
+    "client",  # the console script: hands commands to the agent, or runs them
     "__main__",
 ]
 RANKS: dict[str, int] = {name: rank for rank, name in enumerate(ORDER)}

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
+
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 CHROMIUM = "/usr/bin/chromium"
 
@@ -205,7 +207,7 @@ def junit(cases: dict[str, str]) -> str:
 def env_for() -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items()
-        if not k.startswith("CONVEYOR_") or k == "CONVEYOR_EXECUTOR"
+        if not k.startswith("CONVEYOR_") or k in ("CONVEYOR_EXECUTOR", NO_AGENT)
     }  # fmt: skip
     env["CI"] = "true"
     for key in ("NAME", "EMAIL"):

@@ -16,6 +16,7 @@ import pytest
 from delivery_helpers import git
 from deploy_helpers import APP, app_config, get
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.delivery.ports import Target
 from conveyor.providers.process import ProcessProvider, stop_all
 
@@ -75,7 +76,7 @@ jobs:
 def _env() -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items()
-        if not k.startswith("CONVEYOR_") or k == "CONVEYOR_EXECUTOR"
+        if not k.startswith("CONVEYOR_") or k in ("CONVEYOR_EXECUTOR", NO_AGENT)
     }  # fmt: skip
     env["CI"] = "true"
     return env

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
+
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 
 
@@ -39,7 +41,7 @@ def env_for(repo: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("CONVEYOR_") or k == "CONVEYOR_EXECUTOR"
+        if not k.startswith("CONVEYOR_") or k in ("CONVEYOR_EXECUTOR", NO_AGENT)
     }
     env["CI"] = "true"
     return env

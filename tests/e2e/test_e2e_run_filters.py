@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from e2e_helpers import make_repo
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.cli.main import main
 
 PATHS_WORKFLOW = """
@@ -74,7 +75,7 @@ def in_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     monkeypatch.chdir(repo)
     monkeypatch.setenv("CI", "true")
-    for key in [k for k in os.environ if k.startswith("CONVEYOR_")]:
+    for key in [k for k in os.environ if k.startswith("CONVEYOR_") and k != NO_AGENT]:
         monkeypatch.delenv(key)
     return repo
 

@@ -18,13 +18,19 @@ from typing import Any
 
 import pytest
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "service"
 SCRIPT = ROOT / "examples" / "demo-delivery.sh"
 
 
 def _env(state: Path, bin_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEYOR_", "PYTEST_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CONVEYOR_", "PYTEST_")) or k == NO_AGENT
+    }
     env["CI"] = "true"
     env["CONVEYOR_HOME"] = str(state)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"

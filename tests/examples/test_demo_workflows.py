@@ -15,12 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "service"
 CONVEYOR = [sys.executable, "-m", "conveyor"]
 
 
 def _conveyor(repo: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVEYOR_", "PYTEST_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CONVEYOR_", "PYTEST_")) or k == NO_AGENT
+    }
     env["CI"] = "true"
     if "CONVEYOR_EXECUTOR" in os.environ:  # the suite's executor: the demo runs under both
         env["CONVEYOR_EXECUTOR"] = os.environ["CONVEYOR_EXECUTOR"]

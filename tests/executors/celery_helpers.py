@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
+
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -84,7 +86,9 @@ class Cluster:
         return redis.Redis.from_url(self.redis_url)
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT
+        }
         env.update(
             CONVEYOR_BROKER_URL=self.redis_url,
             CONVEYOR_CELERY_PREFIX=self.prefix,

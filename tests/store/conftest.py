@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.store import SqlRunStore
 from conveyor.store.paths import database_url
 
@@ -134,7 +135,7 @@ def make_store(state_dir: Path, db_url: str | None) -> Iterator[Callable[..., Sq
 @pytest.fixture
 def child_env(db_url: str | None) -> dict[str, str]:
     """Environment for child processes: same backend, no inherited overrides."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     if db_url:
         env["CONVEYOR_DATABASE_URL"] = db_url
     return env

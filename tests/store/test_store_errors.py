@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.store.dberrors import hide_password
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
@@ -26,7 +27,7 @@ PASSWORD = "s3cr3t-Pw"
 def _conveyor(
     cwd: Path, url: str | None, *args: str, home: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env["CI"] = "true"
     if url is not None:
         env["CONVEYOR_DATABASE_URL"] = url

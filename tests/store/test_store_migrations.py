@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 import conveyor
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.errors import ConfigError
 from conveyor.results.db import ResultsDb
 from conveyor.store import SqlRunStore
@@ -139,7 +140,7 @@ def test_commands_on_a_current_database_do_not_import_alembic(tmp_path: Path) ->
         f"code = main(['runs', '--all', '--state-dir', {str(state)!r}])\n"
         "print('exit', code, 'alembic' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from git_repo_helpers import init_repo, isolate_git, run_git
 
 pytestmark = pytest.mark.slow
@@ -66,7 +67,7 @@ def _repository(root: Path, origin: str, workflows: dict[str, str]) -> Path:
 def shared(tmp_path: Path, db_url: str | None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The environment of both repositories' conveyor processes: one database."""
     isolate_git(monkeypatch, tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env["CI"] = "true"
     if db_url:
         env["CONVEYOR_DATABASE_URL"] = db_url  # each repository keeps its own .conveyor

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.store.results_models import INGESTS, RESULTS
 from git_repo_helpers import init_repo, isolate_git, run_git
 
@@ -54,7 +55,7 @@ def _repo(path: Path) -> Path:
 
 
 def _conveyor(repo: Path, url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env.update(CI="true", CONVEYOR_KEEP_WORKSPACE="1")  # to look into the workspaces after
     if url:
         env["CONVEYOR_DATABASE_URL"] = url

@@ -6,13 +6,14 @@ from pathlib import Path
 import pytest
 from trigger_helpers import Git
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from git_repo_helpers import init_repo, isolate_git, run_git
 
 
 @pytest.fixture(autouse=True)
 def _git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
-        if key.startswith("CONVEYOR_"):
+        if key.startswith("CONVEYOR_") and key != NO_AGENT:
             monkeypatch.delenv(key)
     isolate_git(monkeypatch, tmp_path)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from trigger_helpers import CONVEYOR, Git, commit, conveyor
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from conveyor.store.schedule import FiringStore
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,7 @@ def test_once_at_fires_due_slots_once(nightly: Path) -> None:
 
 
 def test_sigterm_stops_the_daemon_cleanly(nightly: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     proc = subprocess.Popen(
         [CONVEYOR, "schedule", "run", "--grace", "0s"],
         cwd=nightly,
@@ -104,7 +105,7 @@ jobs:
 
 def test_scheduled_runs_can_call_the_conveyor_that_fires_them(repo: Path, git: Git) -> None:
     commit(git, repo, {".github/workflows/report.yml": SELF_REPORT})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env.update(CI="true", PATH="/usr/bin:/bin")  # conveyor's own venv is not on PATH
     done = subprocess.run(
         [CONVEYOR, "schedule", "run", "--once-at", "2024-05-01T18:00:00Z"],

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 from git_repo_helpers import GitRun as Git
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
@@ -28,7 +29,7 @@ def commit(git: Git, root: Path, files: dict[str, str], message: str = "change")
 
 
 def conveyor(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVEYOR_") or k == NO_AGENT}
     env["CI"] = "true"
     return subprocess.run(
         [CONVEYOR, *args],

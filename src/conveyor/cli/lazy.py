@@ -33,10 +33,7 @@ class LazyGroup(TyperGroup):
 
     def load(self, module_name: str) -> None:
         """Import a command module and add every command it registers."""
-        module = importlib.import_module(module_name)
-        own = typer.Typer(rich_markup_mode=None)
-        module.register(own)
-        for name, command in typer.main.get_group(own).commands.items():
+        for name, command in built_commands(module_name).items():
             self.commands.setdefault(name, command)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
@@ -67,3 +64,17 @@ class LazyGroup(TyperGroup):
                 suggestions = ", ".join(f"{m!r}" for m in matches)
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {suggestions}?"
             raise
+
+
+_BUILT: dict[str, dict[str, Any]] = {}
+
+
+def built_commands(module_name: str) -> dict[str, Any]:
+    """The click commands a command module registers, built once per process (the agent
+    builds those of the common commands before it forks a worker per command)."""
+    if module_name not in _BUILT:
+        module = importlib.import_module(module_name)
+        own = typer.Typer(rich_markup_mode=None)
+        module.register(own)
+        _BUILT[module_name] = dict(typer.main.get_group(own).commands)
+    return _BUILT[module_name]

@@ -147,6 +147,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("db", _CLI + "db_cmd", "The history database's schema."),
     CommandSpec(
+        "agent",
+        _CLI + "agent_cmd",
+        "The background agent that keeps conveyor's modules loaded between commands.",
+    ),
+    CommandSpec(
         "artifacts",
         _CLI + "delivery_cmd",
         "Builds published with conveyor/publish@v1: version, digest, commit, where live.",

@@ -11,34 +11,59 @@ child's pid. It exits when the socket closes (the parent is done, or gone).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import sys
+import traceback
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from conveyor.executors.protocol import JOB_TOKEN_ENV
 
 MAX_MESSAGE = 256
 
 
-def _child(fds: list[int], token: str) -> None:
-    from conveyor.executors.child import exit_now, main
-
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the job's own processes must be waitable
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.setsid()
-    for target, fd in zip((0, 1, 2), fds, strict=True):
-        os.dup2(fd, target)
-    for fd in fds:
-        if fd > 2:
+def fork_with_stdio(fds: Sequence[int], body: Callable[[], int]) -> int:
+    """Fork a child in a session of its own whose standard streams are ``fds`` (stdin,
+    stdout, stderr) and which exits with ``body()``'s code, without interpreter shutdown;
+    returns its pid. The parent's copies of ``fds`` are closed. Used by this fork server
+    (a job per child) and by the conveyor agent (a command per child)."""
+    pid = os.fork()
+    if pid:
+        for fd in fds:
             os.close(fd)
-    os.environ[JOB_TOKEN_ENV] = token
+        return pid
     code = 1
     try:
-        code = main()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the child's own processes are waitable
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        for target, fd in zip((0, 1, 2), fds, strict=True):
+            os.dup2(fd, target)
+        for fd in set(fds):
+            if fd > 2:
+                os.close(fd)
+        code = body()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # a forked child must never return into its parent's loop
+        traceback.print_exc()
     finally:
-        exit_now(code)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+def _job(server: socket.socket, token: str) -> int:
+    from conveyor.executors.child import main
+
+    server.close()
+    os.environ[JOB_TOKEN_ENV] = token
+    return main()
 
 
 def _preload() -> None:
@@ -70,12 +95,7 @@ def serve(fd: int) -> int:
             for stray in fds:
                 os.close(stray)
             continue
-        pid = os.fork()
-        if pid == 0:
-            server.close()
-            _child(list(fds), message.decode())
-        for job_fd in fds:
-            os.close(job_fd)
+        pid = fork_with_stdio(fds, partial(_job, server, message.decode()))
         server.sendall(f"{pid}\n".encode())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,8 +40,9 @@ def git(
     check: bool = True,
     env: Mapping[str, str] | None = None,
     timeout: float | None = 600,
+    stdin: str | None = None,
 ) -> tuple[int, str, str]:
-    """Run ``git *args`` in ``cwd``; returns ``(rc, stdout, stderr)``.
+    """Run ``git *args`` in ``cwd`` (``stdin``: its input); returns ``(rc, stdout, stderr)``.
 
     With ``check`` (the default) a non-zero exit raises :class:`GitError`. A missing
     ``git`` executable always raises.
@@ -55,7 +57,8 @@ def git(
             text=True,
             encoding="utf-8",
             errors="replace",
-            stdin=subprocess.DEVNULL,
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
             timeout=timeout,
             check=False,
         )
@@ -74,10 +77,32 @@ def git_out(*args: str, cwd: Path | str) -> str | None:
     return out.strip() if rc == 0 else None
 
 
+_FULL_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_COMMITS: set[str] = set()  # full shas this process has seen name a commit (they always will)
+
+
+def remember_commit(sha: str) -> None:
+    """Note that ``sha`` (a full object name git gave us) is a commit."""
+    if _FULL_SHA.fullmatch(sha):
+        _COMMITS.add(sha)
+
+
 def resolve_commit(root: Path | str, *candidates: str) -> str | None:
-    """The commit the first resolvable candidate (sha, ref, ``rev~1``...) points at, or None."""
-    for candidate in candidates:
-        sha = git_out("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=root)
-        if sha:
-            return sha
+    """The commit the first resolvable candidate (sha, ref, ``rev~1``...) points at, or None.
+
+    One ``git cat-file --batch-check`` for all the candidates (names go in on stdin, so
+    none is read as an option); a full sha already known to be a commit costs nothing."""
+    if candidates and candidates[0] in _COMMITS:
+        return candidates[0]
+    names = [c for c in candidates if c and "\n" not in c]
+    if not names:
+        return None
+    query = "".join(f"{name}^{{commit}}\n" for name in names)
+    rc, out, _ = git("cat-file", "--batch-check=%(objectname)", cwd=root, check=False, stdin=query)
+    if rc != 0:
+        return None
+    for line in out.splitlines():
+        if _FULL_SHA.fullmatch(line):
+            _COMMITS.add(line)
+            return line
     return None

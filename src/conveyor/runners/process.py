@@ -14,7 +14,6 @@ always finishes.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from conveyor.engine.watchdog import exited_within
 from conveyor.runners import groups
 
 Feed = Callable[[str, str], None]  # (line without its newline, stream name)
@@ -169,8 +169,7 @@ def _wait(
         if deadline is not None:
             slice_ = min(slice_, max(deadline - time.monotonic(), 0.0))
         if reader.closed.is_set():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(slice_)
+            exited_within(proc, slice_)
         else:
             reader.wait(slice_)
         if proc.poll() is not None:

@@ -98,6 +98,7 @@ class SqlRunStore(StateDatabase):
         self._lock = threading.RLock()
         self._lines = LogWriter(self.writer, self._mask)
         self._job_pks: dict[tuple[int, str], int] = {}
+        self._step_pks: dict[tuple[int, int, int], int] = {}  # (run, job pk, index)
         self._seqs: dict[int, int] = {}  # the last sequence number given here, per run
         self._handlers: dict[type[Any], Callable[[Session, Any], None]] = {
             RunStarted: self._run_started,
@@ -334,15 +335,26 @@ class SqlRunStore(StateDatabase):
         self._job_pks[(run_id, job_key)] = job.id
         return job
 
+    def _forget(self, run_id: int) -> None:
+        self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != run_id}
+        self._step_pks = {k: v for k, v in self._step_pks.items() if k[0] != run_id}
+
     def _step(self, session: Session, run_id: int, job_key: str, index: int) -> StepRow:
-        job = self._job(session, run_id, job_key)
-        step = session.scalars(
-            select(StepRow).where(StepRow.job_pk == job.id, StepRow.step_index == index)
-        ).one_or_none()
+        """The step's row (created when first seen), found by its primary key once known:
+        a step's two events cost one query each, not two."""
+        job_pk = self._job_pks.get((run_id, job_key))
+        if job_pk is None:
+            job_pk = self._job(session, run_id, job_key).id
+        step_pk = self._step_pks.get((run_id, job_pk, index))
+        step = session.get(StepRow, step_pk) if step_pk is not None else None
+        if step is None:
+            step = session.scalars(
+                select(StepRow).where(StepRow.job_pk == job_pk, StepRow.step_index == index)
+            ).one_or_none()
         if step is None:
             step = StepRow(
                 run_id=run_id,
-                job_pk=job.id,
+                job_pk=job_pk,
                 step_index=index,
                 name="",
                 status=RunState.QUEUED.value,
@@ -352,6 +364,8 @@ class SqlRunStore(StateDatabase):
                 log_file="",
             )
             session.add(step)
+            session.flush()
+        self._step_pks[(run_id, job_pk, index)] = step.id
         return step
 
     def _run_started(self, session: Session, event: RunStarted) -> None:
@@ -398,7 +412,7 @@ class SqlRunStore(StateDatabase):
             run.heartbeat_at = event.at
             waiting = "; ".join(self._mask(w) for w in event.waiting)
             run.note = f"waiting: {waiting}" if waiting else "waiting"
-        self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != event.run_id}
+        self._forget(event.run_id)
 
     def _step_started(self, session: Session, event: StepStarted) -> None:
         step = self._step(session, event.run_id, event.job_key, event.step_index)
@@ -453,4 +467,4 @@ class SqlRunStore(StateDatabase):
             run.heartbeat_at = run.ended_at
             run.lease_expires_at = None
             run.duration = _duration(run.started_at or run.created_at, run.ended_at)
-        self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != event.run_id}
+        self._forget(event.run_id)

@@ -72,16 +72,24 @@ def commits_between(root: Path | str, before: str | None, after: str) -> list[di
 
 
 def push_payload_from_git(
-    info: RepoInfo, *, ref: str, before: str | None, after: str, base_ref: str | None = None
+    info: RepoInfo,
+    *,
+    ref: str,
+    before: str | None,
+    after: str,
+    base_ref: str | None = None,
+    forced: bool | None = None,
 ) -> dict[str, Any]:
-    """A ``push`` payload (branch or tag) with the pushed commits read from git."""
+    """A ``push`` payload (branch or tag) with the pushed commits read from git; ``forced``
+    None: whether ``before`` is not an ancestor of ``after``, asked of git."""
     root = info.root
     before_sha = before or ZERO_SHA
     commits = [] if ref.startswith("refs/tags/") else commits_between(root, before, after)
-    forced = False
-    if not is_zero(before_sha) and not is_zero(after):
-        rc, _, _ = git("merge-base", "--is-ancestor", before_sha, after, cwd=root, check=False)
-        forced = rc == 1
+    if forced is None:
+        forced = False
+        if not is_zero(before_sha) and not is_zero(after):
+            rc, _, _ = git("merge-base", "--is-ancestor", before_sha, after, cwd=root, check=False)
+            forced = rc == 1
     head = commits[-1] if commits else _commit_facts(root, after)
     return push_payload(
         payload_repo(info),

@@ -73,7 +73,12 @@ def push_event(
             info.root, before=before_sha, after=after_sha, default_branch=info.default_branch
         )
     payload = push_payload_from_git(
-        info, ref=full_ref, before=before_sha, after=after_sha, base_ref=base_ref
+        info,
+        ref=full_ref,
+        before=before_sha,
+        after=after_sha,
+        base_ref=base_ref,
+        forced=False if before is None else None,  # after~1 is an ancestor of after
     )
     return TriggerEvent("push", payload, full_ref, after_sha, changed)
 
