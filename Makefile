@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser check lint types test test-local test-process bench demo clean fuzz screenshots
+.PHONY: install browser check lint types test test-local test-services test-core test-process bench demo clean fuzz screenshots
 
 
 
@@ -31,18 +31,29 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-# The whole suite, with jobs on threads of the conveyor process (the default executor).
-test-local: $(STAMP) browser
-	$(BIN)/pytest -q -p no:cacheprovider
+# The whole suite, with jobs on threads of the conveyor process (the default executor), in
+# two halves: the suites that mostly wait on the processes and services they start
+# (deployments, the server, the browser, Celery workers, the agent) and the rest.
+SERVICE_TESTS := tests/delivery tests/providers tests/server tests/dashboard tests/executors \
+                 tests/agent tests/examples tests/tiers
+
+test-local: test-services test-core
+
+test-services: $(STAMP) browser
+	$(BIN)/pytest -q -p no:cacheprovider $(SERVICE_TESTS)
+
+test-core: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider $(addprefix --ignore=,$(SERVICE_TESTS))
 
 # The engine, end-to-end and example tests again, each job in a child process.
 test-process: $(STAMP)
 	CONVEYOR_EXECUTOR=process $(BIN)/pytest -q -p no:cacheprovider tests/engine tests/e2e tests/examples
 
-# lint, types and the test runs go side by side (2 cores); each one's output is kept
-# together.
+# lint, types and the three test runs go side by side (2 cores; the service suites mostly
+# wait); each one's output is kept together.
 check: $(STAMP)
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint types test-local test-process
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint types test-services test-core \
+	  test-process
 
 # The property tests (tests/properties) with many more examples than `make test` runs;
 # FUZZ_EXAMPLES per property (default 4000). Failures found are kept in .hypothesis/ and
