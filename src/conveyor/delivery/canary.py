@@ -55,7 +55,7 @@ from conveyor.store.canaries import (
     NewCanary,
 )
 from conveyor.store.deliveries import FAILED as DEPLOY_FAILED
-from conveyor.store.deliveries import SMOKE_FAILED, Deployment, NewDeployment
+from conveyor.store.deliveries import SMOKE_FAILED, Deployment
 
 POLL_SECONDS = 0.2  # how often a waiting canary looks for a command
 
@@ -132,22 +132,7 @@ class _Canary(_Deploy):
                 "with: deploying at once"
             )
             return _Deploy._deploy(self)
-        row = store.begin_deployment(
-            NewDeployment(
-                repository_id=request.repository_id,
-                app=target.app,
-                environment=target.environment,
-                version=artifact.version,
-                digest=artifact.digest,
-                provider=request.provider_name,
-                artifact_id=request.artifact_id,
-                run_id=request.run_id,
-                job_key=request.job_key,
-                schema_revision=store.schema_revision(request.repository_id, target.environment),
-                approvals=store.approvals(request.run_id, request.job_key),
-                rollback_on=request.rollback_on,
-            )
-        )
+        row = self._begin()
         where = f"{target.app} {artifact.version} to {target.environment}"
         self.log(f"canary deploy of {where} beside {current.version}")
         try:

@@ -152,10 +152,12 @@ class _Deploy:
                 announced = True
             self.cancel.wait(min(LOCK_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
-    def _deploy(self) -> Deployed:
-        store, provider, request = self.store, self.provider, self.request
+    def _begin(self) -> Deployment:
+        """Record the deployment of the request's artifact (staging), with the schema
+        revision, the approvals and ``rollback-on`` it goes out with."""
+        store, request = self.store, self.request
         target, artifact = request.target, request.artifact
-        row = store.begin_deployment(
+        return store.begin_deployment(
             NewDeployment(
                 repository_id=request.repository_id,
                 app=target.app,
@@ -171,6 +173,11 @@ class _Deploy:
                 rollback_on=request.rollback_on,
             )
         )
+
+    def _deploy(self) -> Deployed:
+        store, provider, request = self.store, self.provider, self.request
+        target, artifact = request.target, request.artifact
+        row = self._begin()
         previous = row.previous_version or "nothing"
         where = f"{target.app} {artifact.version} to {target.environment}"
         self.log(f"deploying {where} (live now: {previous}), provider {request.provider_name}")
