@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
-import time
 from typing import Any
 
 import httpx
@@ -61,30 +59,16 @@ def ensure_router(home: Home, host: str, port: int) -> RouterInfo:
         return info
     if info is not None:
         processes.stop(info.pid, info.identity, ROUTER_STOP_SECONDS)
-    pid = pids.spawn(
-        [sys.executable, "-m", "conveyor.providers.router", str(home.root)],
-        cwd=home.root,
-        env=pids.child_env(home.root),
-        log=home.router_log,
-    )
-    deadline = time.monotonic() + ROUTER_START_SECONDS
-    while time.monotonic() < deadline:
-        code = pids.reap(pid)
-        info = home.router()
-        if info is not None and info.pid == pid:
-            return info
-        if code is not None or pids.identity(pid) is None:
-            raise ProviderError(
-                f"the router of {home.app} in {home.environment} did not start "
-                f"(on {host}:{port}); its log ({home.router_log}) ends with:\n"
-                + pids.tail(home.router_log, 5)
-            )
-        time.sleep(pids.POLL_SECONDS)
-    processes.stop(pid, "", 1.0)
-    raise ProviderError(
-        f"the router of {home.app} in {home.environment} did not start within "
-        f"{ROUTER_START_SECONDS:.0f}s; see {home.router_log}"
-    )
+
+    def announced(pid: int) -> RouterInfo | None:
+        found = home.router()
+        return found if found is not None and found.pid == pid else None
+
+    return processes.start_server(
+        "conveyor.providers.router", home.root, home.router_log, announced,
+        what=f"the router of {home.app} in {home.environment} (on {host}:{port})",
+        timeout=ROUTER_START_SECONDS,
+    )  # fmt: skip
 
 
 def stop_router(home: Home) -> bool:

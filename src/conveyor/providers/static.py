@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Protocol
@@ -308,30 +307,17 @@ def ensure_server(home: SiteHome) -> ServerInfo:
         ):
             return info
         processes.stop(info.pid, info.identity, SERVER_STOP_SECONDS)
-    pid = pids.spawn(
-        [sys.executable, "-m", "conveyor.providers.static_server", str(home.root)],
-        cwd=home.root,
-        env=pids.child_env(home.root),
-        log=home.server_log,
-    )
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        code = pids.reap(pid)
+
+    def announced(pid: int) -> ServerInfo | None:
         found = home.server()
-        if found is not None and found.pid == pid:
-            return found
-        if code is not None or pids.identity(pid) is None:
-            raise ProviderError(
-                f"the site server of {home.app} in {home.environment} did not start (APP "
-                f"port {state.app_port}, TEST port {state.test_port}); its log "
-                f"({home.server_log}) ends with:\n{pids.tail(home.server_log, 5)}"
-            )
-        time.sleep(pids.POLL_SECONDS)
-    processes.stop(pid, "", 1.0)
-    raise ProviderError(
-        f"the site server of {home.app} in {home.environment} did not start within "
-        f"{SERVER_START_SECONDS:.0f}s; see {home.server_log}"
-    )
+        return found if found is not None and found.pid == pid else None
+
+    return processes.start_server(
+        "conveyor.providers.static_server", home.root, home.server_log, announced,
+        what=f"the site server of {home.app} in {home.environment} (APP port "
+        f"{state.app_port}, TEST port {state.test_port})",
+        timeout=SERVER_START_SECONDS,
+    )  # fmt: skip
 
 
 def stop_sites(state_dir: Path, app: str | None = None) -> int:
