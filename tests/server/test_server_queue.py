@@ -72,8 +72,16 @@ def test_dispatch_with_inputs_then_rerun_only_the_failed_jobs(
     (again,) = runs.rerun(run_id, failed_only=True)
     assert runs.wait_idle(60)
     rerun = run_detail(runs.state_dir, again)
-    assert again != run_id and rerun.run.sha == detail.run.sha
-    assert {j.job_id for j in rerun.jobs} == {"first", "second"}  # second needs first
+    # the run's next attempt, as GitHub's "re-run failed jobs": the job that succeeded is
+    # kept as it was (outputs, times), the failed one ran again
+    assert again == run_id and rerun.run.attempt == 2 and rerun.run.sha == detail.run.sha
+    before = {j.job_id: j for j in detail.jobs}
+    after = {j.job_id: j for j in rerun.jobs}
+    assert after["first"].started_at == before["first"].started_at
+    assert after["first"].conclusion == "success"
+    assert after["second"].started_at != before["second"].started_at
+    assert after["second"].conclusion == "failure"
+    assert rerun.run.status == "completed" and rerun.run.conclusion == "failure"
     (whole,) = runs.rerun(run_id)
     assert runs.wait_idle(60)
     assert run_detail(runs.state_dir, whole).run.event == "workflow_dispatch"

@@ -138,15 +138,17 @@ def resume_run(
     executor: str | None = None,
     wait: bool = True,
     hooks: LaunchHooks = _NO_HOOKS,
+    failed_again: bool = False,
 ) -> RunReport:
     """Continue run ``run_id`` of a process that died (or that was parked waiting for a
     decision): finished jobs are kept, jobs that were running or waiting run again, the
-    rest run as they would have."""
+    rest run as they would have. ``failed_again``: the next attempt of a finished run, its
+    failed jobs and the jobs after them run again (:meth:`SqlRunStore.reopen_run`)."""
     name = executor_name(executor)
     masker = env_masker(os.environ)  # inside a step: what that step masks
     store = SqlRunStore(state_dir, masker=masker)
     try:
-        resumed = store.reopen_run(run_id, new_owner(), LEASE_SECONDS)
+        resumed = store.reopen_run(run_id, new_owner(), LEASE_SECONDS, failed_again=failed_again)
         record = decode_record(resumed.record)
         expose_conveyor(record.options.state_dir)
         actions = DefaultActionProvider(record.options.state_dir)

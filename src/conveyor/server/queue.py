@@ -35,7 +35,7 @@ from typing import Any, TextIO
 from conveyor.engine.events import Event, RunStarted
 from conveyor.engine.ports import EventSink, JobExecutor, RunStore
 from conveyor.engine.wire import JobOutcome, JobRequest
-from conveyor.errors import NotFound, Unavailable, UsageError, UserError, WorkflowInvalid
+from conveyor.errors import Conflict, NotFound, Unavailable, UsageError, UserError, WorkflowInvalid
 from conveyor.launch.runs import LaunchHooks
 from conveyor.server.metrics import Metrics
 from conveyor.server.mirrors import Mirrors
@@ -162,10 +162,14 @@ class RunQueue:
         console: TextIO | None = None,
         statuses: CommitStatuses | None = None,
     ) -> None:
+        from conveyor.engine.secrets import collect_secrets
         from conveyor.launch.names import executor_name
 
         self.state_dir = state_dir.resolve()
         self.executor = executor_name(executor)
+        # the runs' secrets: CONVEYOR_SECRET_* of the server's environment (and GITHUB_TOKEN's
+        # placeholder), found again by name when a run is resumed or re-run
+        self.secrets = collect_secrets()
         self.max_jobs = max_jobs or max(2, os.cpu_count() or 2)
         self.slots = threading.BoundedSemaphore(self.max_jobs)
         self.metrics = metrics or Metrics()
@@ -235,6 +239,7 @@ class RunQueue:
             payload=data,
             inputs=strings,
             max_jobs=self.max_jobs,
+            secrets=self.secrets,
         )
         firing = plan.firing()
         log.info(
@@ -374,7 +379,9 @@ class RunQueue:
 
     def rerun(self, run_id: int, failed_only: bool = False) -> list[int]:
         """Run run ``run_id``'s workflow again on the same commit and event (a new run);
-        ``failed_only``: only its failed (or cancelled) jobs, with the jobs they need."""
+        ``failed_only``: the run's next attempt instead, in which its failed jobs and the
+        jobs after them run again and the jobs that succeeded keep their outcome and
+        outputs, as GitHub's "re-run failed jobs" does."""
         from conveyor.engine.durable import decode_record
         from conveyor.planner.build import plan_workflow
         from conveyor.workflow.loader import load_workflow
@@ -383,13 +390,14 @@ class RunQueue:
         text = self.store.run_record(run_id)
         if text is None:
             raise NotFound(f"run {run_id} does not exist, or was recorded without its plan")
-        record = decode_record(text)
-        options = dataclasses.replace(record.options, state_dir=self.state_dir)
         if failed_only:
-            failed = self._failed_jobs(run_id)
-            if not failed:
-                raise UsageError(f"run {run_id} has no failed jobs to re-run")
-            options = dataclasses.replace(options, job_filter=tuple(failed))
+            self._check_failed(run_id)
+            (again,) = self._ids([self._start(self._resumer(run_id, failed_again=True), "rerun")])
+            return [again]
+        record = decode_record(text)
+        options = dataclasses.replace(
+            record.options, state_dir=self.state_dir, secrets=self.secrets
+        )
         loaded = load_workflow(record.workflow_file)
         plan = plan_workflow(
             loaded.require(),
@@ -402,7 +410,8 @@ class RunQueue:
         active = self._start(self._runner([plan], options), "rerun")
         return self._ids([active])
 
-    def _failed_jobs(self, run_id: int) -> list[str]:
+    def _check_failed(self, run_id: int) -> None:
+        """Refuse a re-run of the failed jobs of a run still going, or with none."""
         store = SqlRunStore(self.state_dir, recover=False)
         try:
             detail = store.get_run(run_id)
@@ -410,27 +419,33 @@ class RunQueue:
             store.close()
         if detail is None:
             raise NotFound(f"run {run_id} does not exist")
+        if detail.run.status != "completed":
+            raise Conflict(f"run {run_id} is {detail.run.status}: re-run it when it has finished")
         bad = ("failure", "cancelled", "interrupted", "timed_out")
-        return sorted({job.job_id for job in detail.jobs if job.conclusion in bad})
+        if not any(job.conclusion in bad for job in detail.jobs):
+            raise UsageError(f"run {run_id} has no failed jobs to re-run")
 
-    def resume(self, run_id: int) -> int:
-        """Continue run ``run_id`` (interrupted, or handed back by a stopped server)."""
+    def _resumer(self, run_id: int, *, failed_again: bool = False) -> Callable[[_Active], None]:
         from conveyor.launch.runs import resume_run
-
-        self.check_open()
 
         def work(active: _Active) -> None:
             resume_run(
                 run_id,
-                {},
+                self.secrets,
                 self.state_dir,
                 active.cancel,
                 plain=True,
                 executor=self.executor,
                 hooks=self._hooks(active),
+                failed_again=failed_again,
             )
 
-        (resumed,) = self._ids([self._start(work, "resume")])
+        return work
+
+    def resume(self, run_id: int) -> int:
+        """Continue run ``run_id`` (interrupted, or handed back by a stopped server)."""
+        self.check_open()
+        (resumed,) = self._ids([self._start(self._resumer(run_id), "resume")])
         return resumed
 
     def resume_interrupted(self, within: float = 7 * 86400.0) -> list[int]:

@@ -69,6 +69,26 @@ def _outcome(job: JobRow) -> JobOutcome:
     )
 
 
+_RERUN = ("failure", "cancelled", "interrupted", "timed_out")  # what "re-run failed" runs
+
+
+def _kept_on_rerun(run_id: int, jobs: list[JobRow]) -> list[JobRow]:
+    """The jobs a re-run of the failed ones keeps: those that succeeded and need none of
+    the failed jobs, directly or through others (a matrix job runs again whole)."""
+    again = {job.job_id for job in jobs if job.conclusion in _RERUN}
+    if not again:
+        raise UserError(f"run {run_id} has no failed jobs to re-run")
+    grew = True
+    while grew:
+        after = {job.job_id for job in jobs if again & set(job.needs or ())} - again
+        again |= after
+        grew = bool(after)
+    return [
+        job for job in jobs
+        if job.status == _DONE and job.conclusion == "success" and job.job_id not in again
+    ]  # fmt: skip
+
+
 def _duration(started: float | None, ended: float | None) -> float | None:
     if not started or not ended:
         return None
@@ -169,12 +189,17 @@ class SqlRunStore(StateDatabase):
             )
             return bool(getattr(result, "rowcount", 0))
 
-    def reopen_run(self, run_id: int, owner: str, seconds: float) -> ResumedRun:
+    def reopen_run(
+        self, run_id: int, owner: str, seconds: float, *, failed_again: bool = False
+    ) -> ResumedRun:
         """Give this process a run to continue: one whose process died, or one parked
-        waiting for decisions (``--no-wait``).
+        waiting for decisions (``--no-wait``); with ``failed_again``, a finished run's next
+        attempt that runs its failed jobs and the jobs after them again (GitHub's "re-run
+        failed jobs"), keeping the jobs that succeeded before them with their outputs.
 
-        Refused (``UserError``) for a run that finished, one whose process still holds its
-        lease, and one recorded without a plan (``conveyor test``, older conveyors)."""
+        Refused (``UserError``) for a run that finished (unless ``failed_again``: then for a
+        run with no failed job), one whose process still holds its lease, and one recorded
+        without a plan (``conveyor test``, older conveyors)."""
         self.recover()
         now = time.time()
         seq = last_seq(self._read, run_id) + 1  # nothing writes lines of a dead run
@@ -182,7 +207,13 @@ class SqlRunStore(StateDatabase):
             run = session.get(RunRow, run_id, with_for_update=True)
             if run is None:
                 raise UserError(f"run {run_id} does not exist; see conveyor runs --all")
-            if run.status == _DONE and run.conclusion != Conclusion.INTERRUPTED.value:
+            if failed_again and run.status != _DONE:
+                raise UserError(f"run {run_id} has not finished: re-run it when it has")
+            if (
+                not failed_again
+                and run.status == _DONE
+                and run.conclusion != Conclusion.INTERRUPTED.value
+            ):
                 raise UserError(
                     f"run {run_id} finished ({run.conclusion}); only a run whose process "
                     "died can be resumed"
@@ -197,16 +228,22 @@ class SqlRunStore(StateDatabase):
                     f"run {run_id} cannot be resumed: it was recorded without its plan "
                     "(by conveyor test, or an older conveyor); run the workflow again"
                 )
+            jobs = list(session.scalars(select(JobRow).where(JobRow.run_id == run_id)))
+            if failed_again:
+                prior = {job.job_key: _outcome(job) for job in _kept_on_rerun(run_id, jobs)}
+                run.attempt += 1
+                run.note = f"attempt {run.attempt}: failed jobs run again"
+            else:
+                prior = {
+                    job.job_key: _outcome(job)
+                    for job in jobs
+                    if job.status == _DONE and job.result and job.conclusion != "interrupted"
+                }
             run.status, run.conclusion, run.ended_at, run.duration = _RUNNING, None, None, None
             run.pid, run.host = os.getpid(), self.host
             run.lease_owner, run.lease_expires_at, run.heartbeat_at = owner, now + seconds, now
             kept = [line for line in run.note.splitlines() if not line.startswith("waiting")]
             run.note = "\n".join([*kept, f"resumed by pid {os.getpid()} on {self.host}"])
-            prior = {
-                job.job_key: _outcome(job)
-                for job in session.scalars(select(JobRow).where(JobRow.run_id == run_id))
-                if job.status == _DONE and job.result and job.conclusion != "interrupted"
-            }
             return ResumedRun(
                 run_id=run.id,
                 run_number=run.run_number,

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from api_helpers import Api
+from server_helpers import wait_until
 
 
 def _sse(api: Api, path: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -223,13 +224,26 @@ def test_cancel_a_running_run_and_rerun_the_failed_jobs(api: Api) -> None:
         assert again.status_code == 409 and "already finished" in again.json()["detail"]
 
         [local] = api.local_runs
+        before = client.get(f"/api/runs/{local}").json()
         rerun = client.post(f"/api/runs/{local}/rerun", json={"failed_only": True})
         assert rerun.status_code == 202, rerun.text
-        new_id = rerun.json()["run_id"]
-        assert new_id not in (local, run_id)
+        assert rerun.json()["run_id"] == local  # the run's next attempt
         assert client.post("/api/runs/999999/rerun", json={}).status_code == 404
-    detail = api.wait_run(new_id)
-    assert {job["job_key"] for job in detail["jobs"]} >= {"test"}
+        wait_until(
+            lambda: client.get(f"/api/runs/{local}").json()["run"]["attempt"] == 2,
+            30,
+            "the second attempt",
+        )
+    detail = api.wait_run(local)
+    assert detail["run"]["attempt"] == 2
+    jobs = {job["job_key"]: job for job in detail["jobs"]}  # type: ignore[attr-defined]
+    old = {job["job_key"]: job for job in before["jobs"]}
+    assert "test" in jobs
+    for key, job in old.items():  # what succeeded is kept as it was; the failed ran again
+        if job["conclusion"] == "success":
+            assert jobs[key]["started_at"] == job["started_at"], key
+        elif job["conclusion"] == "failure":
+            assert jobs[key]["started_at"] != job["started_at"], key
 
 
 def test_a_run_without_a_queue_is_not_cancelled_elsewhere(api: Api) -> None:
