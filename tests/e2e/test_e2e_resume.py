@@ -163,3 +163,52 @@ def test_resume_refuses_when_the_workflow_changed(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "changed since the run began" in result.stderr
     assert (counts / "deploy").read_text().split() == ["deploy"]
+
+
+FLAKY_PIPELINE = """
+name: Pipeline
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      version: ${{{{ steps.v.outputs.version }}}}
+    steps:
+      - id: v
+        run: |
+          echo build >> "{counts}/build"
+          echo "version=1.2.3" >> "$GITHUB_OUTPUT"
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo test >> "{counts}/test" && test -f "{counts}/fixed"
+  announce:
+    needs: [build, test]
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "announced ${{{{ needs.build.outputs.version }}}}" >> "{counts}/announce"
+"""
+
+
+def test_resume_failed_reruns_the_failed_jobs_and_what_follows_them(tmp_path: Path) -> None:
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    repo = make_repo(tmp_path / "r", {"p.yml": FLAKY_PIPELINE.format(counts=counts)})
+    first = start(repo)
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 1, out
+    assert not (counts / "announce").exists()  # skipped after the failed test
+    refused = conveyor(repo, "resume", "1")  # a finished run is not resumed as such
+    assert refused.returncode == 2 and "finished" in refused.stderr
+    (counts / "fixed").write_text("")
+    again = conveyor(repo, "resume", "1", "--failed")
+    assert again.returncode == 0, again.stdout + again.stderr
+    # build succeeded before: kept with its outputs, not run again
+    assert (counts / "build").read_text().split() == ["build"]
+    assert (counts / "test").read_text().split() == ["test", "test"]
+    assert (counts / "announce").read_text().split() == ["announced", "1.2.3"]
+    shown = conveyor(repo, "show", "1", "--format", "json")
+    assert '"attempt": 2' in shown.stdout
+    nothing = conveyor(repo, "resume", "1", "--failed")
+    assert nothing.returncode == 2 and "has no failed jobs" in nothing.stderr

@@ -361,6 +361,14 @@ def resume(
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Park again instead of waiting for a decision.")
     ] = False,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed",
+            help="A finished run's next attempt: its failed jobs and the jobs after them "
+            "run again, the jobs that succeeded are kept (GitHub's re-run failed jobs).",
+        ),
+    ] = False,
 ) -> None:
     """Continue a run whose conveyor process died (crash, kill -9, a lost machine), or a
     run parked waiting for approvals (run --no-wait) once they are decided.
@@ -381,8 +389,9 @@ def resume(
     directory = (state_dir or default_state_dir(root)).resolve()
     with interruptible() as interrupt:
         report = resume_run(
-            run_id, secrets, directory, interrupt, executor=executor, wait=not no_wait
-        )
+            run_id, secrets, directory, interrupt, executor=executor, wait=not no_wait,
+            failed_again=failed,
+        )  # fmt: skip
     _verdict([report], interrupt.is_set())
 
 
