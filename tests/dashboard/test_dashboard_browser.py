@@ -61,6 +61,7 @@ def test_run_page_shows_graph_steps_logs_annotations_and_summaries(page: Page, s
     assert not group.evaluate("el => el.open")  # folded until opened
     group.locator("summary").click()
     assert "installing tools for 3.11" in group.inner_text()
+    assert "compiled ok" not in group.inner_text()  # ::endgroup:: closed it
     summary = step.locator(".markdown")
     assert summary.locator("table").count() == 1
     assert summary.locator("script").count() == 0  # raw HTML is escaped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conveyor.engine.events import GROUP_END
 from conveyor.engine.masking import Masker
 from conveyor.runners import Annotation
 from conveyor.runners.commandsyntax import (
@@ -116,7 +117,9 @@ def test_debug_only_when_enabled(run) -> None:
 
 def test_group_markers(run) -> None:
     _result, rec = run("echo '::group::Install'\necho inside\necho '::endgroup::'\necho outside")
-    assert rec.texts() == ["▸ Install", "inside", "outside"]
+    assert rec.lines == [
+        ("stdout", "▸ Install"), ("stdout", "inside"), (GROUP_END, ""), ("stdout", "outside"),
+    ]  # fmt: skip
 
 
 def test_stop_commands_until_token(run) -> None:

@@ -231,13 +231,17 @@ def logs(
 
 
 def _print(lines: Sequence[LogLine]) -> None:
+    from conveyor.engine.events import GROUP_END
+
     for line in lines:
-        typer.echo(line.text)
+        if line.stream != GROUP_END:  # where a ::group:: ended: the dashboard's, not text
+            typer.echo(line.text)
 
 
 def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | None) -> None:
     """Print the run's lines (of the job or step ``target`` names) in order as they are
     stored, with a header when the job or step changes, until the run has ended."""
+    from conveyor.engine.events import GROUP_END
     from conveyor.store.follow import POLL_SECONDS, follow_step
 
     after = 0
@@ -246,6 +250,8 @@ def _follow(store: SqlRunStore, run_id: int, target: str | None, step: str | Non
         found = follow_step(store, run_id, after, target, step)
         after = found.after
         for line in found.lines:
+            if line.stream == GROUP_END:
+                continue
             where = (line.job_key, line.step_index)
             _header(where, shown)
             shown = where

@@ -23,6 +23,7 @@ from conveyor.console.scrollback import Queued, Scrollback
 from conveyor.console.summary import RunSummary, overall_line, summarise
 from conveyor.console.tracking import RunTracker, line_prefix
 from conveyor.engine.events import (
+    GROUP_END,
     Annotation,
     Event,
     JobFinished,
@@ -75,6 +76,8 @@ class LiveConsole:
         if isinstance(event, RunParked):  # summarised like a finished run, as waiting
             event = RunFinished(event.run_id, Conclusion.WAITING, event.at, event.seq)
         if isinstance(event, LogLine):  # the hot path: queue it, the ticker writes it
+            if event.stream == GROUP_END:
+                return
             with self._lock:
                 prefix = line_prefix(self._tracker, event.run_id, event.job_key, event.step_index)
                 self._queue.append(self._entry(event.job_key, prefix, event.text))

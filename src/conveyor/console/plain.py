@@ -14,6 +14,7 @@ from conveyor.console.formatting import Marks, annotation_line, job_line, marks_
 from conveyor.console.summary import RunSummary, overall_line, summarise, summary_lines
 from conveyor.console.tracking import RunTracker, line_prefix
 from conveyor.engine.events import (
+    GROUP_END,
     Annotation,
     Event,
     JobFinished,
@@ -44,6 +45,8 @@ class PlainConsole:
             event = RunFinished(event.run_id, Conclusion.WAITING, event.at, event.seq)
         with self._lock:
             if isinstance(event, LogLine):  # the hot path: no tracking, one write
+                if event.stream == GROUP_END:
+                    return
                 prefix = self._prefix(event.run_id, event.job_key, event.step_index)
                 self._write(f"[{prefix}] ", event.text)
                 return

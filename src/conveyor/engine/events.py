@@ -70,6 +70,9 @@ class StepStarted(_Event, frozen=True, tag="step_started"):
     seq: int = 0
 
 
+GROUP_END = "group-end"  # the stream of the (empty) line a step's ``::endgroup::`` leaves
+
+
 class LogLine(_Event, frozen=True, tag="log"):
     run_id: int
     job_key: str

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from conveyor.engine.events import GROUP_END
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import CommandAnnotation, StepOutput
 from conveyor.runners.commandsyntax import WorkflowCommand, parse_command
@@ -162,8 +163,8 @@ class LineProcessor:
                 self._print(f"Debug: {data}", stream)
         elif name == "group":
             self._print(f"{GROUP_MARK}{data}", stream)
-        elif name == "endgroup":
-            return
+        elif name == "endgroup":  # kept where it was, for views that fold groups
+            self._output.line("", GROUP_END)
         elif name == "echo":
             self._set_echo(data, stream)
         elif name == "stop-commands":

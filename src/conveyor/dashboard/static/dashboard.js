@@ -231,7 +231,7 @@ function drawLine(sink, line) {
   sink.pre.hidden = false;
   const text = String(line.text);
   const raw = text.match(/^::(end)?group::(.*)$/);
-  if (raw && raw[1]) { sink.group = null; return; }
+  if ((raw && raw[1]) || line.stream === "group-end") { sink.group = null; return; }
   const opens = raw ? raw[2] : text.startsWith(GROUP_MARK) ? text.slice(GROUP_MARK.length) : null;
   if (opens !== null) {
     const group = document.createElement("details");
