@@ -24,11 +24,6 @@ import redis
 from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 def free_port() -> int:

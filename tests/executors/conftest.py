@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from celery_helpers import AWS_ENV, Cluster, redis_server
+from celery_helpers import Cluster, redis_server
+
+from moto_helpers import AWS_ENV, moto_process
 
 
 @pytest.fixture(scope="session")
@@ -33,38 +35,8 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
 @pytest.fixture(scope="session")
 def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto server process (``python -m moto.server``) on a free port."""
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-    from celery_helpers import free_port
-
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    port = free_port()
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **AWS_ENV},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "moto did not start:\n" + log.read_text()
-                time.sleep(0.1)
+    with moto_process(tmp_path_factory.mktemp("moto")) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from celery_helpers import AWS_ENV, Cluster, run_conveyor
+from celery_helpers import Cluster, run_conveyor
 
 from e2e.e2e_helpers import make_repo
+from moto_helpers import AWS_ENV
 
 HANDOVER = """
 on: push

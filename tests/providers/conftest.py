@@ -4,10 +4,6 @@ server process for the aws-lambda provider."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,14 +11,8 @@ import httpx
 import pytest
 from providers_helpers import marked_processes
 
-from conveyor.providers.pids import free_port
 from conveyor.providers.process import ProcessProvider, stop_all
-
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from moto_helpers import AWS_ENV, moto_process
 
 
 @pytest.fixture
@@ -44,32 +34,10 @@ def provider(state_dir: Path) -> ProcessProvider:
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real moto server process on a free port, its Lambda without Docker (moto's
     ``lambda_simple`` backend, chosen through its /moto-api/config endpoint)."""
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    port = free_port()
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **AWS_ENV},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "moto did not start:\n" + log.read_text()
-                time.sleep(0.1)
+    with moto_process(tmp_path_factory.mktemp("moto")) as url:
         answer = httpx.post(f"{url}/moto-api/config", json={"lambda": {"use_docker": False}})
         assert answer.json()["lambda"] == {"use_docker": False}
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture
