@@ -40,7 +40,7 @@ from conveyor.launch.runs import LaunchHooks
 from conveyor.server.metrics import Metrics
 from conveyor.server.mirrors import Mirrors
 from conveyor.server.statuses import CommitStatuses
-from conveyor.store.recorder import SqlRunStore
+from conveyor.store.recorder import RERUN_CONCLUSIONS, SqlRunStore
 from conveyor.store.server_store import ServerRepository, ServerStore
 
 log = logging.getLogger("conveyor.server.queue")
@@ -421,8 +421,7 @@ class RunQueue:
             raise NotFound(f"run {run_id} does not exist")
         if detail.run.status != "completed":
             raise Conflict(f"run {run_id} is {detail.run.status}: re-run it when it has finished")
-        bad = ("failure", "cancelled", "interrupted", "timed_out")
-        if not any(job.conclusion in bad for job in detail.jobs):
+        if not any(job.conclusion in RERUN_CONCLUSIONS for job in detail.jobs):
             raise UsageError(f"run {run_id} has no failed jobs to re-run")
 
     def _resumer(self, run_id: int, *, failed_again: bool = False) -> Callable[[_Active], None]:

@@ -69,13 +69,13 @@ def _outcome(job: JobRow) -> JobOutcome:
     )
 
 
-_RERUN = ("failure", "cancelled", "interrupted", "timed_out")  # what "re-run failed" runs
+RERUN_CONCLUSIONS = ("failure", "cancelled", "interrupted", "timed_out")  # "re-run failed" runs
 
 
 def _kept_on_rerun(run_id: int, jobs: list[JobRow]) -> list[JobRow]:
     """The jobs a re-run of the failed ones keeps: those that succeeded and need none of
     the failed jobs, directly or through others (a matrix job runs again whole)."""
-    again = {job.job_id for job in jobs if job.conclusion in _RERUN}
+    again = {job.job_id for job in jobs if job.conclusion in RERUN_CONCLUSIONS}
     if not again:
         raise UserError(f"run {run_id} has no failed jobs to re-run")
     grew = True
