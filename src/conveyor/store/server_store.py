@@ -159,7 +159,9 @@ class ServerStore(StateDatabase):
         dialect = self.writer.dialect.name
         inserted: set[str] = set()
         with self.writer.begin() as connection:
-            for item in items:
+            # in one order for every writer: two batches inserting the same ids in other
+            # orders would each wait for the other's row (a PostgreSQL deadlock)
+            for item in sorted(items, key=lambda found: found.delivery_id):
                 if item.delivery_id in inserted:
                     continue
                 values = {
