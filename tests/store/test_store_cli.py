@@ -30,6 +30,7 @@ def recorded(
     running, _ = store.begin_run(new_run(".github/workflows/nightly.yml", "Nightly"))
     store.emit(JobStarted(running, "scan", "scan", "Scan"))
     store.emit(LogLine(running, "scan", None, "scanning"))
+    store.lines(running)  # written now, not by the writer's thread a moment later
     return finished, running
 
 

@@ -58,6 +58,7 @@ HANGING_CHILD = textwrap.dedent(
     store.emit(JobStarted(run_id, "build", "build", "Build", started_at=T0))
     store.emit(StepStarted(run_id, "build", 0, "Compile", T0))
     store.emit(LogLine(run_id, "build", 0, "compiling"))
+    time.sleep(0.5)  # the step runs on: a burst's step events are written within 0.2 s
     print(run_id, flush=True)
     time.sleep(120)
     """

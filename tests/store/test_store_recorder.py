@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -231,3 +232,70 @@ def test_events_for_an_unknown_run_are_rejected(make_store: Callable[..., SqlRun
     store = make_store()
     with pytest.raises(ValueError, match="begin_run"):
         store.emit(RunStarted(999, 1, WORKFLOW, "CI", "push", "", "", T0))
+
+
+def _commits(store: SqlRunStore) -> list[int]:
+    """A counter of the write transactions the store commits from now on."""
+    from sqlalchemy import event
+
+    count = [0]
+
+    def committed(connection: object) -> None:
+        count[0] += 1
+
+    event.listen(store.writer, "commit", committed)
+    return count
+
+
+def test_a_burst_of_step_events_is_written_in_few_transactions(
+    make_store: Callable[..., SqlRunStore],
+) -> None:
+    """A job of many short steps: their events share transactions (not one each), and
+    the job's end writes every one of them before itself."""
+    store = make_store()
+    run_id, _ = store.begin_run(new_run())
+    store.emit(JobStarted(run_id, "build", "build", "Build", started_at=T0))
+    commits = _commits(store)
+    for index in range(100):
+        store.emit(StepStarted(run_id, "build", index, f"Step {index}", T0 + index))
+        store.emit(
+            StepFinished(
+                run_id,
+                "build",
+                index,
+                f"Step {index}",
+                Conclusion.SUCCESS,
+                Conclusion.SUCCESS,
+                0,
+                T0 + index,
+                T0 + index + 0.5,
+            )
+        )
+    store.emit(JobFinished(run_id, "build", Conclusion.SUCCESS, T0, T0 + 100))
+    assert commits[0] <= 20  # 201 events; one transaction each before
+    detail = store.get_run(run_id)
+    assert detail is not None
+    steps = detail.jobs[0].steps
+    assert [step.index for step in steps] == list(range(100))
+    assert {step.conclusion for step in steps} == {"success"}
+
+
+def test_batched_step_events_reach_other_readers_within_a_flush(
+    make_store: Callable[..., SqlRunStore],
+) -> None:
+    """A step that starts in a burst and then runs long is seen by another process's
+    reader (a second store here) a fraction of a second later, with no other event."""
+    store = make_store()
+    run_id, _ = store.begin_run(new_run())
+    for index in range(3):
+        store.emit(StepStarted(run_id, "build", index, f"Step {index}", T0))
+    reader = make_store(recover=False)
+    deadline = time.monotonic() + 5
+    while True:
+        detail = reader.get_run(run_id)
+        assert detail is not None
+        if detail.jobs and len(detail.jobs[0].steps) == 3:
+            break
+        assert time.monotonic() < deadline, "the batched step events were never written"
+        time.sleep(0.05)
+    assert [step.status for step in detail.jobs[0].steps] == ["in_progress"] * 3

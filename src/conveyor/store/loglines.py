@@ -28,9 +28,18 @@ FLUSH_SECONDS = 0.2
 class LogWriter:
     """Thread-safe buffered inserts into ``log_lines``; ``mask`` is applied to every line."""
 
-    def __init__(self, writer: Engine, mask: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        writer: Engine,
+        mask: Callable[[str], str],
+        *,
+        tick: Callable[[], None] | None = None,
+    ) -> None:
+        """``tick``, if given, is called a few times a second from the writer's thread
+        instead of :meth:`flush` (and must flush): the owner writes what it batches too."""
         self._writer = writer
         self._mask = mask
+        self._tick = tick or self.flush
         self._lock = threading.Lock()
         self._rows: list[dict[str, object]] = []
         self._flushed = 0.0
@@ -66,7 +75,7 @@ class LogWriter:
     def _loop(self) -> None:
         while not self._stop.wait(FLUSH_SECONDS):
             try:
-                self.flush()
+                self._tick()
             except Exception:  # reported by the next flush on the caller's thread
                 continue
 

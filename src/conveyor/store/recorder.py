@@ -1,9 +1,15 @@
 """:class:`SqlRunStore`: the engine's :class:`~conveyor.engine.ports.RunStore` on SQLAlchemy.
 
-Every event but a log line is its own transaction (a crash loses at most the event in
-flight and never corrupts the database); log lines are inserted in batches
-(:mod:`conveyor.store.loglines`), always before the next other event of the run. Text is
-masked again with the store's :class:`Masker`, if given, as a second line of defence.
+A run's, a job's or a waiting job's event is written at once, in its own transaction, with
+every event before it: what ``conveyor resume`` and approvals stand on is never lost, and a
+crash never corrupts the database. A step's events (started, finished, annotations) are
+written at once too when events are sparse, and in one transaction per burst when they
+come fast (a job of many short steps): at most ``FLUSH_SECONDS`` later, from the log
+writer's thread, or with the next event of any other kind; every read here writes them
+first. A ``kill -9`` loses at most the step events of that last fraction of a second, and
+``conveyor resume`` runs the job they belong to again anyway. Log lines are inserted in
+batches (:mod:`conveyor.store.loglines`), always before the events that follow them. Text
+is masked again with the store's :class:`Masker`, if given, as a second line of defence.
 
 A run holds a lease (:meth:`SqlRunStore.renew_lease`); :meth:`SqlRunStore.reopen_run`
 lets another process take over a run whose process died (``conveyor resume``).
@@ -42,13 +48,15 @@ from conveyor.engine.wire import JobOutcome
 from conveyor.errors import UserError
 from conveyor.store import queries
 from conveyor.store.database import StateDatabase
-from conveyor.store.loglines import LogWriter, last_seq, read_lines
+from conveyor.store.loglines import FLUSH_SECONDS, LogWriter, last_seq, read_lines
 from conveyor.store.models import AnnotationRow, JobRow, LogLineRow, RunRow, StepRow
 from conveyor.store.numbering import next_run_number
 from conveyor.store.recovery import lease_is_live, recover_interrupted
 
 _RUNNING, _DONE = RunState.IN_PROGRESS.value, RunState.COMPLETED.value
 _WAITING = RunState.WAITING.value
+# Written in one transaction per burst when they come fast (see the module's docstring).
+_BATCHED = (StepStarted, StepFinished, Annotation)
 
 
 def _result_of(conclusion: str) -> str:
@@ -116,7 +124,9 @@ class SqlRunStore(StateDatabase):
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.writer, expire_on_commit=False)
         self._lock = threading.RLock()
-        self._lines = LogWriter(self.writer, self._mask)
+        self._pending: list[Event] = []  # batched step events not yet written
+        self._written = 0.0  # time.monotonic() of the last write of events
+        self._lines = LogWriter(self.writer, self._mask, tick=self._write_pending)
         self._job_pks: dict[tuple[int, str], int] = {}
         self._step_pks: dict[tuple[int, int, int], int] = {}  # (run, job pk, index)
         self._seqs: dict[int, int] = {}  # the last sequence number given here, per run
@@ -137,8 +147,9 @@ class SqlRunStore(StateDatabase):
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
+        self._lines.close()  # outside the lock: its thread's last tick takes it
         with self._lock:
-            self._lines.close()
+            self._write_pending()
             super().close()
 
     def recover(self) -> list[int]:
@@ -264,11 +275,24 @@ class SqlRunStore(StateDatabase):
             self._lines.add(event)
             return
         with self._lock:
+            self._pending.append(event)
+            sparse = time.monotonic() - self._written >= FLUSH_SECONDS
+            if sparse or not isinstance(event, _BATCHED):
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write the log lines so far, then the pending events in one transaction."""
+        with self._lock:
             self._lines.flush()
+            events, self._pending = self._pending, []
+            if not events:
+                return
             with self._write.begin() as session:
-                handler = self._handlers.get(type(event))
-                if handler is not None:
-                    handler(session, event)
+                for event in events:
+                    handler = self._handlers.get(type(event))
+                    if handler is not None:
+                        handler(session, event)
+            self._written = time.monotonic()
 
     def _next_seq(self, run_id: int) -> int:
         with self._lock:
@@ -293,7 +317,7 @@ class SqlRunStore(StateDatabase):
         """The run's log lines in sequence order (the engine's ``LogStore``): of a job,
         one of its steps, or only its own lines (``job_only``); after ``after_seq``; the
         first ``limit`` or the ``last`` N."""
-        self._lines.flush()
+        self._write_pending()
         return read_lines(
             self._read,
             run_id,
@@ -321,6 +345,7 @@ class SqlRunStore(StateDatabase):
     ) -> list[queries.RunInfo]:
         """Newest first; of one repository, or of all with ``repository_id`` None (the
         filters of :func:`conveyor.store.queries.list_runs`)."""
+        self._write_pending()
         return queries.list_runs(
             self._read,
             repository_id=repository_id,
@@ -334,9 +359,11 @@ class SqlRunStore(StateDatabase):
         )
 
     def get_run(self, run_id: int) -> queries.RunDetail | None:
+        self._write_pending()
         return queries.get_run(self._read, self.state_dir, run_id)
 
     def latest_run_id(self, repository_id: int | None = None) -> int | None:
+        self._write_pending()
         return queries.latest_run_id(self._read, repository_id)
 
     # ------------------------------------------------------------------ event handlers
