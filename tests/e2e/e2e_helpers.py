@@ -150,21 +150,39 @@ def state_leaks(state: Path, secret: str) -> list[str]:
     return found
 
 
-def sqlite_leaks(database: Path, secret: str) -> list[str]:
-    """The ``table.column`` of every value in the SQLite database that gives ``secret``
-    away (every column of every table)."""
+def database_leaks(url: str, secret: str) -> list[str]:
+    """The ``table.column`` of every value in the database at ``url`` (SQLite or
+    PostgreSQL) that gives ``secret`` away (every column of every table)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from conveyor.store.paths import database_url
+
+    engine = create_engine(database_url(Path("."), url))
     found = []
-    with sqlite3.connect(database) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            cursor = conn.execute(f'select * from "{table}"')
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    text = value if isinstance(value, bytes) else str(value)
-                    if leaks(text, secret):
-                        found.append(f"{table}.{column}")
+    try:
+        with engine.connect() as conn:
+            for name in inspect(conn).get_table_names():
+                cursor = conn.execute(text(f'select * from "{name}"'))
+                columns = list(cursor.keys())
+                for row in cursor:
+                    for column, value in zip(columns, row, strict=True):
+                        if isinstance(value, bytes | memoryview):
+                            texts: list[str | bytes] = [bytes(value)]
+                        elif isinstance(value, dict | list):  # jsonb, parsed
+                            texts = [json.dumps(value), json.dumps(value, ensure_ascii=False)]
+                        else:
+                            texts = [str(value)]
+                        if any(leaks(t, secret) for t in texts):
+                            found.append(f"{name}.{column}")
+    finally:
+        engine.dispose()
     return sorted(set(found))
+
+
+def sqlite_leaks(database: Path, secret: str) -> list[str]:
+    """:func:`database_leaks` of the SQLite database file ``database``."""
+    assert database.is_file(), database
+    return database_leaks(f"sqlite:///{database}", secret)
 
 
 def run_in_terminal(repo: Path, *args: str, timeout: float = 120.0) -> tuple[int, str]:

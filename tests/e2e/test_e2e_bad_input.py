@@ -92,18 +92,20 @@ def test_undecodable_workflow_is_file_1_1_and_exit_2(
         ('GOOD=1\nTOKEN="unterminated\nLATER=2\n', 2),
         ("GOOD=1\n\nnot a valid line at all\n", 3),
         ("GOOD=1\nJUST_A_NAME\n", 2),
+        ("GOOD=1\r\nOTHER=2\r\nnot a valid line\r\n", 3),
+        (b"GOOD=1\nOTHER=2\nLATIN=caf\xe9\n", 3),  # not UTF-8: the line of the bad byte
     ],
 )
 def test_secret_file_line_that_does_not_parse_stops_with_file_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    text: str,
+    text: str | bytes,
     line: int,
 ) -> None:
     repo = make_repo(tmp_path / "r", {"w.yml": WF})
     secrets = tmp_path / "secrets.env"
-    secrets.write_text(text)
+    secrets.write_bytes(text if isinstance(text, bytes) else text.encode())
     monkeypatch.chdir(repo)
     assert main(["run", "--secret-file", str(secrets)]) == 2
     captured = capsys.readouterr()

@@ -10,6 +10,8 @@ receiver) and file names under the state directory. Then the console output, eve
 and file name under the state directory (work/ included: a job's workspace goes when the
 job ends), every column of every table of the database and the notification bodies are
 searched for the raw value, its base64 at three offsets, URL and JSON forms: zero hits.
+The database is SQLite in the state directory, then PostgreSQL (every column of every
+table of both).
 
 Runs under whichever executor the suite runs (``make check`` runs tests/e2e again with
 ``CONVEYOR_EXECUTOR=process``).
@@ -21,7 +23,7 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e_helpers import leaks, make_repo, sqlite_leaks, state_leaks
+from e2e_helpers import database_leaks, leaks, make_repo, sqlite_leaks, state_leaks
 
 from conveyor.cli.main import main
 from http_helpers import serve_receiver
@@ -129,8 +131,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_secret_everywhere_leaves_no_trace(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    db_url: str | None,
 ) -> None:
+    if db_url is not None:
+        monkeypatch.setenv("CONVEYOR_DATABASE_URL", db_url)  # steps' conveyor ingest too
     with serve_receiver() as receiver:
         repo = make_repo(
             tmp_path / "r",
@@ -172,7 +179,14 @@ def test_one_secret_everywhere_leaves_no_trace(
     assert leaks(console, SECRET) == []
     assert leaks(receiver.raw[0], SECRET) == []
     assert leaks(json.dumps(receiver.bodies[0], ensure_ascii=False), SECRET) == []
-    assert sqlite_leaks(state / "conveyor.db", SECRET) == []
+    assert main(["show", "1", "--format", "json"]) == 0  # the run is in the database
+    shown = capsys.readouterr().out
+    assert "Deploy with ***" in shown and leaks(shown, SECRET) == []
+    if db_url is None:
+        assert sqlite_leaks(state / "conveyor.db", SECRET) == []
+    else:
+        assert not (state / "conveyor.db").exists()
+        assert database_leaks(db_url, SECRET) == []
     assert state_leaks(state, SECRET) == []
 
     # what the run kept is there (masked), so the searches above looked at something

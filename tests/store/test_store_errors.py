@@ -18,7 +18,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from conveyor.agent.address import NO_AGENT_ENV as NO_AGENT
-from conveyor.store.dberrors import hide_password
 
 CONVEYOR = str(Path(sys.executable).parent / "conveyor")
 PASSWORD = "s3cr3t-Pw"
@@ -87,16 +86,23 @@ def test_missing_database(tmp_path: Path, postgres_admin_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "shown"),
     [
-        f"postgresql://conveyor:{PASSWORD}@db.example:port/history",
-        f"postgresql://conveyor:{PASSWORD}@with@at@db.example:5432:5433/history",
-        "no-such-scheme-at-all",
+        (f"postgresql://conveyor:{PASSWORD}@db.example:port/history", "conveyor:***@db.example:"),
+        (
+            f"postgresql://conveyor:{PASSWORD}@with@at@db.example:5432:5433/history",
+            "conveyor:***@db.example:5432:5433/history",
+        ),
+        ("no-such-scheme-at-all", "no-such-scheme-at-all"),
+        # URLs SQLAlchemy cannot parse at all: a space in the scheme, no scheme, no host
+        (f"postgres ql://conveyor:{PASSWORD}@@db/x", "postgres ql://conveyor:***@db/x"),
+        (f"://conveyor:{PASSWORD}", "://conveyor:***"),
+        (f"postgresql://conveyor:{PASSWORD}", "conveyor:***"),
+        (f"conveyor:{PASSWORD}@db.example/history", "conveyor:***@db.example/history"),
     ],
 )
-def test_malformed_url(tmp_path: Path, url: str) -> None:
+def test_malformed_url(tmp_path: Path, url: str, shown: str) -> None:
     done = _conveyor(tmp_path, url, "runs")
-    shown = hide_password(url).split("://", 1)[-1]  # (postgresql:// gets the +psycopg driver)
     _one_line(done, "invalid database URL", shown, "CONVEYOR_DATABASE_URL")
 
 

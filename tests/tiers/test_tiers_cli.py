@@ -255,6 +255,19 @@ def test_builtin_action_runs_tiers_linked_to_the_step_run(project: Project) -> N
     assert not bad.ok and "shard" in bad.message
 
 
+def test_builtin_action_whose_tier_ran_no_tests_reports_failed(project: Project) -> None:
+    """The step fails (the tier was asked for and ran nothing): its summary and kept
+    report, written while the run is still in progress, must not say PASSED."""
+    _record_runs(project, 44)
+    action = find_builtin("conveyor/test")
+    assert action is not None
+    result = action(_context(project, {"tier": "unit"}, run_id=44))
+    assert not result.ok and "no tests ran" in result.message
+    assert "PASSED" not in result.summary and "FAILED" in result.summary, result.summary
+    assert "| unit | no tests ran |" in result.summary
+    assert "PASSED" not in Path(result.outputs["report"]).read_text()
+
+
 def test_report_gives_the_tiers_wall_time_with_the_test_time_beside_it(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -290,6 +303,8 @@ def test_no_tests_collected_reports_no_tests_ran_and_exits_5(
     assert "| unit | no tests ran |" in report
     assert project.conveyor("runs", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out)[0]["conclusion"] == "failure"
+    (kept,) = project.state.glob("results/*/report.md")  # written before the run finished
+    assert kept.read_text().startswith("## ❌ conveyor test FAILED"), kept.read_text()
 
     project.write(
         "tests/test_integration.py",

@@ -140,3 +140,42 @@ def test_find_line_handles_dotted_and_quoted_keys() -> None:
     assert find_line(text, ["a", "b c", "y", "z"]) == 4
     assert find_line(text, ["a", "b c", "q"]) == 3
     assert find_line(text, ["nope"]) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "byte"),
+    [
+        ('[tiers.unit]\ndescription = "café"\n'.encode("latin-1"), "2:19", 31),
+        ('[tiers.unit]\ndescription = "x"\n'.encode("utf-16"), "1:1", 0),  # BOM + UTF-16
+    ],
+)
+def test_config_that_is_not_utf8_names_file_line_and_column(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    data: bytes,
+    where: str,
+    byte: int,
+) -> None:
+    """TOML is UTF-8: another encoding was a UnicodeDecodeError (exit 3, a traceback)."""
+    from conveyor.cli.main import main
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "conveyor.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{where}: not UTF-8 text (byte {byte}:")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONVEYOR_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("CONVEYOR_DATABASE_URL", raising=False)
+    assert main(["test"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:{where}: not UTF-8 text" in err and "Traceback" not in err
+
+
+def test_pyproject_that_is_not_utf8_is_not_taken_for_a_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_bytes('[tool.x]\na = "café"\n'.encode("latin-1"))
+    loaded = load_config(start=tmp_path)
+    assert loaded.path is None and "unit" in loaded.config.tiers

@@ -4,6 +4,7 @@ read the dotenv files of ``--secret-file``, ``--env-file`` and ``--var-file`` (`
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -40,12 +41,15 @@ def check_dotenv(path: Path, option: str = "--secret-file") -> None:
     from dotenv.parser import parse_stream
 
     try:
-        with path.open(encoding="utf-8") as handle:
-            bindings = list(parse_stream(handle))
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}:1: {option} is not UTF-8 text ({exc.reason})") from exc
+        data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"{path}:{line}: {option} is not UTF-8 text ({exc.reason})") from exc
+    bindings = list(parse_stream(io.StringIO(text, newline=None)))  # universal newlines
     for binding in bindings:
         text = binding.original.string
         # a binding starts with the blank lines before it: count from its first character

@@ -75,9 +75,25 @@ def database_failure(exc: BaseException, url: str, backend: str) -> DatabaseErro
     )
 
 
+def _hide_unparsed(url: str) -> str:
+    """A URL that does not parse with everything that may be a password hidden: the text
+    after the user name up to the last ``@``, or with no ``@`` (``scheme://user:pw``,
+    a host left out) the text after the first ``:`` of the authority."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        scheme, rest = "", scheme
+    if "@" in rest:
+        userinfo, _at, host = rest.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        return f"{scheme}{sep}{user}{':***' if colon else ''}@{host}"
+    authority, slash, path = rest.partition("/")
+    host, colon, _maybe_password = authority.partition(":")
+    return f"{scheme}{sep}{host}{':***' if colon else ''}{slash}{path}"
+
+
 def invalid_url(url: str) -> DatabaseError:
     return DatabaseError(
-        f"invalid database URL {hide_password(url)} (check {DATABASE_URL_ENV}): "
+        f"invalid database URL {_hide_unparsed(url)} (check {DATABASE_URL_ENV}): "
         "expected e.g. postgresql://USER:PASSWORD@HOST:5432/DATABASE or sqlite:///PATH"
     )
 

@@ -123,7 +123,7 @@ def find_config(start: Path) -> tuple[Path, tuple[str, ...]] | None:
         if pyproject.is_file():
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
+            except (OSError, ValueError):  # unreadable, not UTF-8 or not TOML: not ours
                 data = {}
             if isinstance(data.get("tool"), dict) and "conveyor" in data["tool"]:
                 return pyproject, _PYPROJECT_PREFIX
@@ -145,9 +145,18 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Loade
     elif path.name == PYPROJECT:
         prefix = _PYPROJECT_PREFIX
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise ConfigError(
+            f"{path}:{line}:{column}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
+            "TOML is UTF-8: save the file as UTF-8"
+        ) from exc
     config = parse_config(text, path, prefix)
     root = path.resolve().parent
     if config.test.cwd:

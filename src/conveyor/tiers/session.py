@@ -24,6 +24,7 @@ from conveyor.git.identity import repository_identity
 from conveyor.git.repo import repo_info
 from conveyor.reporting.build import build_report
 from conveyor.reporting.durations import format_duration
+from conveyor.reporting.model import FAILED_VERDICT
 from conveyor.reporting.render import render
 from conveyor.results.db import ResultsDb
 from conveyor.store.recorder import SqlRunStore
@@ -204,6 +205,8 @@ def run_session(
             judge_empty(session.tiers, dict(tiers), named=named)
             with db.read() as connection:
                 report = build_report(connection, session.run_id, state_dir=options.state_dir)
+            if not session.ok:  # a tier may fail with no failed test: it ran none, or stopped
+                report.verdict = FAILED_VERDICT
         session.report = options.results_dir / "report.md"
         session.report.write_text(render(report, "md"), encoding="utf-8")
         conclusion = _conclusion(session)
