@@ -107,6 +107,7 @@ def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
         cancel=job.cancel,
     )
     result = action(context)
+    job.uploaded.extend(result.uploaded)
     done = apply_action_result(job, result)
     post = result.post
     if post is not None:
