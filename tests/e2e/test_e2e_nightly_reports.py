@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+import sqlite3
 
 import pytest
-from shared_data import SHARED
 from step_reports_helpers import Project, make_project
+
+from shared_data import SHARED
 
 SEED = SHARED / "seeds" / "000_14b8894c36dfc0d7.txt"
 
@@ -126,15 +127,13 @@ def test_the_seeds_nightly_build_reports_its_three_tiers(nightly: tuple[Project,
 
 @pytest.mark.slow
 def test_each_report_is_ingested_once_with_its_job_and_step(nightly: tuple[Project, str]) -> None:
-    project, output = nightly
+    project, _output = nightly
     done = project.conveyor("logs", "latest", check=True)
     logs = done.stdout
     # written by the pytest step, uploaded by the next one, downloaded by the report job
     assert logs.count("Ingested test report integration-results.json: 7 tests") == 1, logs
     assert logs.count("Ingested test report e2e-results.json: 3 tests") == 1, logs
     assert "integration-results.json: already ingested in this run" in logs
-    import sqlite3
-
     with sqlite3.connect(project.state / "conveyor.db") as db:
         rows = db.execute(
             "SELECT job_key, step_name, tier, total FROM test_ingests ORDER BY id"

@@ -246,7 +246,9 @@ class StepReportIngester:
         try:
             summary = ingest(db, [path], context, masker=masker)
         except UserError as exc:
-            output.annotation(_warning(str(exc), path, shown, masker))
+            logged, annotation = _warning(str(exc), path, shown, masker)
+            output.annotation(annotation)
+            output.line(logged, "stderr")  # in the step's log too
             return
         counts = ", ".join(f"{n} {status}" for status, n in summary.by_status.items())
         output.line(
@@ -255,19 +257,21 @@ class StepReportIngester:
         )
 
 
-def _warning(message: str, path: Path, shown: str, masker: Masker) -> CommandAnnotation:
-    """The step's warning for a report that could not be read: ``file:line:col: why``,
-    with the file as the step knows it (relative to its workspace)."""
+def _warning(message: str, path: Path, shown: str, masker: Masker) -> tuple[str, CommandAnnotation]:
+    """The step's log line and warning for a report that could not be read: ``file:line:col:
+    why``, with the file as the step knows it (relative to its workspace); the annotation
+    carries the position in its own fields."""
     found = re.match(re.escape(str(path)) + r"(?::(\d+):(\d+))?:?\s*(.*)", message, re.DOTALL)
-    if found is None:
-        text = f"{shown}: {message}"
-        return CommandAnnotation("warning", masker.mask(f"test report not ingested: {text}"))
-    line, col, why = found.group(1), found.group(2), found.group(3)
-    where = f"{shown}:{line}:{col}" if line else shown
-    return CommandAnnotation(
+    why = found.group(3) if found else message
+    line = found.group(1) if found else None
+    col = found.group(2) if found else None
+    text = masker.mask(f"test report not ingested (nothing of it is stored): {why}")
+    where = masker.mask(f"{shown}:{line}:{col}" if line else shown)
+    annotation = CommandAnnotation(
         "warning",
-        masker.mask(f"{where}: test report not ingested (nothing of it is stored): {why}"),
-        file=shown,
+        text,
+        file=where.split(":", 1)[0] if line else where,
         line=int(line) if line else None,
         col=int(col) if col else None,
     )
+    return f"Warning: {where}: {text}", annotation
