@@ -274,3 +274,38 @@ def test_a_bad_ingest_key_names_its_line(tmp_path: Path) -> None:
     done = project.conveyor("run")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "conveyor.toml:3: ingest.glob: unknown key" in done.stdout + done.stderr
+
+
+SECRET = "hunter2-s3cr3t-token"
+
+LEAKY = """
+name: leaky
+on: push
+jobs:
+  api:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Tests that print the token
+        env:
+          TOKEN: ${{ secrets.API_TOKEN }}
+        run: |
+          cat > junit.xml <<XML
+          <testsuite name="api"><testcase classname="api" name="auth">
+          <failure message="401 for token $TOKEN">sent $TOKEN</failure>
+          <system-out>token=$TOKEN</system-out></testcase></testsuite>
+          XML
+"""
+
+
+@pytest.mark.slow
+def test_a_secret_in_a_detected_report_is_stored_masked(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {".github/workflows/leaky.yml": LEAKY})
+    done = project.conveyor("run", "--secret", f"API_TOKEN={SECRET}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = _db(project, "SELECT name, message, output FROM test_results")
+    assert len(rows) == 1, rows
+    assert SECRET not in repr(rows) and "***" in str(rows[0][1]), rows
+    sources = [str(r[0]) for r in _db(project, "SELECT sources FROM test_ingests")]
+    kept = Path(sources[0]).read_text(encoding="utf-8")
+    assert SECRET not in kept and "401 for token ***" in kept, kept
+    assert SECRET not in project.conveyor("report", "latest", "--format", "json").stdout
