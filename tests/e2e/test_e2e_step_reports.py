@@ -309,3 +309,31 @@ def test_a_secret_in_a_detected_report_is_stored_masked(tmp_path: Path) -> None:
     kept = Path(sources[0]).read_text(encoding="utf-8")
     assert SECRET not in kept and "401 for token ***" in kept, kept
     assert SECRET not in project.conveyor("report", "latest", "--format", "json").stdout
+
+
+BY_HAND = """
+name: by-hand
+on: push
+jobs:
+  api:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Tests, ingested by hand
+        run: |
+          cp fixtures/passing.xml junit.xml
+          conveyor ingest junit.xml --run "$GITHUB_RUN_ID" --tier by-hand
+"""
+
+
+@pytest.mark.slow
+def test_conveyor_ingest_in_a_step_is_not_ingested_twice(tmp_path: Path) -> None:
+    files = {".github/workflows/by-hand.yml": BY_HAND, "fixtures/passing.xml": PASSING}
+    project = make_project(tmp_path, files)
+    done = project.conveyor("run")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "junit.xml: already ingested in this run" in output, output
+    assert _db(project, "SELECT tier, total, job_key FROM test_ingests") == [("by-hand", 2, None)]
+    tiers = [t["name"] for t in project.report()["tiers"]]  # type: ignore[attr-defined]
+    assert tiers == ["by-hand"]

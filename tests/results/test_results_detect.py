@@ -115,3 +115,37 @@ def test_a_jobs_tier_comes_from_the_mapping_then_markers_then_its_name() -> None
     assert tier_of(TestCaseResult("t", markers=("integration",))) == "integration"
     assert tier_of(TestCaseResult("t", markers=("slow",))) == "Tier 3 - Smoke Tests"
     assert tier_of(TestCaseResult("t")) == "Tier 3 - Smoke Tests"  # JUnit: no markers
+
+
+def test_candidates_follow_the_globs_and_skip_dependency_folders(tmp_path: Path) -> None:
+    from conveyor.expressions.pathglob import compile_patterns
+    from conveyor.tiers.config import IngestSettings
+    from conveyor.tiers.stepreports import candidates
+
+    for name in (
+        "junit.xml",
+        "out/TEST-orders.xml",
+        "e2e-results.json",
+        ".report.json",
+        "fixtures/junit.xml",
+        "node_modules/pkg/junit.xml",
+        ".venv/lib/test_x.xml",
+        "build/custom.out",
+        "src/app.py",
+        "pom.xml",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    settings = IngestSettings(globs=["build/*.out", "!fixtures/**"])
+    found = candidates(tuple(compile_patterns(settings.patterns(), tmp_path)))
+    relative = sorted(Path(p).relative_to(tmp_path).as_posix() for p in found)
+    assert relative == [
+        ".report.json",
+        "build/custom.out",
+        "e2e-results.json",
+        "junit.xml",
+        "out/TEST-orders.xml",
+    ]
+    only = IngestSettings(globs=["build/*.out"], default_globs=False)
+    found = candidates(tuple(compile_patterns(only.patterns(), tmp_path)))
+    assert [Path(p).name for p in found] == ["custom.out"]

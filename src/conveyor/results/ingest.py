@@ -27,7 +27,13 @@ from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
-from conveyor.results.keep import keep_dir, keep_reports, mask_case, remove_copies
+from conveyor.results.keep import (
+    keep_dir,
+    keep_reports,
+    mask_case,
+    masked_digest,
+    remove_copies,
+)
 from conveyor.results.model import TestCaseResult
 from conveyor.store.repositories import run_folder_key, run_repository
 from conveyor.store.results_models import INGESTS, RESULTS
@@ -166,6 +172,11 @@ def ingest(
         if not path.is_file():
             raise UserError(f"{path}: no such report file")
     at = ctx.recorded_at if ctx.recorded_at is not None else time.time()
+    digest = ctx.digest
+    if digest is None and ctx.run_id is not None and len(paths) == 1:
+        # a report ingested for a run by hand (`conveyor ingest --run` in a step) is one the
+        # run's detection of step reports then knows (:func:`ingested_digest`)
+        digest = masked_digest(paths[0], masker)
     counts: Counter[str] = Counter()
     tiers: Counter[str] = Counter()
     statement = insert(RESULTS)
@@ -185,7 +196,7 @@ def ingest(
                 job_key=_bounded(ctx.job_key, "job_key"),
                 step_index=ctx.step_index,
                 step_name=_bounded(ctx.step_name, "step_name"),
-                digest=ctx.digest,
+                digest=digest,
             )
         ).inserted_primary_key
         ingest_id = int(inserted[0]) if inserted else 0
