@@ -337,3 +337,41 @@ def test_conveyor_ingest_in_a_step_is_not_ingested_twice(tmp_path: Path) -> None
     assert _db(project, "SELECT tier, total, job_key FROM test_ingests") == [("by-hand", 2, None)]
     tiers = [t["name"] for t in project.report()["tiers"]]  # type: ignore[attr-defined]
     assert tiers == ["by-hand"]
+
+
+BOTH = """
+name: both
+on: push
+jobs:
+  checks:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Unit tier
+        uses: conveyor/test@v1
+        with:
+          tier: unit
+      - name: Contract tests
+        run: cp fixtures/passing.xml contract-junit.xml
+"""
+
+
+@pytest.mark.slow
+def test_detected_reports_sit_beside_conveyor_test_results(tmp_path: Path) -> None:
+    files = {
+        ".github/workflows/both.yml": BOTH,
+        "fixtures/passing.xml": PASSING,
+        "pytest.ini": "[pytest]\nmarkers =\n    unit: fast\n",
+        "tests/test_unit.py": (
+            "import pytest\n\n@pytest.mark.unit\ndef test_one():\n    assert True\n\n"
+            "@pytest.mark.unit\ndef test_two():\n    assert True\n"
+        ),
+    }
+    project = make_project(tmp_path, files)
+    done = project.conveyor("run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = _db(project, "SELECT tier, total, job_key, step_index FROM test_ingests ORDER BY id")
+    # conveyor/test@v1's results and the detected report: each with its job and step
+    assert rows == [("unit", 2, "checks", 1), ("checks", 2, "checks", 2)], rows
+    tiers = {t["name"]: t["passed"] for t in project.report()["tiers"]}  # type: ignore[attr-defined]
+    assert tiers == {"unit": 2, "checks": 2}, tiers

@@ -102,6 +102,7 @@ def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
         run_id=job.run_id,
         job_key=job.key,
         run_key=job.request.run.key,
+        step_index=call.index,
         output=log,
         masker=job.masker,
         cancel=job.cancel,

@@ -300,6 +300,7 @@ class ActionContext:
     masker: Masker
     cancel: threading.Event
     run_key: str = ""  # the run's folder name (conveyor.engine.runkeys); "": the plain id
+    step_index: int | None = None  # the step's number in the job (None: not a job's step)
 
     @property
     def run_folder(self) -> str:
