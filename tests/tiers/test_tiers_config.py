@@ -179,3 +179,30 @@ def test_pyproject_that_is_not_utf8_is_not_taken_for_a_config(tmp_path: Path) ->
     (tmp_path / "pyproject.toml").write_bytes('[tool.x]\na = "café"\n'.encode("latin-1"))
     loaded = load_config(start=tmp_path)
     assert loaded.path is None and "unit" in loaded.config.tiers
+
+
+def test_ingest_section(tmp_path: Path) -> None:
+    text = (
+        '[ingest]\nglobs = ["build/**/*.out"]\n\n[ingest.tiers]\n"integration-*" = "integration"\n'
+    )
+    config = load_config(_write(tmp_path, text)).config
+    assert config.ingest.enabled
+    assert config.ingest.patterns()[-1] == "build/**/*.out"
+    assert len(config.ingest.patterns()) > 1  # the default report names come first
+    assert config.ingest.tiers == {"integration-*": "integration"}
+    assert load_config(_write(tmp_path, "")).config.ingest.enabled
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[ingest]\nenabled = true\nglob = []\n", ":3: ingest.glob: unknown key 'glob'"),
+        ('[ingest]\nenabled = "sometimes"\n', ":2: ingest.enabled: Input should be a valid"),
+        ('[ingest.tiers]\n"e2e-*" = ""\n', ":1: ingest.tiers: a job pattern and its tier"),
+    ],
+)
+def test_ingest_section_errors_name_their_line(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}{message}" in str(caught.value)

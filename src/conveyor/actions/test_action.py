@@ -73,6 +73,7 @@ def run(context: ActionContext) -> ActionResult:
             cancel=context.cancel,
             masker=context.masker,
         )
+        options.job_key, options.step_index = context.job_key, context.step_index
         result = run_session(chosen, options, named=bool(names))
     except (InputError, ValueError, ConveyorError) as exc:
         return fail(context, str(exc))

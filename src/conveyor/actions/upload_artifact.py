@@ -92,7 +92,8 @@ def _upload(context: ActionContext) -> ActionResult:
             "artifact-id": str(manifest.id),
             "artifact-url": manifest.url,
             "artifact-digest": manifest.digest,
-        }
+        },
+        uploaded=files,
     )
 
 

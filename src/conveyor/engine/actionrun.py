@@ -102,11 +102,13 @@ def run_builtin(call: StepCall, uses: str, inputs: dict[str, Any]) -> StepDone:
         run_id=job.run_id,
         job_key=job.key,
         run_key=job.request.run.key,
+        step_index=call.index,
         output=log,
         masker=job.masker,
         cancel=job.cancel,
     )
     result = action(context)
+    job.uploaded.extend(result.uploaded)
     done = apply_action_result(job, result)
     post = result.post
     if post is not None:

@@ -18,7 +18,7 @@ from conveyor.engine.contexts import (
     default_env,
 )
 from conveyor.engine.masking import Masker, mask_env
-from conveyor.engine.ports import ActionProvider, ResolvedAction, StepRunner
+from conveyor.engine.ports import ActionProvider, ResolvedAction, StepReports, StepRunner
 from conveyor.engine.wire import JobRequest
 
 
@@ -30,6 +30,7 @@ class JobServices:
     actions: ActionProvider
     masker: Masker
     publish: Publish
+    reports: StepReports | None = None  # test reports the steps write or upload
 
 
 @dataclass
@@ -58,6 +59,7 @@ class JobState:
     posts: list[PostStep] = field(default_factory=list)
     resolved: dict[str, ResolvedAction] = field(default_factory=dict)
     action_state: dict[str, dict[str, str]] = field(default_factory=dict)  # STATE_* per step
+    uploaded: list[Path] = field(default_factory=list)  # by the current step's actions
     timed_out: bool = False
     _index: int = 0
     _base_env: dict[str, str] | None = None

@@ -9,7 +9,7 @@ from conveyor.engine.events import Event
 from conveyor.engine.jobexec import execute_job
 from conveyor.engine.jobstate import JobServices
 from conveyor.engine.masking import Masker
-from conveyor.engine.ports import ActionProvider, StepRunner
+from conveyor.engine.ports import ActionProvider, StepReports, StepRunner
 from conveyor.engine.wire import JobOutcome, JobRequest
 
 
@@ -33,8 +33,10 @@ class LocalJobExecutor:
         actions: ActionProvider,
         masker: Masker,
         secrets: Mapping[str, str],
+        reports: StepReports | None = None,
     ) -> None:
         self._runner = runner
+        self._reports = reports
         self._actions = actions
         self._masker = masker
         self._secrets = MappingSecrets(secrets)
@@ -46,7 +48,9 @@ class LocalJobExecutor:
         cancel: threading.Event,
         stop: threading.Event,
     ) -> JobOutcome:
-        services = JobServices(self._runner, self._actions, self._masker, publish)
+        services = JobServices(
+            self._runner, self._actions, self._masker, publish, reports=self._reports
+        )
         return execute_job(request, services, self._secrets, cancel, stop)
 
     def close(self) -> None:

@@ -245,6 +245,42 @@ class StepRunner(Protocol):
     ) -> StepResult: ...
 
 
+# ---------------------------------------------------------------- test reports of steps
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedStep:
+    """A top-level step that just finished, as :class:`StepReports` sees it."""
+
+    run_id: int
+    run_key: str
+    job_key: str
+    job_id: str
+    job_name: str
+    index: int
+    name: str  # masked
+    workspace: Path
+    repository_root: Path
+    state_dir: Path
+    commit: str
+    branch: str
+    uploaded: tuple[Path, ...] = ()  # files it stored as artifacts
+    before: object = None  # what :meth:`StepReports.before_step` saw (None: not scanned)
+
+
+class StepReports(Protocol):
+    """Finds the test reports a step wrote (``before_step`` / ``step_finished`` around a
+    step that runs something) or uploaded, and ingests them into the run with the job and
+    step; problems are warnings in the step's log, never a failed step."""
+
+    def before_step(self, workspace: Path, repository_root: Path) -> object:
+        """What the files that may be reports look like before the step (opaque), or None
+        when nothing is looked for."""
+        ...
+
+    def step_finished(self, step: FinishedStep, output: StepOutput, masker: Masker) -> None: ...
+
+
 # ---------------------------------------------------------------- actions
 
 
@@ -264,6 +300,7 @@ class ActionContext:
     masker: Masker
     cancel: threading.Event
     run_key: str = ""  # the run's folder name (conveyor.engine.runkeys); "": the plain id
+    step_index: int | None = None  # the step's number in the job (None: not a job's step)
 
     @property
     def run_folder(self) -> str:
@@ -280,6 +317,8 @@ class ActionResult:
     path: list[str] = field(default_factory=list)
     summary: str = ""  # markdown for the step summary, like $GITHUB_STEP_SUMMARY
     post: Callable[[ActionContext], ActionResult] | None = None  # runs after the job
+    uploaded: list[Path] = field(default_factory=list)  # files stored as artifacts: the
+    # engine offers them to :class:`StepReports` (test reports among them are ingested)
 
 
 class BuiltinAction(Protocol):

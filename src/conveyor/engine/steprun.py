@@ -14,7 +14,7 @@ from conveyor.engine import exprs
 from conveyor.engine.bus import StepLog
 from conveyor.engine.events import StepFinished, StepStarted
 from conveyor.engine.jobstate import StepScope
-from conveyor.engine.ports import StepRequest, StepResult
+from conveyor.engine.ports import FinishedStep, StepRequest, StepResult
 from conveyor.engine.status import Conclusion
 from conveyor.errors import ConveyorError
 from conveyor.planner.plan import StepPlan
@@ -75,7 +75,13 @@ def run_step(scope: StepScope, step: StepPlan) -> None:
         job.publish(StepStarted(job.run_id, job.key, index, name, started))
     else:
         log.line(f"▸ {name}")
+    reports = job.services.reports if top else None
+    before = None
+    if reports is not None and writes_reports(step):
+        before = reports.before_step(job.workspace, job.repo_root)
     done = _execute(StepCall(scope, step, ctx, env, index, log))
+    if reports is not None:
+        _offer_reports(scope, (index, job.masker.mask(name)), before, log)
     try:
         keep_going = done.outcome is Conclusion.FAILURE and exprs.truthy(
             step.continue_on_error or False, ctx
@@ -112,6 +118,47 @@ def run_step(scope: StepScope, step: StepPlan) -> None:
                 done.note,
             )
         )
+
+
+def writes_reports(step: StepPlan) -> bool:
+    """Whether the files a step writes are looked at for test reports: a ``run`` step or an
+    action that runs something (not a built-in: checkout, cache and download-artifact
+    bring files that are not this step's results; upload-artifact's files are offered as
+    uploaded)."""
+    return step.run is not None or step.action is None or step.action.kind != "builtin"
+
+
+def _offer_reports(scope: StepScope, step: tuple[int, str], before: object, log: StepLog) -> None:
+    """Hand what the step uploaded (and, with ``before``, wrote) to the job's
+    :class:`~conveyor.engine.ports.StepReports`, before the step's end is published."""
+    job = scope.job
+    uploaded, job.uploaded = tuple(job.uploaded), []
+    reports = job.services.reports
+    if reports is None or (before is None and not uploaded):
+        return
+    github = job.contexts.get("github", {})
+    plan = job.request.job
+    name = plan.name if plan.name and "${{" not in plan.name else plan.id
+    finished = FinishedStep(
+        run_id=job.run_id,
+        run_key=job.request.run.key,
+        job_key=job.key,
+        job_id=plan.id,
+        job_name=name,
+        index=step[0],
+        name=step[1],
+        workspace=job.workspace,
+        repository_root=job.repo_root,
+        state_dir=job.state_dir,
+        commit=str(github.get("sha") or ""),
+        branch=str(github.get("ref_name") or ""),
+        uploaded=uploaded,
+        before=before,
+    )
+    try:
+        reports.step_finished(finished, log, job.masker)
+    except Exception as exc:  # never fail a step over its reports
+        log.warning(job.masker.mask(f"test reports of this step were not ingested: {exc}"))
 
 
 def run_job_step(scope: StepScope, name: str, body: Callable[[int], StepDone]) -> None:

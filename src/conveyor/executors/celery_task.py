@@ -184,8 +184,14 @@ def _execute(
         return outcome
     for value in values.values():
         masker.add(value)
+    from conveyor.tiers.stepreports import StepReportIngester
+
     services = JobServices(
-        LocalStepRunner(), _actions(Path(request.state_dir)), masker, stream.event
+        LocalStepRunner(),
+        _actions(Path(request.state_dir)),
+        masker,
+        stream.event,
+        reports=StepReportIngester(),
     )
     try:
         return execute_job(request, services, MappingSecrets(values), flags.cancel, flags.stop)

@@ -83,9 +83,14 @@ def main() -> int:
     threading.Thread(target=_control, args=(stdin, cancel, stop), daemon=True).start()
     from conveyor.actions import DefaultActionProvider
     from conveyor.runners import LocalStepRunner, kill_all_process_groups
+    from conveyor.tiers.stepreports import StepReportIngester
 
     services = JobServices(
-        LocalStepRunner(), DefaultActionProvider(Path(request.state_dir)), masker, writer.event
+        LocalStepRunner(),
+        DefaultActionProvider(Path(request.state_dir)),
+        masker,
+        writer.event,
+        reports=StepReportIngester(),
     )
     try:
         outcome = execute_job(request, services, EnvironmentSecrets(), cancel, stop)

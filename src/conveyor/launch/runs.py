@@ -35,6 +35,7 @@ from conveyor.planner.plan import WorkflowPlan
 from conveyor.runners import LocalStepRunner
 from conveyor.store.recorder import SqlRunStore
 from conveyor.tiers.configfile import load_config
+from conveyor.tiers.stepreports import StepReportIngester
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ def make_executor(
         from conveyor.executors.celery_executor import CeleryJobExecutor
 
         return CeleryJobExecutor(secrets)
-    return LocalJobExecutor(LocalStepRunner(), actions, masker, secrets)
+    return LocalJobExecutor(
+        LocalStepRunner(), actions, masker, secrets, reports=StepReportIngester()
+    )
 
 
 def run_plans(

@@ -15,19 +15,25 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from conveyor.engine.masking import Masker
 from conveyor.errors import UserError
 from conveyor.results.db import ResultsDb
 from conveyor.results.jsonreport import parse_json_report
 from conveyor.results.junit import parse_junit
-from conveyor.results.keep import keep_dir, keep_reports, mask_case, remove_copies
+from conveyor.results.keep import (
+    keep_dir,
+    keep_reports,
+    mask_case,
+    masked_digest,
+    remove_copies,
+)
 from conveyor.results.model import TestCaseResult
 from conveyor.store.repositories import run_folder_key, run_repository
 from conveyor.store.results_models import INGESTS, RESULTS
@@ -48,6 +54,12 @@ class IngestContext:
     recorded_at: float | None = None
     repository_id: int | None = None
     wall_time: float | None = None  # how long producing the reports took (a tier's session)
+    # a report a workflow step wrote or uploaded (:mod:`conveyor.tiers.stepreports`)
+    job_key: str | None = None
+    step_index: int | None = None
+    step_name: str | None = None
+    digest: str | None = None  # sha256 of the masked file: one report, one ingest per run
+    tier_of: Callable[[TestCaseResult], str] | None = None  # each case's tier (else ``tier``)
 
 
 @dataclass(slots=True)
@@ -128,7 +140,7 @@ def _rows(
                 "ingest_id": ingest_id,
                 "repository_id": repository_id,
                 "recorded_at": at,
-                "tier": ctx.tier,
+                "tier": ctx.tier_of(raw) if ctx.tier_of is not None else ctx.tier,
                 "run_id": ctx.run_id,
                 "commit": ctx.commit,
                 "branch": ctx.branch,
@@ -160,7 +172,13 @@ def ingest(
         if not path.is_file():
             raise UserError(f"{path}: no such report file")
     at = ctx.recorded_at if ctx.recorded_at is not None else time.time()
+    digest = ctx.digest
+    if digest is None and ctx.run_id is not None and len(paths) == 1:
+        # a report ingested for a run by hand (`conveyor ingest --run` in a step) is one the
+        # run's detection of step reports then knows (:func:`ingested_digest`)
+        digest = masked_digest(paths[0], masker)
     counts: Counter[str] = Counter()
+    tiers: Counter[str] = Counter()
     statement = insert(RESULTS)
     with db.writer.begin() as connection:
         repository_id, run_key = _run_of(connection, ctx)
@@ -175,6 +193,10 @@ def ingest(
                 sources="",
                 total=0,
                 wall_time=ctx.wall_time,
+                job_key=_bounded(ctx.job_key, "job_key"),
+                step_index=ctx.step_index,
+                step_name=_bounded(ctx.step_name, "step_name"),
+                digest=digest,
             )
         ).inserted_primary_key
         ingest_id = int(inserted[0]) if inserted else 0
@@ -182,6 +204,7 @@ def ingest(
         for path in paths:
             for row in _rows(read_report(path), (ingest_id, repository_id), ctx, at, masker):
                 counts[row["status"]] += 1
+                tiers[row["tier"]] += 1
                 chunk.append(row)
                 if len(chunk) >= CHUNK:
                     connection.execute(statement, chunk)
@@ -195,12 +218,30 @@ def ingest(
             connection.execute(
                 INGESTS.update()
                 .where(INGESTS.c.id == ingest_id)
-                .values(total=total, sources="\n".join(str(p) for p in kept))
+                .values(
+                    total=total,
+                    sources="\n".join(str(p) for p in kept),
+                    # with a tier per case: the ingest's is the one most of them have
+                    tier=tiers.most_common(1)[0][0] if tiers else fit(ctx.tier, _LIMITS["tier"]),
+                )
             )
         except BaseException:
             remove_copies(kept, list(paths))
             raise
     return IngestSummary(ingest_id, len(paths), total, dict(sorted(counts.items())), repository_id)
+
+
+def ingested_digest(db: ResultsDb, run_id: int, digest: str) -> bool:
+    """Whether run ``run_id`` already ingested a report with this digest."""
+    c = INGESTS.c
+    with db.read() as connection:
+        query = select(c.id).where(c.run_id == run_id, c.digest == digest).limit(1)
+        return connection.execute(query).first() is not None
+
+
+def _bounded(value: str | None, column: str) -> str | None:
+    limit = getattr(INGESTS.c[column].type, "length", None)
+    return fit(value, limit) if value is not None and isinstance(limit, int) else value
 
 
 def _run_of(connection: Connection, ctx: IngestContext) -> tuple[int, str | None]:

@@ -50,7 +50,29 @@ def _phase_text(phase: dict[str, Any]) -> str:
     return "\n".join(p for p in (message, longrepr) if isinstance(p, str) and p)
 
 
-def _case(entry: dict[str, Any]) -> TestCaseResult:
+_NOT_MARKERS = frozenset({"", "pytestmark"})
+
+
+def _markers(entry: dict[str, Any], nodeid: str, root: str) -> tuple[str, ...]:
+    """The test's ``keywords`` less the names of its own nodes (function with its
+    parameters, classes, module file) and of the root directory: its markers, and the
+    names of the directories it is in."""
+    keywords = entry.get("keywords")
+    if not isinstance(keywords, list):
+        return ()
+    path, bracket, params = nodeid.partition("[")
+    parts = path.split("::")
+    own = {*parts[1:], parts[-1] + bracket + params, params.rstrip("]")}
+    own.add(parts[0].rsplit("/", 1)[-1])
+    own.add(root.rstrip("/").rsplit("/", 1)[-1])
+    return tuple(
+        dict.fromkeys(
+            k for k in keywords if isinstance(k, str) and k not in own and k not in _NOT_MARKERS
+        )
+    )
+
+
+def _case(entry: dict[str, Any], root: str = "") -> TestCaseResult:
     nodeid = str(entry.get("nodeid", ""))
     classname, _, name = junit_id_for_nodeid(nodeid).rpartition("::")
     phases = [entry[p] for p in _PHASES if isinstance(entry.get(p), dict)]
@@ -69,6 +91,7 @@ def _case(entry: dict[str, Any]) -> TestCaseResult:
         status=_OUTCOMES.get(str(entry.get("outcome")), ERROR),
         message=trim(message),
         output=trim(output),
+        markers=_markers(entry, nodeid, root),
     )
 
 
@@ -83,6 +106,7 @@ def parse_json_report(path: Path) -> Iterator[TestCaseResult]:
     tests = data.get("tests") if isinstance(data, dict) else None
     if not isinstance(tests, list):
         raise UserError(f"{path}: not a pytest-json-report file (no 'tests' list)")
+    root = data.get("root")
     for entry in tests:
         if isinstance(entry, dict):
-            yield _case(entry)
+            yield _case(entry, root if isinstance(root, str) else "")

@@ -9,6 +9,7 @@ the XML- and JSON-escaped forms of each secret, so escaped values are masked too
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 import shutil
 from pathlib import Path
@@ -70,6 +71,30 @@ def copy_masked(source: Path, target: Path, masker: Masker | None) -> None:
     except OSError as exc:
         scratch.unlink(missing_ok=True)
         raise UserError(f"{source}: cannot keep a copy in {target.parent}: {exc}") from exc
+
+
+class _Hashing:
+    """A write-only binary sink that only hashes what it is given."""
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return len(data)
+
+
+def masked_digest(path: Path, masker: Masker | None) -> str:
+    """The sha256 of ``path`` as it would be kept (masked): the same report downloaded in
+    another job (artifacts are stored masked) has the same digest."""
+    sink = _Hashing()
+    with path.open("rb") as reader:
+        if masker is None or not masker.active:
+            for chunk in iter(lambda: reader.read(1 << 20), b""):
+                sink.write(chunk)
+        else:
+            masker.mask_stream(reader, sink)  # type: ignore[arg-type]
+    return sink.sha.hexdigest()
 
 
 def remove_copies(kept: list[Path], sources: list[Path]) -> None:

@@ -32,6 +32,9 @@ class TestCaseResult:
     retries: int = 0
     message: str = ""
     output: str = ""
+    # pytest markers (and other keywords) when the report gives them (pytest-json-report);
+    # used to infer a tier, never stored
+    markers: tuple[str, ...] = ()
 
     @property
     def test_id(self) -> str:

@@ -31,6 +31,12 @@ class TestIngestRow(Base):
     sources: Mapped[str] = mapped_column(Text, nullable=False, default="")
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     wall_time: Mapped[float | None] = mapped_column(Double)  # seconds; revision 0006
+    # reports a workflow step wrote or uploaded (revision 0014): where they came from, and
+    # the sha256 of the masked file (one report is ingested once per run)
+    job_key: Mapped[str | None] = mapped_column(String(255))
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    step_name: Mapped[str | None] = mapped_column(String(255))
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class TestResultRow(Base):

@@ -125,6 +125,46 @@ class TargetsConfig(_Strict):
         )
 
 
+DEFAULT_INGEST_GLOBS: tuple[str, ...] = (
+    "**/*[Jj][Uu][Nn][Ii][Tt]*.xml",
+    "**/*[Tt][Ee][Ss][Tt]*.xml",
+    "**/*[Rr][Ee][Ss][Uu][Ll][Tt]*.xml",
+    "**/*[Rr][Ee][Pp][Oo][Rr][Tt]*.xml",
+    "**/*[Tt][Ee][Ss][Tt]*.json",
+    "**/*[Rr][Ee][Ss][Uu][Ll][Tt]*.json",
+    "**/*[Rr][Ee][Pp][Oo][Rr][Tt]*.json",
+)
+"""Files a step writes whose names say they may be test reports (JUnit's ``junit.xml``,
+``TEST-*.xml``, ``report.xml``; pytest-json-report's ``.report.json``, ``*-results.json``).
+Whether one is a report is decided by its content."""
+
+
+class IngestSettings(_Strict):
+    """``[ingest]``: test reports the steps of a workflow write or upload, found and
+    ingested into the run with the job and step they came from."""
+
+    enabled: bool = True
+    # more files to look at after each step (upload-artifact's patterns, relative to the
+    # workspace; ``!`` excludes); the defaults are :data:`DEFAULT_INGEST_GLOBS`
+    globs: list[str] = Field(default_factory=list)
+    default_globs: bool = True  # false: only ``globs`` (and uploaded files)
+    # job id or name (or a pattern: * ? []) -> tier, first match wins
+    tiers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tier_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern, tier in value.items():
+            if not pattern.strip() or not tier.strip():
+                raise ValueError("a job pattern and its tier must not be empty")
+        return value
+
+    def patterns(self) -> list[str]:
+        """The globs looked at after a step: the defaults (unless turned off), then
+        ``globs`` (so a ``!`` line there can exclude a default's files)."""
+        return [*(DEFAULT_INGEST_GLOBS if self.default_globs else ()), *self.globs]
+
+
 class ConveyorConfig(_Strict):
     tiers: dict[str, TierConfig] = Field(default_factory=dict)
     test: TestSettings = Field(default_factory=TestSettings)
@@ -133,6 +173,7 @@ class ConveyorConfig(_Strict):
     environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
     apps: dict[str, AppSettings] = Field(default_factory=dict)
     teams: dict[str, list[str]] = Field(default_factory=dict)  # reviewers by team name
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @field_validator("environments", "apps")
     @classmethod

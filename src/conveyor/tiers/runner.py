@@ -59,6 +59,8 @@ class RunOptions:
     cancel: threading.Event | None = None
     masker: Masker | None = None  # the run's: applied to everything kept
     scratch: Path | None = None  # where pytest writes its JUnit files (set by run_tier)
+    job_key: str | None = None  # conveyor/test@v1: the job and step the results come from
+    step_index: int | None = None
 
 
 def options_for(
@@ -308,6 +310,8 @@ def run_tier(name: str, tier: TierConfig, options: RunOptions, db: ResultsDb) ->
         branch=options.branch or "main",
         repository_id=options.repository_id,
         wall_time=duration,
+        job_key=options.job_key,
+        step_index=options.step_index,
     )
     summary = ingest(db, [final], context, masker=options.masker)
     failing = [r.test_id for r in records if r.status in FAILING]
