@@ -182,3 +182,46 @@ def test_kill_all_during_start_is_noticed_by_register() -> None:
         groups.unregister(proc.pid)
         proc.kill()
         proc.wait()
+
+
+def test_an_error_taking_a_line_is_raised_in_the_step_thread_after_the_output_drains(
+    tmp_path: Path,
+) -> None:
+    """``feed`` failing (the history database gone) in the output thread: the step's
+    later output (1 MiB, more than a pipe holds) is drained so the step ends, and the
+    error is raised by ``run_process`` in the caller's thread, not printed by the thread."""
+    from conveyor.runners.process import Limits, run_process
+
+    taken: list[str] = []
+
+    def feed(line: str, stream: str) -> None:
+        if line == "boom":
+            raise RuntimeError("the database is gone")
+        taken.append(line)
+
+    script = "echo before; echo boom; head -c 1048576 /dev/zero | tr '\\0' x; echo; echo done"
+    errors: list[BaseException] = []
+
+    def thread_error(args: threading.ExceptHookArgs) -> None:
+        errors.append(args.exc_value or RuntimeError())
+
+    previous, threading.excepthook = threading.excepthook, thread_error
+    try:
+        started = time.monotonic()
+        try:
+            run_process(
+                ["bash", "-c", script],
+                cwd=tmp_path,
+                env=dict(os.environ),
+                feed=feed,
+                cancel=threading.Event(),
+                limits=Limits(timeout=30),
+            )
+        except RuntimeError as exc:
+            assert str(exc) == "the database is gone"
+        else:
+            raise AssertionError("the feed's error was not raised")
+    finally:
+        threading.excepthook = previous
+    assert time.monotonic() - started < 10
+    assert taken == ["before"] and errors == []

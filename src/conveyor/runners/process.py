@@ -3,7 +3,9 @@
 The child gets stdin from ``/dev/null`` and a new session (so a signal to its group
 reaches everything it started, and the terminal's Ctrl-C does not). stdout and stderr
 share one pipe, read line by line by a daemon thread that hands each line to ``feed``,
-so lines keep the order the step wrote them in.
+so lines keep the order the step wrote them in. When ``feed`` raises (the history
+database went away), the rest of the output is drained unread and the error is raised in
+the caller's thread once the process has ended.
 
 Stopping (timeout or cancellation): SIGTERM to the group, up to ``kill_grace``
 seconds for it to go, then SIGKILL. When the leader exits but something it started
@@ -58,6 +60,7 @@ class _Reader:
 
     def __init__(self, proc: subprocess.Popen[bytes], feed: Feed) -> None:
         self.closed = threading.Event()
+        self.error: Exception | None = None  # the first line ``feed`` could not take
         assert proc.stdout is not None
         pump = threading.Thread(target=self._pump, args=(proc.stdout, feed), name="conveyor-output")
         pump.daemon = True
@@ -67,10 +70,15 @@ class _Reader:
         try:
             with pipe:
                 for raw in iter(pipe.readline, b""):
+                    if self.error is not None:
+                        continue  # drained, so the step is not blocked on a full pipe
                     end = len(raw)
                     if raw.endswith(b"\n"):
                         end -= 2 if raw.endswith(b"\r\n") else 1
-                    feed(raw[:end].decode("utf-8", errors="replace"), "stdout")
+                    try:
+                        feed(raw[:end].decode("utf-8", errors="replace"), "stdout")
+                    except Exception as exc:  # raised in the step's thread (run_process)
+                        self.error = exc
         finally:
             self.closed.set()
 
@@ -135,6 +143,8 @@ def run_process(
             stop_group(proc, limits.kill_grace)
         abandoned = not reader.wait(ABANDON_AFTER)
         returncode = proc.wait()
+        if reader.error is not None:  # e.g. the history database went away mid-step
+            raise reader.error
     except BaseException:
         stop_group(proc, 0.0)
         groups.unregister(proc.pid)
