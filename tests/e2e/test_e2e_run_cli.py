@@ -133,6 +133,28 @@ def test_platform_option_and_unsupported_runs_on(
     assert "win-ran" in capsys.readouterr().out
 
 
+def test_runs_on_group_is_a_runner_group_as_in_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = """
+    on: push
+    jobs:
+      grouped:
+        runs-on: {group: big, labels: [ubuntu-latest]}
+        steps:
+          - run: echo grouped-ran
+    """
+    repo = make_repo(tmp_path / "r", {"g.yml": wf})
+    monkeypatch.chdir(repo)
+    assert main(["plan"]) == 0
+    assert "runs-on: group big; ubuntu-latest" in capsys.readouterr().out
+    assert run_in(repo, monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "runner group 'big' is not available locally" in out and "grouped-ran" not in out
+    assert run_in(repo, monkeypatch, "--platform", "big=local") == 0
+    assert "grouped-ran" in capsys.readouterr().out
+
+
 def test_secrets_masked_in_console_logs_db_summary_and_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
