@@ -7,6 +7,7 @@ so the order below is the one way imports go. Imports inside functions count too
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "conveyor"
@@ -62,15 +63,38 @@ def _top(module: str) -> str | None:
     return parts[1]
 
 
+# a module named in a string, as the lazy import tables write it: ``conveyor.pkg.mod[:name]``
+_NAMED_MODULE = re.compile(r"conveyor(\.\w+)+(:[\w.]+)?")
+
+
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The module ``from .x import y`` / ``from ..x import y`` names, spelled from ``conveyor``."""
+    if node.level == 0:
+        return node.module or ""
+    package = ["conveyor", *path.relative_to(SRC).parent.parts]  # the folder (an __init__'s too)
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every module ``path`` imports: at the top, inside functions, relative ones, and the
+    ones it names in a string for ``importlib.import_module``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
-            found.extend((node.lineno, f"{node.module}.{a.name}") for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(path, node)
+            found.append((node.lineno, module))
+            found.extend((node.lineno, f"{module}.{a.name}") for a in node.names)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _NAMED_MODULE.fullmatch(node.value)
+            and _top(node.value.partition(":")[0]) in RANKS  # not e.g. a Celery task name
+        ):
+            found.append((node.lineno, node.value.partition(":")[0]))
     return found
 
 

@@ -134,22 +134,26 @@ def test_logs_follow_from_another_process_sees_every_line_in_order(tmp_path: Pat
     repo = make_repo(tmp_path / "r", {"p.yml": SLOW_PRINTER.format(marker=marker)})
     proc = start(repo)
     wait_for(marker, timeout=60)
-    follower = subprocess.run(
-        [CONVEYOR, "logs", "1", "--follow"],
-        cwd=repo,
-        env=env_for(repo),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    followers = [  # the whole run, and only the step that is printing
+        subprocess.Popen(
+            [CONVEYOR, "logs", "1", *target, "--follow"],
+            cwd=repo,
+            env=env_for(repo),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for target in ((), ("talk/count",))
+    ]
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
-    assert follower.returncode == 0, follower.stderr
-    lines = follower.stdout.splitlines()
+    (whole, _), (step, step_err) = (f.communicate(timeout=120) for f in followers)
+    assert [f.returncode for f in followers] == [0, 0], step_err
+    lines = whole.splitlines()
     written = [f"{kind} {i}" for i in range(1, 41) for kind in ("line", "err")]
     assert [line for line in lines if line in written] == written
     assert lines.index("after done") > lines.index("err 40")
+    assert [line for line in step.splitlines() if not line.startswith("===")] == written
     only_step = conveyor(repo, "logs", "1", "talk/count").stdout.splitlines()
     assert only_step == written
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,28 @@ def test_platform_option_and_unsupported_runs_on(
     assert "win-ran" in capsys.readouterr().out
 
 
+def test_runs_on_group_is_a_runner_group_as_in_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wf = """
+    on: push
+    jobs:
+      grouped:
+        runs-on: {group: big, labels: [ubuntu-latest]}
+        steps:
+          - run: echo grouped-ran
+    """
+    repo = make_repo(tmp_path / "r", {"g.yml": wf})
+    monkeypatch.chdir(repo)
+    assert main(["plan"]) == 0
+    assert "runs-on: group big; ubuntu-latest" in capsys.readouterr().out
+    assert run_in(repo, monkeypatch) == 0
+    out = capsys.readouterr().out
+    assert "runner group 'big' is not available locally" in out and "grouped-ran" not in out
+    assert run_in(repo, monkeypatch, "--platform", "big=local") == 0
+    assert "grouped-ran" in capsys.readouterr().out
+
+
 def test_secrets_masked_in_console_logs_db_summary_and_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -236,3 +260,40 @@ def test_worktree_checkouts_are_released_when_the_job_ends_and_by_gc(
     assert main(["gc", "--older-than", "1s"]) == 0
     assert not left.exists()
     assert worktrees() == [f"worktree {repo}"]
+
+
+def test_job_environment_name_and_url_are_recorded_with_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy = """
+        on: push
+        jobs:
+          deploy:
+            runs-on: ubuntu-latest
+            environment:
+              name: stag${{ 'ing' }}
+              url: https://example.test/${{ steps.s.outputs.page }}?sha=${{ github.sha }}
+            steps:
+              - id: s
+                run: echo "page=app" >> "$GITHUB_OUTPUT"
+          plain:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo plain
+    """
+    repo = make_repo(tmp_path / "r", {"deploy.yml": deploy})
+    assert run_in(repo, monkeypatch) == 0, capsys.readouterr().out
+    sha = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    capsys.readouterr()
+    assert main(["show", "1", "--format", "json"]) == 0
+    jobs = {j["job_key"]: j for j in json.loads(capsys.readouterr().out)["jobs"]}
+    assert (jobs["deploy"]["environment"], jobs["deploy"]["environment_url"]) == (
+        "staging",
+        f"https://example.test/app?sha={sha}",
+    )
+    assert (jobs["plain"]["environment"], jobs["plain"]["environment_url"]) == (None, "")
+    assert main(["show", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert f"environment: staging (https://example.test/app?sha={sha})" in shown

@@ -5,10 +5,12 @@ from __future__ import annotations
 from textwrap import dedent
 from typing import Any
 
+import msgspec
 import pytest
 
 from conveyor.errors import WorkflowInvalid
 from conveyor.planner import Plan, WorkflowPlan, plan_workflows
+from conveyor.planner import plan as plan_module
 from conveyor.workflow import load_workflow_text
 
 
@@ -307,3 +309,24 @@ def test_strategy_given_as_one_expression_is_planned() -> None:
         inputs={"strategy": '{"matrix": {"py": ["3.12", "3.13"]}}'},
     ).jobs[0]
     assert job.matrix == [{"py": "3.12"}, {"py": "3.13"}]
+
+
+def test_every_plan_struct_is_frozen_and_carries_its_position() -> None:
+    structs = [
+        value
+        for value in vars(plan_module).values()
+        if isinstance(value, type)
+        and issubclass(value, msgspec.Struct)
+        and value.__module__ == plan_module.__name__
+    ]
+    assert len(structs) >= 8
+    assert [s.__name__ for s in structs if not s.__struct_config__.frozen] == []
+    workflow = one(CI)
+    with pytest.raises(AttributeError):
+        workflow.jobs = ()  # type: ignore[misc]
+    build = next(j for j in workflow.jobs if j.id == "build")
+    with pytest.raises(AttributeError):
+        build.runs_on = []  # type: ignore[misc]
+    assert str(build.source) == "wf.yml:28:5"  # its mapping, below "build:"
+    assert str(build.where("runs-on")) == "wf.yml:29:5"
+    assert str(build.steps[0].source) == "wf.yml:30:13"

@@ -30,7 +30,9 @@ def recorded(
     running, _ = store.begin_run(new_run(".github/workflows/nightly.yml", "Nightly"))
     store.emit(JobStarted(running, "scan", "scan", "Scan"))
     store.emit(LogLine(running, "scan", None, "scanning"))
-    store.lines(running)  # written now, not by the writer's thread a moment later
+    # a line of a running job may wait up to FLUSH_SECONDS in the writer's batch; reading
+    # through the store writes it, so the CLI below (another reader) finds it
+    assert [line.text for line in store.lines(running)] == ["scanning"]
     return finished, running
 
 

@@ -9,14 +9,17 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, update
 from store_events import WORKFLOW, new_run
 
+from conveyor.engine.lease import LeaseKeeper
 from conveyor.store import SqlRunStore
 from conveyor.store.models import RunRow
 from conveyor.store.paths import database_url
@@ -164,6 +167,54 @@ def test_stale_heartbeat_from_another_host_is_interrupted(
     assert make_store(stale_after=60, recover=False).recover() == [run_id]
     detail = make_store().get_run(run_id)
     assert detail is not None and detail.run.conclusion == "interrupted"
+
+
+def test_a_silent_run_holding_its_lease_is_alive_until_the_lease_runs_out(
+    make_store: Callable[..., SqlRunStore], state_dir: Path, db_url: str | None
+) -> None:
+    """From another host, a run whose last event is hours old but whose lease is current
+    (renewed in the background) is not interrupted; once the lease runs out it is."""
+    store = make_store()
+    run_id, _ = store.begin_run(replace(new_run(), lease_owner="owner", lease_seconds=30))
+    now = time.time()
+    engine = create_engine(database_url(state_dir, db_url))
+
+    def set_run(**values: object) -> None:
+        with engine.begin() as connection:
+            connection.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+
+    try:
+        set_run(host="elsewhere", pid=1, created_at=now - 7200, heartbeat_at=now - 7200)
+        assert make_store(stale_after=60, recover=False).recover() == []
+        set_run(lease_expires_at=now - 1)
+        assert make_store(stale_after=3600, recover=False).recover() == [run_id]
+    finally:
+        engine.dispose()
+
+
+def test_the_lease_is_renewed_in_the_background_and_lost_to_a_new_owner(
+    make_store: Callable[..., SqlRunStore], state_dir: Path, db_url: str | None
+) -> None:
+    store = make_store()
+    run_id, _ = store.begin_run(replace(new_run(), lease_owner="me", lease_seconds=0.6))
+    first = store.list_runs()[0].lease_expires_at
+    lost = threading.Event()
+    keeper = LeaseKeeper(store, run_id, "me", lost.set, seconds=0.6).start()
+    try:
+        time.sleep(1.0)  # the run emits nothing meanwhile
+        renewed = store.list_runs()[0].lease_expires_at
+        assert first is not None and renewed is not None and renewed > first + 0.3
+        engine = create_engine(database_url(state_dir, db_url))
+        try:
+            with engine.begin() as connection:  # another process took the run over
+                connection.execute(
+                    update(RunRow).where(RunRow.id == run_id).values(lease_owner="resumer")
+                )
+        finally:
+            engine.dispose()
+        assert lost.wait(5), "the keeper never noticed it lost the lease"
+    finally:
+        keeper.stop()
 
 
 def test_process_alive() -> None:

@@ -92,6 +92,14 @@ def test_log_lines_are_kept_per_step_and_job(make_store: Callable[..., SqlRunSto
     assert len({line.seq for line in stored}) == len(stored)
     assert texts(store.lines(run_id, job_key=KEY, step_index=1)) == "collected 3 items\n1 failed\n"
     assert texts(store.lines(run_id, job_key="deploy", job_only=True)) == "skipped: needs test\n"
+    # each line keeps its time and stream, for any reader (here another store: a follower)
+    step = make_store().lines(run_id, job_key=KEY, step_index=1)
+    assert [(line.run_id, line.at, line.stream) for line in step] == [
+        (run_id, T0 + 2.5, "stdout"),
+        (run_id, T0 + 3, "stderr"),
+    ]
+    after = make_store().lines(run_id, after_seq=step[0].seq)
+    assert [line.seq for line in after] == [line.seq for line in stored if line.seq > step[0].seq]
     assert store.state_dir.joinpath("logs").exists() is False  # no file carries a name
 
 

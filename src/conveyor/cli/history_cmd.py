@@ -407,6 +407,9 @@ def _show_job(job: JobInfo) -> None:
     typer.echo(f"\njob {job.job_key}: {state}  {elapsed(job.duration)}")
     if job.name and job.name != job.job_key:
         typer.echo(f"  name: {job.name}")
+    if job.environment:
+        url = f" ({job.environment_url})" if job.environment_url else ""
+        typer.echo(f"  environment: {job.environment}{url}")
     if job.note:
         typer.echo(f"  note: {job.note}")
     _outputs("  outputs", job.outputs)

@@ -178,7 +178,7 @@ class Compiler:
             loaded = load_action(str(metadata))
         if loaded.errors or loaded.model is None:
             self.problems.extend(loaded.errors or loaded.diagnostics)
-            self._loaded[uses] = f"action '{uses}' has invalid metadata ({metadata})"
+            self._loaded[uses] = f"action '{uses}' has invalid metadata ({loaded.path})"
             return None
         doc = loaded.document
         runs = written.at(doc, ("runs",)) or {}

@@ -93,6 +93,7 @@ class JobInfo:
     steps: tuple[StepInfo, ...]
     needs: tuple[str, ...] = ()  # the job ids it waited for
     environment: str | None = None
+    environment_url: str = ""  # ``jobs.<id>.environment.url``, evaluated
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +316,7 @@ def _job_info(
         log_lines=counts.get((job.job_key, None), 0),
         needs=tuple(job.needs or ()),
         environment=job.environment,
+        environment_url=job.environment_url,
         steps=tuple(
             StepInfo(
                 index=s.step_index,
