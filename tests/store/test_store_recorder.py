@@ -307,3 +307,40 @@ def test_batched_step_events_reach_other_readers_within_a_flush(
         assert time.monotonic() < deadline, "the batched step events were never written"
         time.sleep(0.05)
     assert [step.status for step in detail.jobs[0].steps] == ["in_progress"] * 3
+
+
+def test_a_step_row_written_by_another_store_is_updated_not_inserted_again(
+    make_store: Callable[..., SqlRunStore],
+) -> None:
+    """Rows a store did not create (another process's) are found by query: a burst that
+    finishes them updates them, beside new steps inserted in the same transaction."""
+    first = make_store()
+    run_id, _ = first.begin_run(new_run())
+    first.emit(JobStarted(run_id, "build", "build", "Build", started_at=T0))
+    first.emit(StepStarted(run_id, "build", 0, "Compile", T0))
+    first.lines(run_id)  # written
+    second = make_store(recover=False)
+
+    def finished(index: int) -> StepFinished:
+        return StepFinished(
+            run_id,
+            "build",
+            index,
+            f"s{index}",
+            Conclusion.SUCCESS,
+            Conclusion.SUCCESS,
+            0,
+            T0,
+            T0 + 2,
+        )
+
+    second.emit(finished(0))
+    second.emit(StepStarted(run_id, "build", 1, "s1", T0 + 2))
+    second.emit(finished(1))
+    second.emit(JobFinished(run_id, "build", Conclusion.SUCCESS, T0, T0 + 3))
+    detail = second.get_run(run_id)
+    assert detail is not None
+    assert [(s.index, s.name, s.conclusion) for s in detail.jobs[0].steps] == [
+        (0, "s0", "success"),
+        (1, "s1", "success"),
+    ]

@@ -129,6 +129,8 @@ class SqlRunStore(StateDatabase):
         self._lines = LogWriter(self.writer, self._mask, tick=self._write_pending)
         self._job_pks: dict[tuple[int, str], int] = {}
         self._step_pks: dict[tuple[int, int, int], int] = {}  # (run, job pk, index)
+        self._new_steps: dict[tuple[int, int, int], StepRow] = {}  # inserted at the commit
+        self._fresh_jobs: set[int] = set()  # job pks started here with no step rows yet
         self._seqs: dict[int, int] = {}  # the last sequence number given here, per run
         self._handlers: dict[type[Any], Callable[[Session, Any], None]] = {
             RunStarted: self._run_started,
@@ -287,11 +289,16 @@ class SqlRunStore(StateDatabase):
             events, self._pending = self._pending, []
             if not events:
                 return
-            with self._write.begin() as session:
-                for event in events:
-                    handler = self._handlers.get(type(event))
-                    if handler is not None:
-                        handler(session, event)
+            try:
+                with self._write.begin() as session:
+                    for event in events:
+                        handler = self._handlers.get(type(event))
+                        if handler is not None:
+                            handler(session, event)
+                for key, step in self._new_steps.items():
+                    self._step_pks[key] = step.id
+            finally:
+                self._new_steps.clear()
             self._written = time.monotonic()
 
     def _next_seq(self, run_id: int) -> int:
@@ -400,21 +407,30 @@ class SqlRunStore(StateDatabase):
         return job
 
     def _forget(self, run_id: int) -> None:
+        self._fresh_jobs.difference_update(v for k, v in self._job_pks.items() if k[0] == run_id)
         self._job_pks = {k: v for k, v in self._job_pks.items() if k[0] != run_id}
         self._step_pks = {k: v for k, v in self._step_pks.items() if k[0] != run_id}
+        self._new_steps = {k: v for k, v in self._new_steps.items() if k[0] != run_id}
 
     def _step(self, session: Session, run_id: int, job_key: str, index: int) -> StepRow:
         """The step's row (created when first seen), found by its primary key once known:
-        a step's two events cost one query each, not two."""
+        a step's two events cost one query each, not two. A row created in this
+        transaction is inserted with the others at its commit (so a burst of steps is one
+        multi-row insert, and a step that starts and ends in it is inserted as it ended)."""
         job_pk = self._job_pks.get((run_id, job_key))
         if job_pk is None:
             job_pk = self._job(session, run_id, job_key).id
-        step_pk = self._step_pks.get((run_id, job_pk, index))
+        key = (run_id, job_pk, index)
+        step = self._new_steps.get(key)
+        if step is not None:
+            return step
+        step_pk = self._step_pks.get(key)
         step = session.get(StepRow, step_pk) if step_pk is not None else None
-        if step is None:
-            step = session.scalars(
-                select(StepRow).where(StepRow.job_pk == job_pk, StepRow.step_index == index)
-            ).one_or_none()
+        if step is None and job_pk not in self._fresh_jobs:
+            with session.no_autoflush:  # the steps new in this transaction are not wanted
+                step = session.scalars(
+                    select(StepRow).where(StepRow.job_pk == job_pk, StepRow.step_index == index)
+                ).one_or_none()
         if step is None:
             step = StepRow(
                 run_id=run_id,
@@ -428,8 +444,9 @@ class SqlRunStore(StateDatabase):
                 log_file="",
             )
             session.add(step)
-            session.flush()
-        self._step_pks[(run_id, job_pk, index)] = step.id
+            self._new_steps[key] = step
+            return step
+        self._step_pks[key] = step.id
         return step
 
     def _run_started(self, session: Session, event: RunStarted) -> None:
@@ -451,10 +468,16 @@ class SqlRunStore(StateDatabase):
         job.status, job.started_at = _RUNNING, event.started_at or time.time()
         job.environment = event.environment
         job.needs = list(event.needs)
+        with session.no_autoflush:
+            if session.scalar(select(StepRow.id).where(StepRow.job_pk == job.id).limit(1)) is None:
+                self._fresh_jobs.add(job.id)  # its steps are new: no query for their rows
 
     def _forget_job(self, session: Session, job: JobRow) -> None:
         """Clear what an interrupted attempt of ``job`` left: steps, annotations, lines."""
         session.execute(delete(StepRow).where(StepRow.job_pk == job.id))
+        for cache in (self._step_pks, self._new_steps):
+            for key in [key for key in cache if key[1] == job.id]:
+                del cache[key]
         for table in (AnnotationRow, LogLineRow):
             session.execute(
                 delete(table).where(table.run_id == job.run_id, table.job_key == job.job_key)

@@ -168,10 +168,15 @@ class StepReportIngester:
 
     def __init__(self, database_url: str | None = None) -> None:
         self.database_url = database_url
+        self._configs: dict[Path, ConveyorConfig] = {}
+        self._patterns: dict[tuple[Path, Path], tuple[PathPattern, ...]] = {}
 
     def config(self, repository_root: Path) -> ConveyorConfig:
-        """``conveyor.toml`` of the repository, as it is now."""
-        return load_config(start=repository_root).config
+        """``conveyor.toml`` of the repository, read once (as the run reads it once)."""
+        config = self._configs.get(repository_root)
+        if config is None:
+            config = self._configs[repository_root] = load_config(start=repository_root).config
+        return config
 
     def before_step(self, workspace: Path, repository_root: Path) -> object:
         try:
@@ -180,7 +185,10 @@ class StepReportIngester:
             return None  # the run already said what is wrong with conveyor.toml
         if not config.ingest.enabled:
             return None
-        patterns = tuple(compile_patterns(config.ingest.patterns(), workspace))
+        patterns = self._patterns.get((repository_root, workspace))
+        if patterns is None:
+            patterns = tuple(compile_patterns(config.ingest.patterns(), workspace))
+            self._patterns[(repository_root, workspace)] = patterns
         return Snapshot(patterns, candidates(patterns))
 
     def step_finished(self, step: FinishedStep, output: StepOutput, masker: Masker) -> None:
