@@ -56,11 +56,9 @@ def _db(project: Project, query: str) -> list[tuple[object, ...]]:
         return list(db.execute(query).fetchall())
 
 
-@pytest.fixture(scope="module")
-def uploaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
-    base = tmp_path_factory.mktemp("uploaded")
-    files = {
-        ".github/workflows/build.yml": UPLOAD_WORKFLOW,
+def _uploaded_fixtures() -> dict[str, str]:
+    """The reports of four JUnit runners and a pytest-json-report, and a non-report XML."""
+    return {
         "fixtures/pom.xml": POM,
         **_fixtures(
             "pytest_xunit2.xml",
@@ -69,6 +67,15 @@ def uploaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
             "surefire.xml",
             "pytest_json_report.json",
         ),
+    }
+
+
+@pytest.fixture(scope="module")
+def uploaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
+    base = tmp_path_factory.mktemp("uploaded")
+    files = {
+        ".github/workflows/build.yml": UPLOAD_WORKFLOW,
+        **_uploaded_fixtures(),
     }
     project = make_project(base, files)
     done = project.conveyor("run")
@@ -249,14 +256,7 @@ def test_ingest_can_be_turned_off(tmp_path: Path) -> None:
     files = {
         ".github/workflows/build.yml": UPLOAD_WORKFLOW,
         "conveyor.toml": "[ingest]\nenabled = false\n",
-        "fixtures/pom.xml": POM,
-        **_fixtures(
-            "pytest_xunit2.xml",
-            "jest_junit.xml",
-            "gotestsum.xml",
-            "surefire.xml",
-            "pytest_json_report.json",
-        ),
+        **_uploaded_fixtures(),
     }
     project = make_project(tmp_path, files)
     done = project.conveyor("run")

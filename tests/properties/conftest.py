@@ -31,15 +31,8 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # PostgreSQL for the ingest properties: the store tests' session database fixtures
-import importlib.util  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+from store_fixtures import store_fixtures  # noqa: E402
 
-if "_store_fixtures" not in sys.modules:
-    _path = Path(__file__).resolve().parents[1] / "store" / "conftest.py"
-    _spec = importlib.util.spec_from_file_location("_store_fixtures", _path)
-    assert _spec is not None and _spec.loader is not None
-    sys.modules["_store_fixtures"] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules["_store_fixtures"])
-postgres_admin_url = sys.modules["_store_fixtures"].postgres_admin_url
-postgres_url = sys.modules["_store_fixtures"].postgres_url
+_store = store_fixtures()
+postgres_admin_url = _store.postgres_admin_url
+postgres_url = _store.postgres_url
