@@ -83,6 +83,10 @@ class Agent:
         )
 
     def start(self, *args: str) -> subprocess.Popen[str]:
+        """The client in a process group of its own, whose parent (pytest) is in another
+        group of the same session, as a shell's job is: never an orphaned group, where the
+        kernel discards the SIGTSTP a stopped client sends itself (pytest's own group is
+        orphaned when the shell that started the test run has exited)."""
         return subprocess.Popen(
             [CONVEYOR, *args],
             cwd=self.repo,
@@ -90,6 +94,7 @@ class Agent:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            process_group=0,
         )
 
     def status(self) -> dict[str, Any] | None:
