@@ -22,7 +22,22 @@ INDEXED = [
     ("steps", ("job_pk",)),
     ("log_lines", ("run_id", "job_key", "step_index", "seq")),  # conveyor logs (--follow)
     ("test_results", ("run_id",)),
-    ("test_results", ("repository_id", "recorded_at")),  # conveyor stats --days N
+    # conveyor stats --days N and the flaky history: every column they read (0015)
+    (
+        "test_results",
+        (
+            "repository_id",
+            "recorded_at",
+            "tier",
+            "test_id",
+            "status",
+            "duration",
+            "run_id",
+            "ingest_id",
+            "commit",
+            "branch",
+        ),
+    ),
     ("test_ingests", ("run_id",)),
 ]
 

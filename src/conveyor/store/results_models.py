@@ -46,8 +46,21 @@ class TestResultRow(Base):
         Index("ix_test_results_test_id", "test_id"),
         Index("ix_test_results_commit", "commit"),
         Index("ix_test_results_recorded_at", "recorded_at"),
-        # the stats and flaky window of a repository
-        Index("ix_test_results_repository_recorded", "repository_id", "recorded_at"),
+        # the stats and flaky window of a repository, with every column they read
+        # (revision 0015): the window is read from the index alone
+        Index(
+            "ix_test_results_repository_recorded",
+            "repository_id",
+            "recorded_at",
+            "tier",
+            "test_id",
+            "status",
+            "duration",
+            "run_id",
+            "ingest_id",
+            "commit",
+            "branch",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 REVISIONS = (
     "0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012",
-    "0013", "0014",
+    "0013", "0014", "0015",
 )  # fmt: skip
 HEAD_REVISION = REVISIONS[-1]
