@@ -9,17 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conveyor.actions.delivery_common import DeliveryConfig
 from conveyor.delivery.autorollback import RollbackOnFailure
-from conveyor.delivery.ports import Provider, Target
-from conveyor.delivery.settings import AppSettings
 from conveyor.errors import ConfigError, ConveyorError
-from conveyor.providers import provider_for
-from conveyor.store.deliveries import DeliveryStore, Deployment
 from conveyor.tiers.configfile import load_config
 
-if TYPE_CHECKING:  # the procedures (and the notifications) are imported when they run
+if TYPE_CHECKING:  # the procedures, the providers and the store are imported when they run
+    from conveyor.actions.delivery_common import DeliveryConfig
+    from conveyor.delivery.ports import Provider, Target
     from conveyor.delivery.rollback import RolledBack
+    from conveyor.delivery.settings import AppSettings
+    from conveyor.store.deliveries import DeliveryStore, Deployment
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +34,9 @@ def wire(config: DeliveryConfig, app: str, environment: str, state_dir: Path) ->
     """The provider of ``app`` for ``environment``; a :class:`ConfigError` naming
     conveyor.toml's file and line when the app or the environment is unknown or the
     provider refuses its settings."""
+    from conveyor.delivery.ports import Target
+    from conveyor.providers import provider_for
+
     settings = config.app(app)
     config.environment(environment)
     target = Target(app=app, environment=environment, options=settings.options())
@@ -82,7 +84,9 @@ def rollback_sink(root: Path, state_dir: Path) -> RollbackOnFailure:
     """The ``rollback-on:`` subscriber of a run of the repository at ``root``."""
 
     def roll_back(deployment: Deployment, reason: str) -> None:
+        from conveyor.actions.delivery_common import DeliveryConfig
         from conveyor.delivery.rollback import RollbackRequest, rollback
+        from conveyor.store.deliveries import DeliveryStore
 
         def say(line: str) -> None:
             print(f"conveyor: {line}", file=sys.stderr, flush=True)

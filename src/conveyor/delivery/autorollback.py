@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conveyor.engine.events import Event, JobFinished, JobStarted, RunFinished, RunParked
 from conveyor.engine.status import Conclusion
-from conveyor.store.deliveries import LIVE, DeliveryStore, Deployment
 
-RollBack = Callable[[Deployment, str], None]
+if TYPE_CHECKING:  # the store is imported when a failed job may need a rollback
+    from conveyor.store.deliveries import Deployment
+
+RollBack = Callable[["Deployment", str], None]
 
 
 class RollbackOnFailure:
@@ -66,6 +69,8 @@ class RollbackOnFailure:
     ) -> None:
         """Roll back the run's live deployments (of job ``only``, or of every job but
         ``skip``) that name one of ``failures`` in their ``rollback-on:``."""
+        from conveyor.store.deliveries import LIVE, DeliveryStore
+
         with DeliveryStore(self._state_dir) as store:
             live = store.deployments(None, run_id=run_id, status=LIVE)
         for deployment in reversed(live):  # oldest first

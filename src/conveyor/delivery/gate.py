@@ -11,16 +11,17 @@ not describe has no rules (GitHub creates such environments on first use).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from conveyor.delivery.settings import DeployFrom, EnvironmentSettings
 from conveyor.engine.ports import GateDecision, GateQuery
 from conveyor.filters import matches_any
 from conveyor.git.ancestry import commit_on_branch
-from conveyor.store import approvals
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 PROCEED, WAIT, REFUSE = "proceed", "wait", "refuse"
 
@@ -64,13 +65,14 @@ class EnvironmentRules:
     """:class:`~conveyor.engine.ports.EnvironmentGate` over conveyor.toml's environments.
 
     ``secrets`` names, per environment, the secrets its file gave (held by the run's
-    secret source under :func:`secret_key`); ``writer`` is the history database."""
+    secret source under :func:`secret_key`); ``writer`` gives the history database's
+    writer, taken (with SQLAlchemy) only when an environment asks for an approval."""
 
     def __init__(
         self,
         environments: Mapping[str, EnvironmentSettings],
         teams: Mapping[str, Sequence[str]],
-        writer: Engine,
+        writer: Callable[[], Engine],
         root: Path,
         secrets: Mapping[str, Sequence[str]],
     ) -> None:
@@ -98,8 +100,10 @@ class EnvironmentRules:
         reviewers = reviewers_of(settings, self._teams)
         if not reviewers and settings.wait_timer <= 0:
             return proceed
+        from conveyor.store import approvals
+
         request = approvals.request(
-            self._writer,
+            self._writer(),
             query.run_id,
             query.job_key,
             environment,

@@ -127,7 +127,7 @@ def _environments(
     values, names = environment_secrets(root, config.environments)
     for value in values.values():
         masker.add(value)
-    gate = EnvironmentRules(config.environments, config.teams, store.writer, root, names)
+    gate = EnvironmentRules(config.environments, config.teams, lambda: store.writer, root, names)
     return gate, values
 
 

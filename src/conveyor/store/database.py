@@ -21,30 +21,38 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
-
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from conveyor.errors import ConfigError, DatabaseError
+from conveyor.store.dbapi import (
+    BUSY_TIMEOUT_SECONDS,
+    CONNECT_TIMEOUT_SECONDS,
+    SQLITE_PRAGMAS,
+    Statements,
+)
 from conveyor.store.dberrors import hide_password, invalid_url, translate
 from conveyor.store.paths import database_url, ensure_state_dir, resolve_state_dir
 from conveyor.store.revisions import HEAD_REVISION, REVISIONS
 
+if TYPE_CHECKING:  # SQLAlchemy is imported by what uses it: a run records without it
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_SECONDS = 60.0
-CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "conveyor_write"  # execution option: begin the transaction as a writer
 _PG_MIGRATION_LOCK = 0x636F6E76  # "conv": pg_advisory_lock key for migrations
 
 
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url`` with conveyor's connection settings and error translation."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -77,6 +85,8 @@ def create_db_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
     engine = create_engine(
         url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
     )
@@ -88,13 +98,8 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            # up to 8 MiB of pages and of sort space (taken only when used): with the
-            # default 2 MiB the GROUP BY of a month of test results spills to a temp file
-            cursor.execute("PRAGMA cache_size=-8192")
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
         finally:
             cursor.close()
 
@@ -111,6 +116,8 @@ def _sqlite_engine(url: str) -> Engine:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's schema revision (None: no conveyor schema yet), by plain SQL."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
@@ -161,6 +168,7 @@ def migrate(engine: Engine, lock_dir: Path | None) -> tuple[str | None, str]:
     from alembic import command  # only here: commands that don't migrate start faster
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import text
 
     with _file_lock(lock_dir), engine.connect() as connection:
         postgresql = connection.dialect.name == "postgresql"
@@ -262,17 +270,40 @@ class StateDatabase:
 
     ``engine`` reads; ``writer`` (the same pool) begins write transactions. Openers of one
     URL share the engine within the process; :meth:`close` releases this opener's share.
+    With ``connect=False`` the engine is taken when first used (the run recorder writes
+    through the driver, :mod:`conveyor.store.dbapi`, and reads with it only on request).
     """
 
     def __init__(
-        self, state_dir: str | os.PathLike[str] | None = None, url: str | None = None
+        self,
+        state_dir: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+        *,
+        connect: bool = True,
     ) -> None:
         self.state_dir = resolve_state_dir(state_dir)
         ensure_state_dir(self.state_dir)
         self.url = database_url(self.state_dir, url)
-        self._shared: _Shared | None = _acquire(self.url, self.state_dir)
-        self.engine: Engine = self._shared.engine
-        self.writer: Engine = self._shared.writer
+        self._shared: _Shared | None = None
+        self._closed = False
+        self._taking = threading.Lock()
+        if connect:
+            self._take()
+
+    def _take(self) -> _Shared:
+        with self._taking:
+            if self._shared is None:
+                assert not self._closed, "the database is closed"
+                self._shared = _acquire(self.url, self.state_dir)
+            return self._shared
+
+    @property
+    def engine(self) -> Engine:
+        return self._take().engine
+
+    @property
+    def writer(self) -> Engine:
+        return self._take().writer
 
     @property
     def shown_url(self) -> str:
@@ -284,16 +315,18 @@ class StateDatabase:
         :func:`~conveyor.store.repositories.ensure_repository`) on first use."""
         from conveyor.store.repositories import ensure_repository
 
-        assert self._shared is not None, "the database is closed"
-        known = self._shared.repository_ids.get(key)
+        shared = self._take()
+        known = shared.repository_ids.get(key)
         if known is None:
             with self.writer.begin() as connection:
-                known = ensure_repository(connection, key, name or key, url)
-            self._shared.repository_ids[key] = known
+                known = ensure_repository(statements_on(connection), key, name or key, url)
+            shared.repository_ids[key] = known
         return known
 
     def close(self) -> None:
-        shared, self._shared = self._shared, None
+        with self._taking:
+            shared, self._shared = self._shared, None
+            self._closed = True
         if shared is not None:
             _release(self.url, shared)
 
@@ -307,6 +340,44 @@ class StateDatabase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _OnConnection:
+    """:class:`~conveyor.store.dbapi.Statements` on a SQLAlchemy connection or session."""
+
+    def __init__(self, connection: Connection | Session) -> None:
+        from sqlalchemy.orm import Session
+
+        self._connection = connection
+        bind = connection.get_bind() if isinstance(connection, Session) else connection
+        self.backend = bind.dialect.name
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        from sqlalchemy import text
+
+        result = self._connection.execute(text(sql), dict(params or {}))
+        return int(getattr(result, "rowcount", 0))
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        from sqlalchemy import text
+
+        return [tuple(row) for row in self._connection.execute(text(sql), dict(params or {}))]
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        from sqlalchemy import text
+
+        return self._connection.execute(text(sql), dict(params or {})).scalar()
+
+    def executemany(self, sql: str, params: Iterable[Mapping[str, Any]]) -> None:
+        from sqlalchemy import text
+
+        self._connection.execute(text(sql), [dict(p) for p in params])
+
+
+def statements_on(connection: Connection | Session) -> Statements:
+    """A helper written on :class:`~conveyor.store.dbapi.Statements` (plain SQL, once)
+    run on a SQLAlchemy connection or session, inside its transaction."""
+    return _OnConnection(connection)
 
 
 # ---------------------------------------------------------------- `conveyor db`

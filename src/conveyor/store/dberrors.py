@@ -4,18 +4,15 @@ what went wrong, and what to do.
 Every engine conveyor creates translates connection failures and errors of the database
 itself (server down, missing database, bad password, disk full, not a database file) into
 :class:`conveyor.errors.DatabaseError` (exit 2) through SQLAlchemy's ``handle_error``
-hook. Integrity and programming errors are left alone: those are conveyor's to handle
-(a claimed schedule slot) or bugs.
+hook, and every driver connection of :mod:`conveyor.store.dbapi` the same way (SQLAlchemy
+is imported only when needed). Integrity and programming errors are left alone: those
+are conveyor's to handle (a claimed schedule slot) or bugs.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from conveyor.errors import DatabaseError
 from conveyor.store.paths import DATABASE_URL_ENV
@@ -44,6 +41,9 @@ def _reason(exc: BaseException, url: str) -> str:
 
 
 def _database_name(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).database or "NAME"
     except (ArgumentError, ValueError):
@@ -98,15 +98,15 @@ def invalid_url(url: str) -> DatabaseError:
     )
 
 
-_TRANSLATED = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.InternalError)
-
-
 def translate(context: Any, url: str) -> None:
     """SQLAlchemy ``handle_error`` hook: raise :class:`DatabaseError` for failures of the
     database itself; anything else (and connection checks while pinging) passes through."""
+    from sqlalchemy import exc as sa_exc
+
     if context.is_pre_ping:
         return
     error = context.sqlalchemy_exception
-    if not isinstance(error, _TRANSLATED) and type(error) is not sa_exc.DatabaseError:
+    translated = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.InternalError)
+    if not isinstance(error, translated) and type(error) is not sa_exc.DatabaseError:
         return
     raise database_failure(error, url, context.dialect.name) from error

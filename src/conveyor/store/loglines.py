@@ -14,15 +14,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from conveyor.engine.events import LogLine
-from conveyor.store.models import LogLineRow
+from conveyor.store.dbapi import DirectDatabase
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 BATCH = 500
 FLUSH_SECONDS = 0.2
+_INSERT = (
+    "INSERT INTO log_lines (run_id, job_key, step_index, seq, at, stream, text) "
+    "VALUES (:run_id, :job_key, :step_index, :seq, :at, :stream, :text)"
+)
 
 
 class LogWriter:
@@ -30,14 +35,14 @@ class LogWriter:
 
     def __init__(
         self,
-        writer: Engine,
+        database: DirectDatabase,
         mask: Callable[[str], str],
         *,
         tick: Callable[[], None] | None = None,
     ) -> None:
         """``tick``, if given, is called a few times a second from the writer's thread
         instead of :meth:`flush` (and must flush): the owner writes what it batches too."""
-        self._writer = writer
+        self._database = database
         self._mask = mask
         self._tick = tick or self.flush
         self._lock = threading.Lock()
@@ -69,8 +74,8 @@ class LogWriter:
             rows, self._rows = self._rows, []
             if rows:
                 self._flushed = time.monotonic()
-                with self._writer.begin() as connection:
-                    connection.execute(insert(LogLineRow), rows)
+                with self._database.transaction() as sql:
+                    sql.executemany(_INSERT, rows)
 
     def _loop(self) -> None:
         while not self._stop.wait(FLUSH_SECONDS):
@@ -99,6 +104,10 @@ def read_lines(
     """Lines of a run in sequence order: of one job (``job_key``), of one of its steps
     (``step_index``) or its own lines (``job_only``); only those after ``after_seq``;
     the first ``limit`` or the ``last`` N."""
+    from sqlalchemy import select
+
+    from conveyor.store.models import LogLineRow
+
     c = LogLineRow.__table__.c  # plain rows: thousands of ORM objects cost more than the query
     query = select(c.run_id, c.job_key, c.step_index, c.text, c.at, c.stream, c.seq).where(
         c.run_id == run_id, c.seq > after_seq
@@ -122,8 +131,8 @@ def read_lines(
     return [LogLine(*row) for row in rows]
 
 
-def last_seq(sessions: sessionmaker[Session], run_id: int) -> int:
+def last_seq(database: DirectDatabase, run_id: int) -> int:
     """The highest sequence number stored for the run (0 when none)."""
-    with sessions() as session:
-        found = session.scalar(select(func.max(LogLineRow.seq)).where(LogLineRow.run_id == run_id))
+    with database.transaction(write=False) as sql:
+        found = sql.scalar("SELECT MAX(seq) FROM log_lines WHERE run_id = :id", {"id": run_id})
     return int(found or 0)

@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from typing import NamedTuple, Protocol
 
 from conveyor.engine.status import Conclusion, RunState
-from conveyor.store.models import JobRow, RunRow, StepRow
+from conveyor.store.dbapi import DirectDatabase, Statements
 
 _OPEN = (RunState.QUEUED.value, RunState.IN_PROGRESS.value)
 INTERRUPTED_NOTE = "conveyor stopped while the run was in progress (crash or kill)"
@@ -78,7 +76,33 @@ def _boot_time() -> float | None:
     return None
 
 
-def lease_is_live(run: RunRow, host: str, now: float, stale_after: float) -> bool:
+class Lease(Protocol):
+    """What tells whether a run's process is alive: a run row, or the columns read."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def lease_expires_at(self) -> float | None: ...
+    @property
+    def heartbeat_at(self) -> float | None: ...
+
+
+class LeaseColumns(NamedTuple):
+    pid: int
+    host: str
+    created_at: float
+    lease_expires_at: float | None
+    heartbeat_at: float | None
+
+
+LEASE_COLUMNS = "pid, host, created_at, lease_expires_at, heartbeat_at"
+
+
+def lease_is_live(run: Lease, host: str, now: float, stale_after: float) -> bool:
     """Whether the process running ``run`` is alive, as far as this process can tell."""
     if run.host == host and run.pid > 0:
         return process_alive(run.pid, run.created_at)
@@ -89,39 +113,54 @@ def lease_is_live(run: RunRow, host: str, now: float, stale_after: float) -> boo
 
 
 def recover_interrupted(
-    sessions: sessionmaker[Session], host: str, stale_after: float, now: float | None = None
+    database: DirectDatabase, host: str, stale_after: float, now: float | None = None
 ) -> list[int]:
     """Mark dead runs (and their unfinished jobs and steps) interrupted; returns their ids."""
     now = time.time() if now is None else now
-    with sessions() as session:
-        rows = session.scalars(
-            select(RunRow).where(RunRow.status.in_(_OPEN)).order_by(RunRow.id)
-        ).all()
-    dead = [run.id for run in rows if not lease_is_live(run, host, now, stale_after)]
+    with database.transaction(write=False) as sql:
+        rows = sql.rows(
+            f"SELECT id, {LEASE_COLUMNS} FROM runs WHERE status IN (:queued, :running) ORDER BY id",
+            {"queued": _OPEN[0], "running": _OPEN[1]},
+        )
+    dead = [
+        row[0] for row in rows if not lease_is_live(LeaseColumns(*row[1:]), host, now, stale_after)
+    ]
     for run_id in dead:
-        _mark(sessions, run_id)
+        with database.transaction() as sql:
+            _mark(sql, run_id)
     return dead
 
 
-def _mark(sessions: sessionmaker[Session], run_id: int) -> None:
+def _mark(sql: Statements, run_id: int) -> None:
     done, interrupted = RunState.COMPLETED.value, Conclusion.INTERRUPTED.value
-    with sessions.begin() as session:
-        run = session.get(RunRow, run_id)
-        if run is None or run.status not in _OPEN:
-            return  # another process got here first, or the run finished after all
-        signs = [run.heartbeat_at, run.started_at, run.created_at]
-        for table in (JobRow, StepRow):  # the last thing known to have happened
-            signs.append(
-                session.scalar(select(func.max(table.started_at)).where(table.run_id == run_id))
-            )
-        ended = max(sign for sign in signs if sign is not None)
-        run.status, run.conclusion, run.ended_at = done, interrupted, ended
-        run.duration = max(0.0, ended - (run.started_at or run.created_at))
-        run.note = f"{run.note}\n{INTERRUPTED_NOTE}".strip()
-        for table in (JobRow, StepRow):
-            session.execute(
-                update(table)
-                .where(table.run_id == run_id)
-                .where(or_(table.status != done, table.conclusion.is_(None)))
-                .values(status=done, conclusion=interrupted, ended_at=ended)
-            )
+    found = sql.rows(
+        "SELECT status, heartbeat_at, started_at, created_at, note FROM runs WHERE id = :id",
+        {"id": run_id},
+    )
+    if not found or found[0][0] not in _OPEN:
+        return  # another process got here first, or the run finished after all
+    _status, heartbeat_at, started_at, created_at, note = found[0]
+    signs = [heartbeat_at, started_at, created_at]
+    for table in ("jobs", "steps"):  # the last thing known to have happened
+        signs.append(
+            sql.scalar(f"SELECT MAX(started_at) FROM {table} WHERE run_id = :id", {"id": run_id})
+        )
+    ended = max(sign for sign in signs if sign is not None)
+    sql.execute(
+        "UPDATE runs SET status = :done, conclusion = :interrupted, ended_at = :ended, "
+        "duration = :duration, note = :note WHERE id = :id",
+        {
+            "done": done,
+            "interrupted": interrupted,
+            "ended": ended,
+            "duration": max(0.0, ended - (started_at or created_at)),
+            "note": f"{note}\n{INTERRUPTED_NOTE}".strip(),
+            "id": run_id,
+        },
+    )
+    for table in ("jobs", "steps"):
+        sql.execute(
+            f"UPDATE {table} SET status = :done, conclusion = :interrupted, ended_at = :ended "
+            "WHERE run_id = :id AND (status != :done OR conclusion IS NULL)",
+            {"done": done, "interrupted": interrupted, "ended": ended, "id": run_id},
+        )

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from conveyor.engine.runkeys import run_key
-from conveyor.store.models import RepositoryRow, RunRow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from conveyor.store.dbapi import Statements
 
 LEGACY_PREFIX = "legacy:"
 
@@ -29,62 +31,68 @@ class RepositoryInfo:
     url: str | None
 
 
-def find_repository(connection: Connection | Session, key: str) -> int | None:
+def _statements(connection: Statements | Connection | Session) -> Statements:
+    """Plain statements on a driver transaction, or on a SQLAlchemy connection or session."""
+    from conveyor.store.dbapi import Statements
+
+    if isinstance(connection, Statements):
+        return connection
+    from conveyor.store.database import statements_on
+
+    return statements_on(connection)
+
+
+def find_repository(connection: Statements | Connection | Session, key: str) -> int | None:
     """The id of the repository ``key``; None when nothing was ever recorded for it."""
-    found = connection.execute(select(RepositoryRow.id).where(RepositoryRow.key == key)).scalar()
+    found = _statements(connection).scalar(
+        "SELECT id FROM repositories WHERE key = :key", {"key": key}
+    )
     return None if found is None else int(found)
 
 
 def ensure_repository(
-    connection: Connection | Session, key: str, name: str, url: str | None
+    connection: Statements | Connection | Session, key: str, name: str, url: str | None
 ) -> int:
     """The id of the repository ``key``: existing, adopted from a legacy entry named
     ``name``, or new. Safe against concurrent writers (the key is unique)."""
-    found = find_repository(connection, key)
+    sql = _statements(connection)
+    found = find_repository(sql, key)
     if found is not None:
         if name != key:  # named after its key when a schedule firing came first
-            connection.execute(
-                update(RepositoryRow)
-                .where(RepositoryRow.id == found, RepositoryRow.name == key)
-                .values(name=name, url=url)
+            sql.execute(
+                "UPDATE repositories SET name = :name, url = :url WHERE id = :id AND name = :key",
+                {"name": name, "url": url, "id": found, "key": key},
             )
         return found
-    connection.execute(
-        update(RepositoryRow)
-        .where(RepositoryRow.key == LEGACY_PREFIX + name)
-        .values(key=key, name=name, url=url)
+    sql.execute(
+        "UPDATE repositories SET key = :key, name = :name, url = :url WHERE key = :legacy",
+        {"key": key, "name": name, "url": url, "legacy": LEGACY_PREFIX + name},
     )
-    values = {"key": key, "name": name, "url": url, "created_at": time.time()}
-    bind = connection.get_bind() if isinstance(connection, Session) else connection
-    dialect = bind.dialect.name
-    if dialect == "postgresql":
-        connection.execute(postgresql.insert(RepositoryRow).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        connection.execute(sqlite.insert(RepositoryRow).values(values).on_conflict_do_nothing())
-    elif find_repository(connection, key) is None:
-        connection.execute(insert(RepositoryRow).values(values))
-    created = find_repository(connection, key)
+    sql.execute(
+        "INSERT INTO repositories (key, name, url, created_at) "
+        "VALUES (:key, :name, :url, :created_at) ON CONFLICT DO NOTHING",
+        {"key": key, "name": name, "url": url, "created_at": time.time()},
+    )
+    created = find_repository(sql, key)
     assert created is not None
     return created
 
 
-def run_repository(connection: Connection | Session, run_id: int) -> int | None:
+def run_repository(connection: Statements | Connection | Session, run_id: int) -> int | None:
     """The repository of run ``run_id``; None when there is no such run."""
-    found = connection.execute(select(RunRow.repository_id).where(RunRow.id == run_id)).scalar()
+    found = _statements(connection).scalar(
+        "SELECT repository_id FROM runs WHERE id = :id", {"id": run_id}
+    )
     return None if found is None else int(found)
 
 
-def run_folder_key(connection: Connection | Session, run_id: int) -> str | None:
+def run_folder_key(connection: Statements | Connection | Session, run_id: int) -> str | None:
     """The name of run ``run_id``'s folders under the state directory
     (:func:`conveyor.engine.runkeys.run_key`); None when there is no such run."""
-    uid = connection.execute(select(RunRow.uid).where(RunRow.id == run_id)).scalar()
+    uid = _statements(connection).scalar("SELECT uid FROM runs WHERE id = :id", {"id": run_id})
     return None if uid is None else run_key(run_id, str(uid))
 
 
-def list_repositories(connection: Connection | Session) -> list[RepositoryInfo]:
-    rows = connection.execute(
-        select(RepositoryRow.id, RepositoryRow.key, RepositoryRow.name, RepositoryRow.url).order_by(
-            RepositoryRow.id
-        )
-    )
+def list_repositories(connection: Statements | Connection | Session) -> list[RepositoryInfo]:
+    rows = _statements(connection).rows("SELECT id, key, name, url FROM repositories ORDER BY id")
     return [RepositoryInfo(int(i), str(k), str(n), u) for i, k, n, u in rows]

@@ -25,19 +25,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conveyor.engine.masking import Masker
 from conveyor.engine.ports import CommandAnnotation, FinishedStep, StepOutput
 from conveyor.errors import ConveyorError, UserError
 from conveyor.expressions.pathglob import PathPattern, compile_patterns, search_paths, selects
-from conveyor.results.db import ResultsDb
 from conveyor.results.detect import report_kind
-from conveyor.results.ingest import IngestContext, ingest, ingested_digest
-from conveyor.results.keep import masked_digest
 from conveyor.results.markers import matches
-from conveyor.results.model import TestCaseResult
 from conveyor.tiers.config import ConveyorConfig
 from conveyor.tiers.configfile import load_config
+
+if TYPE_CHECKING:  # the results store is imported when a step left a report
+    from conveyor.results.db import ResultsDb
+    from conveyor.results.model import TestCaseResult
 
 # never walked: version control, dependencies and caches hold no results of the step
 SKIPPED_DIRS = frozenset(
@@ -214,6 +215,8 @@ class StepReportIngester:
                 reports.append((path, kind))
         if not reports:
             return
+        from conveyor.results.db import ResultsDb
+
         db = ResultsDb(step.state_dir, self.database_url)
         try:
             for path, _kind in reports:
@@ -229,6 +232,9 @@ class StepReportIngester:
         path: Path,
         sinks: tuple[StepOutput, Masker],
     ) -> None:
+        from conveyor.results.ingest import IngestContext, ingest, ingested_digest
+        from conveyor.results.keep import masked_digest
+
         output, masker = sinks
         shown = masker.mask(_shown(path, step.workspace))
         try:
