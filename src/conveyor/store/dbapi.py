@@ -164,21 +164,24 @@ class DirectDatabase:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
         )
 
-    def _errors(self) -> tuple[type[BaseException], ...]:
+    def _driver(self) -> Any:
         if self.backend == "sqlite":
-            import sqlite3 as driver
-        else:
-            import psycopg as driver  # type: ignore[no-redef]
+            import sqlite3
+
+            return sqlite3
+        import psycopg
+
+        return psycopg
+
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        driver = self._driver()
         return (driver.OperationalError, driver.InterfaceError, driver.InternalError)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
         """Failures of the database itself as :class:`DatabaseError`; integrity and
         programming errors (conveyor's to handle, or bugs) as they are."""
-        if self.backend == "sqlite":
-            import sqlite3 as driver
-        else:
-            import psycopg as driver  # type: ignore[no-redef]
+        driver = self._driver()
         try:
             yield
         except driver.DatabaseError as exc:

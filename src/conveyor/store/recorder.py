@@ -557,14 +557,20 @@ class SqlRunStore(StateDatabase):
         )
         return (found[0][0], found[0][1]) if found else None
 
-    def _set_step(self, sql: Statements, key: _StepKey, values: dict[str, Any]) -> None:
-        """Give the step's row ``values``: a row new in this transaction is inserted with
-        the others at its commit (a burst of steps is one multi-row insert, and a step that
-        starts and ends in it is inserted as it ended)."""
+    def _set_step(
+        self, sql: Statements, key: _StepKey, values: dict[str, Any], *, stored: bool | None = None
+    ) -> None:
+        """Give the step's row ``values`` (``stored``: whether it has a row, if the caller
+        looked). A row new in this transaction is inserted with the others at its commit
+        (a burst of steps is one multi-row insert, and a step that starts and ends in it
+        is inserted as it ended)."""
         new = self._new_steps.get(key)
         if new is not None:
             new.update(values)
-        elif key in self._steps or self._stored_step(sql, key) is not None:
+            return
+        if stored is None:
+            stored = self._stored_step(sql, key) is not None
+        if stored:
             sql.execute(
                 f"UPDATE steps SET {_assignments(values)} "
                 "WHERE job_pk = :key_job_pk AND step_index = :key_index",
@@ -679,7 +685,8 @@ class SqlRunStore(StateDatabase):
 
     def _step_finished(self, sql: Statements, event: StepFinished) -> None:
         key = self._step_key(sql, event.run_id, event.job_key, event.step_index)
-        stored_name, stored_started = self._stored_step(sql, key) or ("", None)
+        stored = self._stored_step(sql, key)
+        stored_name, stored_started = stored or ("", None)
         started = event.started_at or stored_started
         ended = event.ended_at or time.time()
         values = {
@@ -695,7 +702,7 @@ class SqlRunStore(StateDatabase):
             "summary": self._mask(event.summary),
             "note": self._mask(event.note),
         }
-        self._set_step(sql, key, values)
+        self._set_step(sql, key, values, stored=stored is not None)
         self._steps.pop(key, None)
 
     def _job_finished(self, sql: Statements, event: JobFinished) -> None:

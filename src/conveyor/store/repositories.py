@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conveyor.engine.runkeys import run_key
+from conveyor.store.dbapi import Statements
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.orm import Session
-
-    from conveyor.store.dbapi import Statements
 
 LEGACY_PREFIX = "legacy:"
 
@@ -33,8 +32,6 @@ class RepositoryInfo:
 
 def _statements(connection: Statements | Connection | Session) -> Statements:
     """Plain statements on a driver transaction, or on a SQLAlchemy connection or session."""
-    from conveyor.store.dbapi import Statements
-
     if isinstance(connection, Statements):
         return connection
     from conveyor.store.database import statements_on
