@@ -17,6 +17,7 @@ from conveyor.errors import DatabaseError
 from conveyor.store import SqlRunStore
 from conveyor.store.dbapi import DirectDatabase
 from conveyor.store.paths import database_url
+from e2e.e2e_helpers import make_repo
 
 WORKFLOW = """\
 on: push
@@ -29,20 +30,10 @@ jobs:
 """
 
 
-def _repository(root: Path) -> Path:
-    (root / ".github" / "workflows").mkdir(parents=True)
-    (root / ".github" / "workflows" / "ci.yml").write_text(WORKFLOW, encoding="utf-8")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q", str(root)], check=True)
-    subprocess.run([*git, "-C", str(root), "add", "-A"], check=True)
-    subprocess.run([*git, "-C", str(root), "commit", "-qm", "ci"], check=True)
-    return root
-
-
 def test_a_one_step_run_records_without_importing_sqlalchemy(tmp_path: Path) -> None:
     """What keeps a one-step run's memory low (issue 9): neither SQLAlchemy nor Alembic is
     imported, and the run, its job, its step and its log line are all recorded."""
-    root = _repository(tmp_path / "repo")
+    root = make_repo(tmp_path / "repo", {"ci.yml": WORKFLOW})
     state = tmp_path / "state"
     SqlRunStore(state).close()  # created and migrated: that needs SQLAlchemy and Alembic
     probe = (
